@@ -1,0 +1,69 @@
+# Tributary: `make dev` runs it locally, `make test` runs every suite. Both install what is
+# missing first (scripts/setup), so they work on a fresh clone.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(CURDIR)
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+
+export PATH := $(ROOT)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+export WASM_BINDGEN_BIN := $(CARGO_BIN)/wasm-bindgen
+export WASM_OPT_BIN := $(ROOT)/node_modules/.bin/wasm-opt
+export ESBUILD_BIN := $(ROOT)/node_modules/.bin/esbuild
+export CHROMEDRIVER := /usr/bin/chromedriver
+export WRANGLER_SEND_METRICS := false
+export WRANGLER_SEND_ERROR_REPORTS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+export NO_UPDATE_NOTIFIER := 1
+
+.PHONY: setup build build-worker build-www build-npm build-sim dev test lint test-native test-wasm test-e2e bench deploy clean
+
+setup:
+	@scripts/setup
+
+## Builds: the worker (worker-build), the browser module for www/ and for npm, the simulator.
+build: build-worker build-www build-sim
+
+build-worker:
+	cd worker && worker-build --release
+
+build-www:
+	wasm-pack --quiet build wasm-client --release --target web --out-dir ../www/pkg --no-pack
+
+build-npm:
+	wasm-pack --quiet build wasm-client --release --target bundler --out-dir pkg
+	node scripts/npm-package.mjs wasm-client/pkg
+
+build-sim:
+	cargo build --quiet -p tributary-sim
+
+## Runs the simulator and wrangler dev on 127.0.0.1 (PORT=8787, SIM_PORT=8790 by default).
+dev: setup build
+	@scripts/dev
+
+## Every suite: format, lints, native tests, wasm tests (Chromium and Node), end to end.
+test: setup lint test-native test-wasm test-e2e
+	@echo "make test: all suites passed"
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --quiet --workspace --all-targets -- -D warnings
+
+test-native:
+	cargo test -p tributary-core -p tributary-sim -p tributary-e2e --lib
+
+test-wasm:
+	cd wasm-client && wasm-pack --quiet test --headless --chrome
+	cd wasm-client && wasm-pack --quiet test --node -- --test web
+
+test-e2e: build-worker build-www
+	cargo test -p tributary-e2e --test e2e
+
+## Benchmarks fill bench/results.md (figures arrive with the measuring issue).
+bench: setup build
+	@echo "make bench: no benchmarks yet; bench/results.md is written once they exist"
+
+deploy: setup build-worker build-www
+	wrangler deploy
+
+clean:
+	rm -rf target worker/build www/pkg wasm-client/pkg test-artifacts

@@ -1,0 +1,218 @@
+//! Worker configuration: parses the named variables and secrets once, and says precisely which
+//! are missing or invalid — by name, never by value.
+//!
+//! Required everywhere: `SESSION_SIGNING_KEY`, `DATA_ENCRYPTION_KEY`. A provider is *configured*
+//! only when both its credentials are present; an unconfigured provider is simply unavailable.
+
+use crate::domain::Provider;
+use crate::error::ErrorCode;
+use crate::session::SessionKey;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+/// Where the worker runs. Anything but `development` is treated as production (fail closed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production(String),
+}
+
+impl Environment {
+    /// `development` exactly means development; a missing value means `production`.
+    pub fn parse(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            Some("development") => Self::Development,
+            Some(other) if !other.is_empty() => Self::Production(other.to_owned()),
+            _ => Self::Production("production".to_owned()),
+        }
+    }
+
+    pub fn is_development(&self) -> bool {
+        matches!(self, Self::Development)
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Development => "development",
+            Self::Production(name) => name,
+        }
+    }
+}
+
+/// The AES-256 key protecting per-user provider secrets at rest, with the id stored beside each
+/// ciphertext so keys can be rotated. Written as `<key id>:<base64 32 bytes>` or just the base64.
+#[derive(Clone)]
+pub struct DataKey {
+    pub id: String,
+    pub bytes: [u8; 32],
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DataKey({}, <redacted>)", self.id)
+    }
+}
+
+impl DataKey {
+    /// The key id used when the variable carries no `<id>:` prefix.
+    pub const DEFAULT_ID: &'static str = "k1";
+
+    fn parse(value: &str) -> Result<Self, &'static str> {
+        let (id, encoded) = match value.trim().split_once(':') {
+            Some((id, encoded)) => (id.trim(), encoded.trim()),
+            None => (Self::DEFAULT_ID, value.trim()),
+        };
+        if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err("the key id before ':' must be 1-32 letters, digits, '_' or '-'");
+        }
+        let bytes = STANDARD.decode(encoded).map_err(|_| "must be standard base64")?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| "must decode to exactly 32 bytes")?;
+        Ok(Self { id: id.to_owned(), bytes })
+    }
+}
+
+/// Credentials and base URL of one provider.
+#[derive(Clone)]
+pub struct ProviderConfig {
+    pub base_url: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProviderConfig({}, client_id={}, <redacted>)", self.base_url, self.client_id)
+    }
+}
+
+/// A fully validated worker configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub session_key: SessionKey,
+    pub data_key: DataKey,
+    pub snaptrade: Option<ProviderConfig>,
+    pub plaid: Option<ProviderConfig>,
+}
+
+/// One configuration problem, named by its variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+/// Why the configuration cannot be used: every problem at once, so an operator fixes them in one go.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the worker is not configured: {}", .problems.iter().map(|p| format!("{} {}", p.name, p.problem)).collect::<Vec<_>>().join("; "))]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl ConfigError {
+    /// The names of the variables that need attention.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.problems.iter().map(|p| p.name).collect()
+    }
+}
+
+impl ErrorCode for ConfigError {
+    fn code(&self) -> &'static str {
+        "config_invalid"
+    }
+    fn http_status(&self) -> u16 {
+        503
+    }
+}
+
+const SNAPTRADE_DEFAULT_URL: &str = "https://api.snaptrade.com";
+const PLAID_DEFAULT_URL: &str = "https://production.plaid.com";
+
+/// Accepts https URLs, and plain http only for loopback hosts (the local simulator).
+fn parse_base_url(value: &str) -> Result<String, &'static str> {
+    let value = value.trim().trim_end_matches('/');
+    let rest = if let Some(rest) = value.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = value.strip_prefix("http://") {
+        let host = rest.split(['/', ':']).next().unwrap_or("");
+        if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Err("may use plain http only for a loopback host");
+        }
+        rest
+    } else {
+        return Err("must start with https://");
+    };
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Err("must name a host");
+    }
+    Ok(value.to_owned())
+}
+
+impl Config {
+    /// Builds the configuration from a variable lookup (`vars` and secrets merged by the shell).
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let mut problems = Vec::new();
+        let mut problem =
+            |name: &'static str, text: &str| problems.push(ConfigProblem { name, problem: text.to_owned() });
+
+        let environment = Environment::parse(get("ENVIRONMENT").as_deref());
+        let session_key = match get("SESSION_SIGNING_KEY") {
+            None => {
+                problem("SESSION_SIGNING_KEY", "is not set");
+                None
+            }
+            Some(v) => {
+                SessionKey::new(&v).map_err(|_| problem("SESSION_SIGNING_KEY", "must be at least 32 bytes")).ok()
+            }
+        };
+        let data_key = match get("DATA_ENCRYPTION_KEY") {
+            None => {
+                problem("DATA_ENCRYPTION_KEY", "is not set");
+                None
+            }
+            Some(v) => DataKey::parse(&v).map_err(|why| problem("DATA_ENCRYPTION_KEY", why)).ok(),
+        };
+
+        let mut provider =
+            |url_name: &'static str, default_url: &str, id_name: &'static str, secret_name: &'static str| {
+                let base_url = parse_base_url(&get(url_name).unwrap_or_else(|| default_url.to_owned()))
+                    .map_err(|why| problem(url_name, why))
+                    .ok()?;
+                match (get(id_name), get(secret_name)) {
+                    (Some(client_id), Some(secret)) => Some(ProviderConfig { base_url, client_id, secret }),
+                    (None, None) => None,
+                    (Some(_), None) => {
+                        problem(secret_name, &format!("is not set but {id_name} is"));
+                        None
+                    }
+                    (None, Some(_)) => {
+                        problem(id_name, &format!("is not set but {secret_name} is"));
+                        None
+                    }
+                }
+            };
+        let snaptrade =
+            provider("SNAPTRADE_BASE_URL", SNAPTRADE_DEFAULT_URL, "SNAPTRADE_CLIENT_ID", "SNAPTRADE_CONSUMER_KEY");
+        let plaid = provider("PLAID_BASE_URL", PLAID_DEFAULT_URL, "PLAID_CLIENT_ID", "PLAID_SECRET");
+
+        match (session_key, data_key) {
+            (Some(session_key), Some(data_key)) if problems.is_empty() => {
+                Ok(Self { environment, session_key, data_key, snaptrade, plaid })
+            }
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// The configuration of `provider`, if its credentials are set.
+    pub fn provider(&self, provider: Provider) -> Option<&ProviderConfig> {
+        match provider {
+            Provider::SnapTrade => self.snaptrade.as_ref(),
+            Provider::Plaid => self.plaid.as_ref(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

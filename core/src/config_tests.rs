@@ -1,0 +1,85 @@
+use super::*;
+use std::collections::HashMap;
+
+const KEY_B64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    move |name| map.get(name).cloned()
+}
+
+fn base() -> Vec<(&'static str, &'static str)> {
+    vec![("SESSION_SIGNING_KEY", "0123456789abcdef0123456789abcdef"), ("DATA_ENCRYPTION_KEY", KEY_B64)]
+}
+
+#[test]
+fn minimal_config_defaults_to_production_and_real_provider_urls() {
+    let config = Config::load(vars(&base())).unwrap();
+    assert_eq!(config.environment, Environment::Production("production".into()));
+    assert_eq!(config.data_key.id, DataKey::DEFAULT_ID);
+    assert!(config.snaptrade.is_none() && config.plaid.is_none());
+}
+
+#[test]
+fn missing_required_secrets_are_all_named_at_once() {
+    let err = Config::load(vars(&[])).unwrap_err();
+    assert_eq!(err.names(), vec!["SESSION_SIGNING_KEY", "DATA_ENCRYPTION_KEY"]);
+    assert_eq!(err.code(), "config_invalid");
+    assert!(err.to_string().contains("SESSION_SIGNING_KEY is not set"));
+}
+
+#[test]
+fn invalid_values_are_named_but_never_echoed() {
+    let err =
+        Config::load(vars(&[("SESSION_SIGNING_KEY", "short-secret"), ("DATA_ENCRYPTION_KEY", "k9:bm90LTMyLWJ5dGVz")]))
+            .unwrap_err();
+    assert_eq!(err.names(), vec!["SESSION_SIGNING_KEY", "DATA_ENCRYPTION_KEY"]);
+    let text = err.to_string();
+    assert!(!text.contains("short-secret") && !text.contains("bm90LTMyLWJ5dGVz"), "{text}");
+}
+
+#[test]
+fn key_id_prefix_is_kept_for_rotation() {
+    let mut v = base();
+    let prefixed = format!("2026-11:{KEY_B64}");
+    v[1] = ("DATA_ENCRYPTION_KEY", &prefixed);
+    assert_eq!(Config::load(vars(&v)).unwrap().data_key.id, "2026-11");
+}
+
+#[test]
+fn a_provider_needs_both_credentials() {
+    let mut v = base();
+    v.push(("SNAPTRADE_CLIENT_ID", "client"));
+    let err = Config::load(vars(&v)).unwrap_err();
+    assert_eq!(err.names(), vec!["SNAPTRADE_CONSUMER_KEY"]);
+    v.push(("SNAPTRADE_CONSUMER_KEY", "consumer"));
+    v.push(("SNAPTRADE_BASE_URL", "http://127.0.0.1:9000/"));
+    v.push(("ENVIRONMENT", "development"));
+    let config = Config::load(vars(&v)).unwrap();
+    assert_eq!(config.provider(Provider::SnapTrade).unwrap().base_url, "http://127.0.0.1:9000");
+    assert!(config.environment.is_development());
+    assert!(config.provider(Provider::Plaid).is_none());
+}
+
+#[test]
+fn plain_http_is_only_for_loopback() {
+    for (url, ok) in [
+        ("https://api.snaptrade.com", true),
+        ("http://localhost:8080", true),
+        ("http://10.0.0.5", false),
+        ("http://api.snaptrade.com", false),
+        ("ftp://x", false),
+        ("https://", false),
+    ] {
+        assert_eq!(parse_base_url(url).is_ok(), ok, "{url}");
+    }
+}
+
+#[test]
+fn debug_output_redacts_secrets() {
+    let mut v = base();
+    v.push(("PLAID_CLIENT_ID", "pid"));
+    v.push(("PLAID_SECRET", "plaid-secret-value"));
+    let shown = format!("{:?}", Config::load(vars(&v)).unwrap());
+    assert!(!shown.contains("plaid-secret-value") && !shown.contains("0123456789abcdef") && !shown.contains(KEY_B64));
+}

@@ -1,0 +1,8 @@
+//! Domain newtypes: a value of one of these types has been validated, so code that holds one
+//! never checks it again. Money and quantities are decimals, never floating point.
+
+mod ids;
+mod money;
+
+pub use ids::{InstitutionSlug, Provider, Ticker, UserId};
+pub use money::{Currency, Money, Quantity};

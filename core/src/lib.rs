@@ -1,0 +1,20 @@
+//! Tributary's functional core: the domain types and every decision the worker and the browser
+//! module carry out. Pure Rust: no I/O, no JavaScript, no clock — time comes in as an argument.
+//!
+//! The `server` feature adds what only the worker needs (session tokens, configuration, signing);
+//! the browser module compiles without it to stay small.
+
+pub mod domain;
+pub mod error;
+
+pub use domain::{Currency, InstitutionSlug, Money, Provider, Quantity, Ticker, UserId};
+
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod session;
+
+pub use error::{ErrorCode, RequestError, ValidationError};
+
+/// The product version every shell reports (health endpoint, browser module).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,35 @@
+//! Browser suites: Playwright (playwright-core + Debian's Chromium) scripts under `tests/browser/`,
+//! run by Node's test runner against the development worker.
+
+use crate::support::{Ctx, TestResult};
+use crate::trials;
+use std::sync::Arc;
+use tributary_e2e::{artifacts_dir, repo_root};
+
+pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
+    trials![browser_page_shows_wasm_output_and_healthy_api]
+}
+
+/// Runs one `tests/browser/*.test.mjs` file with `node --test` and fails with its output.
+async fn run_node_test(ctx: &Ctx, file: &str) -> TestResult {
+    let output = tokio::process::Command::new("node")
+        .arg("--test")
+        .arg(repo_root().join("tests/browser").join(file))
+        .env("TRIBUTARY_URL", &ctx.dev)
+        .env("TRIBUTARY_SIM_URL", &ctx.sim)
+        .env("TRIBUTARY_ARTIFACTS", artifacts_dir())
+        .current_dir(repo_root())
+        .output()
+        .await
+        .map_err(|e| format!("run node: {e}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{file} failed:\n{text}"))
+    }
+}
+
+async fn browser_page_shows_wasm_output_and_healthy_api(ctx: Arc<Ctx>) -> TestResult {
+    run_node_test(&ctx, "skeleton.test.mjs").await
+}

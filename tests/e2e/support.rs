@@ -1,0 +1,90 @@
+//! What every end-to-end test shares: the servers' URLs, the session key, an HTTP client, and
+//! helpers to call the API and read its JSON errors.
+
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use tributary_core::session::{issue_session_token, SessionKey};
+use tributary_core::UserId;
+
+pub type TestResult = Result<(), String>;
+pub type TestFn = fn(Arc<Ctx>) -> Pin<Box<dyn Future<Output = TestResult> + Send>>;
+
+/// Declares `(name, fn)` trial entries from async test functions.
+#[macro_export]
+macro_rules! trials {
+    ($($name:ident),* $(,)?) => {
+        vec![$((stringify!($name), (|ctx| Box::pin($name(ctx))) as $crate::support::TestFn)),*]
+    };
+}
+
+pub struct Ctx {
+    pub dev: String,
+    pub prod: String,
+    pub sim: String,
+    session_key: SessionKey,
+    pub session_key_raw: String,
+    pub http: reqwest::Client,
+}
+
+/// A response reduced to what tests look at.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl Reply {
+    /// The `error.code` of a JSON error body, or "" when there is none.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Ctx {
+    pub fn new(dev: String, prod: String, session_key: String, sim: String) -> Self {
+        Self {
+            dev,
+            prod,
+            sim,
+            session_key: SessionKey::new(&session_key).expect("random key is long enough"),
+            session_key_raw: session_key,
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap(),
+        }
+    }
+
+    /// A unique user id for one test, so tests never see each other's data.
+    pub fn user(&self, label: &str) -> String {
+        format!("{label}-{}", tributary_e2e::secrets::random_hex(4))
+    }
+
+    /// A valid session token for `user`, signed with the development worker's key.
+    pub fn token(&self, user: &str) -> String {
+        issue_session_token(&UserId::parse(user).unwrap(), &self.session_key, now(), 600)
+    }
+
+    /// Sends a request and reads the reply as JSON (a non-JSON body becomes `Value::Null`).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let text = response.text().await.unwrap_or_default();
+        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), content_type }
+    }
+
+    pub async fn get(&self, base: &str, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.http.get(format!("{base}{path}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        self.send(request).await
+    }
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}

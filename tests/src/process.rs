@@ -1,0 +1,139 @@
+//! `wrangler dev` as a child process group with its own persist dir, ports and env file.
+
+use crate::{free_port, repo_root};
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Environment every wrangler invocation gets: no telemetry, no network lookups.
+const QUIET_ENV: [(&str, &str); 4] = [
+    ("WRANGLER_SEND_METRICS", "false"),
+    ("WRANGLER_SEND_ERROR_REPORTS", "false"),
+    ("CLOUDFLARE_CF_FETCH_ENABLED", "false"),
+    ("NO_UPDATE_NOTIFIER", "1"),
+];
+
+/// A running `wrangler dev` on 127.0.0.1; dropping it stops the whole process group.
+pub struct WranglerDev {
+    pub base_url: String,
+    pub state_dir: PathBuf,
+    child: Child,
+}
+
+fn wrangler() -> Command {
+    let mut cmd = Command::new(repo_root().join("node_modules/.bin/wrangler"));
+    cmd.current_dir(repo_root()).envs(QUIET_ENV).env("CI", "true");
+    cmd
+}
+
+impl WranglerDev {
+    /// Applies the D1 migrations into a fresh state dir, then starts `wrangler dev` with `vars`
+    /// written to a private env file (so no secret shows on a command line), and waits until it
+    /// answers HTTP. `name` labels the state dir and log.
+    pub fn start(name: &str, vars: &[(&str, String)]) -> Result<Self, String> {
+        let state_dir = repo_root().join("target/e2e").join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        std::fs::create_dir_all(&state_dir).map_err(|e| format!("create {}: {e}", state_dir.display()))?;
+        let persist = state_dir.join("state");
+
+        let migrate = wrangler()
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&persist)
+            .output()
+            .map_err(|e| format!("run wrangler: {e}"))?;
+        if !migrate.status.success() {
+            return Err(format!(
+                "wrangler d1 migrations apply failed:\n{}\n{}",
+                String::from_utf8_lossy(&migrate.stdout),
+                String::from_utf8_lossy(&migrate.stderr)
+            ));
+        }
+
+        let env_file = state_dir.join("vars.env");
+        let mut file = std::fs::File::create(&env_file).map_err(|e| format!("write env file: {e}"))?;
+        for (key, value) in vars {
+            writeln!(file, "{key}={value}").map_err(|e| format!("write env file: {e}"))?;
+        }
+
+        let port = free_port();
+        let log_path = state_dir.join("wrangler.log");
+        let log = std::fs::File::create(&log_path).map_err(|e| format!("create log: {e}"))?;
+        let child = wrangler()
+            .args(["dev", "--local", "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--port"])
+            .arg(port.to_string())
+            .arg("--inspector-port")
+            .arg(free_port().to_string())
+            .arg("--persist-to")
+            .arg(&persist)
+            .arg("--env-file")
+            .arg(&env_file)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("spawn wrangler dev: {e}"))?;
+        let mut dev = Self { base_url: format!("http://127.0.0.1:{port}"), state_dir, child };
+        dev.wait_ready(&log_path)?;
+        Ok(dev)
+    }
+
+    fn wait_ready(&mut self, log_path: &PathBuf) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let addr = self.base_url.trim_start_matches("http://").to_owned();
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("wrangler dev exited with {status}:\n{}", tail(log_path)));
+            }
+            if probe(&addr) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Err(format!("wrangler dev did not answer within 90 s:\n{}", tail(log_path)))
+    }
+
+    /// Everything wrangler printed so far (worker logs included).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.state_dir.join("wrangler.log")).unwrap_or_default()
+    }
+}
+
+/// Whether an HTTP GET of `/api/health` gets any status line back.
+fn probe(addr: &str) -> bool {
+    use std::io::Read;
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 ")
+}
+
+fn tail(path: &PathBuf) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+impl Drop for WranglerDev {
+    fn drop(&mut self) {
+        let pgid = self.child.id() as i32;
+        // SAFETY: signalling a process group we created; no memory is touched.
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // SAFETY: as above; the group may already be gone, which is fine.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,102 @@
+//! HTTP plumbing shared by every route: JSON bodies in and out, and the one error shape
+//! `{"error":{"code","message"}}` built from the core's typed errors.
+
+use serde::{de::DeserializeOwned, Serialize};
+use tributary_core::config::ConfigError;
+use tributary_core::session::SessionError;
+use tributary_core::{ErrorCode, RequestError, ValidationError};
+use worker::{Request, Response};
+
+/// Largest JSON body any endpoint reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every route handler returns: a response, or an error to render as JSON.
+pub type ApiResult = Result<Response, ApiError>;
+
+/// An error on its way to becoming a JSON response.
+#[derive(Debug)]
+pub struct ApiError {
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn from_coded(error: &impl ErrorCode) -> Self {
+        Self { status: error.http_status(), code: error.code(), message: error.to_string() }
+    }
+
+    /// A failure of the platform (D1, KV, runtime): logged with context, answered as a bare 500.
+    pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
+        worker::console_error!(
+            "{}",
+            serde_json::json!({"level": "error", "context": context, "error": error.to_string()})
+        );
+        Self::from_coded(&RequestError::Internal)
+    }
+}
+
+macro_rules! api_error_from {
+    ($($error:ty),*) => {$(
+        impl From<$error> for ApiError {
+            fn from(error: $error) -> Self {
+                Self::from_coded(&error)
+            }
+        }
+    )*};
+}
+api_error_from!(RequestError, ValidationError, SessionError, ConfigError);
+
+/// A JSON response with the given status.
+pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {
+    Response::from_json(body).map(|r| r.with_status(status)).map_err(|e| ApiError::internal("serialise response", e))
+}
+
+fn error_response(error: &ApiError) -> Response {
+    let body = serde_json::json!({"error": {"code": error.code, "message": error.message}});
+    Response::from_json(&body)
+        .map(|r| r.with_status(error.status))
+        .unwrap_or_else(|_| Response::error("internal_error", 500).expect("a plain response can always be built"))
+}
+
+/// Renders a handler's outcome: the response itself, or its error as JSON.
+pub fn finish(result: ApiResult) -> Response {
+    result.unwrap_or_else(|error| error_response(&error))
+}
+
+/// Replaces the router's plain-text 404/405 answers and runtime errors with JSON errors.
+pub fn json_fallbacks(result: worker::Result<Response>, method: &str, path: &str) -> Response {
+    let response = match result {
+        Ok(response) => response,
+        Err(e) => return error_response(&ApiError::internal("router", e)),
+    };
+    let is_json =
+        response.headers().get("content-type").ok().flatten().is_some_and(|t| t.starts_with("application/json"));
+    let (method, path) = (method.to_owned(), path.to_owned());
+    match response.status_code() {
+        404 if !is_json => error_response(&RequestError::NotFound { method, path }.into()),
+        405 if !is_json => error_response(&RequestError::MethodNotAllowed { method, path }.into()),
+        _ => response,
+    }
+}
+
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`], refusing anything else with a typed error.
+pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(RequestError::BodyTooLarge { max_bytes: MAX_BODY_BYTES }.into());
+    }
+    let bytes = req.bytes().await.map_err(|e| ApiError::internal("read body", e))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(RequestError::BodyTooLarge { max_bytes: MAX_BODY_BYTES }.into());
+    }
+    if bytes.is_empty() {
+        return Err(RequestError::InvalidJson("the body is empty".into()).into());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| RequestError::InvalidJson(e.to_string()).into())
+}
+
+/// The current time in Unix seconds, from the runtime's clock.
+pub fn now_unix() -> i64 {
+    (worker::Date::now().as_millis() / 1000) as i64
+}

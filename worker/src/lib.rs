@@ -1,0 +1,31 @@
+//! Tributary's Cloudflare Worker: the thin shell around `tributary-core`.
+//!
+//! It owns HTTP (routes declared here, in one place), session checks, D1/KV access and the
+//! outbound provider clients. Decisions come from the core; this crate carries them out.
+
+mod api;
+mod auth;
+mod env;
+mod routes;
+mod store;
+
+use api::{finish, ApiResult};
+use worker::{event, Context, Env, Request, Response, Result, RouteContext, Router};
+
+/// Adapts a handler returning [`ApiResult`] to the router's signature, rendering errors as JSON.
+async fn api(handler: impl std::future::Future<Output = ApiResult>) -> Result<Response> {
+    Ok(finish(handler.await))
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let method = req.method().to_string();
+    let path = req.path();
+    let response = Router::new()
+        .get_async("/api/health", |req, ctx: RouteContext<()>| api(routes::health::get(req, ctx)))
+        .get_async("/api/me", |req, ctx| api(routes::me::get(req, ctx)))
+        .post_async("/api/dev/session", |req, ctx| api(routes::dev::create_session(req, ctx)))
+        .run(req, env)
+        .await;
+    Ok(api::json_fallbacks(response, &method, &path))
+}

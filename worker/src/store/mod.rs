@@ -1,0 +1,28 @@
+//! D1 and KV access, one module per table group. Every query binds its parameters.
+
+pub mod users;
+
+use worker::Env;
+
+/// The D1 binding name from `wrangler.toml`.
+pub const DB: &str = "DB";
+/// The KV binding name from `wrangler.toml`.
+pub const KV: &str = "KV";
+
+/// The last applied migration's name, proving D1 is reachable and migrated.
+pub async fn schema_version(env: &Env) -> Result<String, String> {
+    let db = env.d1(DB).map_err(|e| format!("binding: {e}"))?;
+    let row: Option<serde_json::Value> = db
+        .prepare("SELECT name FROM d1_migrations ORDER BY id DESC LIMIT 1")
+        .first(None)
+        .await
+        .map_err(|_| "query failed: are the migrations applied?".to_owned())?;
+    row.and_then(|r| r.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+        .ok_or_else(|| "no migration applied".to_owned())
+}
+
+/// Whether the KV namespace answers a read.
+pub async fn kv_reachable(env: &Env) -> Result<(), String> {
+    let kv = env.kv(KV).map_err(|e| format!("binding: {e}"))?;
+    kv.get("health:probe").text().await.map(|_| ()).map_err(|e| format!("read failed: {e}"))
+}
