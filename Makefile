@@ -52,8 +52,8 @@ test-native:
 	cargo test -p tributary-core -p tributary-sim -p tributary-e2e --lib
 
 test-wasm:
-	cd wasm-client && wasm-pack --quiet test --headless --chrome
-	cd wasm-client && wasm-pack --quiet test --node -- --test web
+	cd wasm-client && wasm-pack test --headless --chrome -- --test browser
+	cd wasm-client && wasm-pack test --node -- --test node
 
 test-e2e: build-worker build-www
 	cargo test -p tributary-e2e --test e2e

@@ -1,8 +1,6 @@
-//! The same checks as `web.rs`, pinned to a real browser.
+//! The shared cases in headless Chromium (`wasm-pack test --headless --chrome -- --test browser`).
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen_test::wasm_bindgen_test]
-fn formats_money_in_the_browser() {
-    assert_eq!(tributary_client::format_money("-1000", "eur").unwrap(), "-1,000.00 EUR");
-}
+#[path = "common/cases.rs"]
+mod cases;

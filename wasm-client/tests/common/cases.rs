@@ -1,8 +1,7 @@
-//! Runs in headless Chromium (`wasm-pack test --chrome`) and in Node (`wasm-pack test --node`).
+//! Cases shared by the Node (`node.rs`) and Chromium (`browser.rs`) suites.
 
 use tributary_client::{format_money, version};
 use wasm_bindgen_test::*;
-
 #[wasm_bindgen_test]
 fn version_matches_the_crate() {
     assert_eq!(version(), env!("CARGO_PKG_VERSION"));
