@@ -7,7 +7,10 @@
 pub mod domain;
 pub mod error;
 
-pub use domain::{Currency, InstitutionSlug, Money, Provider, Quantity, Ticker, UserId};
+pub use domain::{
+    Account, CashBalance, Currency, Holdings, InstitutionSlug, Money, Position, Provider, Quantity, SecurityKind,
+    Ticker, UserId,
+};
 
 #[cfg(feature = "server")]
 pub mod config;

@@ -3,6 +3,8 @@
 
 mod ids;
 mod money;
+mod portfolio;
 
 pub use ids::{InstitutionSlug, Provider, Ticker, UserId};
 pub use money::{Currency, Money, Quantity};
+pub use portfolio::{Account, CashBalance, Holdings, Position, SecurityKind};

@@ -1,0 +1,118 @@
+//! What every provider's data becomes: accounts, positions and cash balances in one shape,
+//! each carrying its provider, institution and account so nothing loses its origin.
+
+use super::{Currency, InstitutionSlug, Provider, Quantity, Ticker};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// What kind of instrument a position holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityKind {
+    Equity,
+    Etf,
+    MutualFund,
+    Option,
+    Crypto,
+    FixedIncome,
+    Derivative,
+    Loan,
+    Cash,
+    Other,
+}
+
+impl SecurityKind {
+    /// The storage/wire name (`mutual_fund`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Equity => "equity",
+            Self::Etf => "etf",
+            Self::MutualFund => "mutual_fund",
+            Self::Option => "option",
+            Self::Crypto => "crypto",
+            Self::FixedIncome => "fixed_income",
+            Self::Derivative => "derivative",
+            Self::Loan => "loan",
+            Self::Cash => "cash",
+            Self::Other => "other",
+        }
+    }
+
+    /// Parses a storage name; unknown names are `Other`, never an error.
+    pub fn from_name(name: &str) -> Self {
+        [
+            Self::Equity,
+            Self::Etf,
+            Self::MutualFund,
+            Self::Option,
+            Self::Crypto,
+            Self::FixedIncome,
+            Self::Derivative,
+            Self::Loan,
+            Self::Cash,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+        .unwrap_or(Self::Other)
+    }
+}
+
+/// An account at an institution, as one provider reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub provider: Provider,
+    /// The provider's id of the account.
+    pub account_id: String,
+    /// The provider's id of the connection it came through (SnapTrade authorization, Plaid Item).
+    pub connection_id: Option<String>,
+    pub institution: Option<InstitutionSlug>,
+    pub institution_name: Option<String>,
+    pub name: Option<String>,
+    pub number_mask: Option<String>,
+    pub account_type: Option<String>,
+    pub currency: Option<Currency>,
+}
+
+/// A holding of one security in one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub provider: Provider,
+    pub account_id: String,
+    pub institution: Option<InstitutionSlug>,
+    /// Stable identity of the security across providers: the ticker when known, otherwise a
+    /// provider-scoped identifier (e.g. `cusip:…`, `plaid:<security_id>`).
+    pub security_key: String,
+    pub ticker: Option<Ticker>,
+    pub name: Option<String>,
+    pub kind: SecurityKind,
+    pub quantity: Quantity,
+    /// Price per unit, when the provider knows it.
+    pub price: Option<Decimal>,
+    /// Market value of the whole position, when known (or derivable from price × quantity).
+    pub market_value: Option<Decimal>,
+    /// Total cost basis of the whole position, when known.
+    pub cost_basis: Option<Decimal>,
+    pub currency: Currency,
+    /// Unix seconds of the data's freshness (the fetch time).
+    pub as_of: i64,
+}
+
+/// Cash held in one account in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashBalance {
+    pub provider: Provider,
+    pub account_id: String,
+    pub institution: Option<InstitutionSlug>,
+    pub currency: Currency,
+    pub amount: Decimal,
+    pub buying_power: Option<Decimal>,
+    pub as_of: i64,
+}
+
+/// One provider's complete view of a user's holdings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holdings {
+    pub accounts: Vec<Account>,
+    pub positions: Vec<Position>,
+    pub balances: Vec<CashBalance>,
+}
