@@ -93,6 +93,8 @@ pub struct Config {
     pub data_key: DataKey,
     pub snaptrade: Option<ProviderConfig>,
     pub plaid: Option<ProviderConfig>,
+    /// Per-attempt timeout of provider calls (`PROVIDER_TIMEOUT_MS`, default 10 000).
+    pub provider_timeout_ms: u64,
 }
 
 /// One configuration problem, named by its variable.
@@ -195,10 +197,18 @@ impl Config {
         let snaptrade =
             provider("SNAPTRADE_BASE_URL", SNAPTRADE_DEFAULT_URL, "SNAPTRADE_CLIENT_ID", "SNAPTRADE_CONSUMER_KEY");
         let plaid = provider("PLAID_BASE_URL", PLAID_DEFAULT_URL, "PLAID_CLIENT_ID", "PLAID_SECRET");
+        let provider_timeout_ms = match get("PROVIDER_TIMEOUT_MS").map(|v| v.trim().parse::<u64>()) {
+            None => 10_000,
+            Some(Ok(ms)) if (100..=60_000).contains(&ms) => ms,
+            Some(_) => {
+                problem("PROVIDER_TIMEOUT_MS", "must be a whole number of milliseconds from 100 to 60000");
+                10_000
+            }
+        };
 
         match (session_key, data_key) {
             (Some(session_key), Some(data_key)) if problems.is_empty() => {
-                Ok(Self { environment, session_key, data_key, snaptrade, plaid })
+                Ok(Self { environment, session_key, data_key, snaptrade, plaid, provider_timeout_ms })
             }
             _ => Err(ConfigError { problems }),
         }

@@ -6,6 +6,10 @@
 
 pub mod domain;
 pub mod error;
+pub mod provider_error;
+pub mod snaptrade;
+pub mod time;
+pub mod url;
 
 pub use domain::{
     Account, CashBalance, Currency, Holdings, InstitutionSlug, Money, Position, Provider, Quantity, SecurityKind,
@@ -14,6 +18,8 @@ pub use domain::{
 
 #[cfg(feature = "server")]
 pub mod config;
+#[cfg(feature = "server")]
+pub mod sealed;
 #[cfg(feature = "server")]
 pub mod session;
 

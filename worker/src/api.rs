@@ -3,6 +3,8 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 use tributary_core::config::ConfigError;
+use tributary_core::provider_error::ProviderError;
+use tributary_core::sealed::SealError;
 use tributary_core::session::SessionError;
 use tributary_core::{ErrorCode, RequestError, ValidationError};
 use worker::{Request, Response};
@@ -45,7 +47,7 @@ macro_rules! api_error_from {
         }
     )*};
 }
-api_error_from!(RequestError, ValidationError, SessionError, ConfigError);
+api_error_from!(RequestError, ValidationError, SessionError, ConfigError, ProviderError, SealError);
 
 /// A JSON response with the given status.
 pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {

@@ -4,7 +4,7 @@ use tributary_core::config::{Config, ConfigError};
 use worker::Env;
 
 /// Every variable the core's configuration reads, by its contract name.
-const NAMES: [&str; 9] = [
+const NAMES: [&str; 10] = [
     "ENVIRONMENT",
     "SESSION_SIGNING_KEY",
     "DATA_ENCRYPTION_KEY",
@@ -14,6 +14,7 @@ const NAMES: [&str; 9] = [
     "PLAID_BASE_URL",
     "PLAID_CLIENT_ID",
     "PLAID_SECRET",
+    "PROVIDER_TIMEOUT_MS",
 ];
 
 fn lookup(env: &Env, name: &str) -> Option<String> {

@@ -6,7 +6,10 @@
 mod api;
 mod auth;
 mod env;
+mod institutions;
+mod providers;
 mod routes;
+mod services;
 mod store;
 
 use api::{finish, ApiResult};
@@ -25,6 +28,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/api/health", |req, ctx: RouteContext<()>| api(routes::health::get(req, ctx)))
         .get_async("/api/me", |req, ctx| api(routes::me::get(req, ctx)))
         .post_async("/api/dev/session", |req, ctx| api(routes::dev::create_session(req, ctx)))
+        .post_async("/api/snaptrade/register", |req, ctx| api(routes::snaptrade::register(req, ctx)))
+        .post_async("/api/snaptrade/connection-url", |req, ctx| api(routes::snaptrade::connection_url(req, ctx)))
+        .post_async("/api/snaptrade/connections/sync", |req, ctx| api(routes::snaptrade::sync(req, ctx)))
+        .get_async("/api/snaptrade/connections", |req, ctx| api(routes::snaptrade::list_connections(req, ctx)))
+        .get_async("/api/snaptrade/holdings", |req, ctx| api(routes::snaptrade::holdings(req, ctx)))
         .run(req, env)
         .await;
     Ok(api::json_fallbacks(response, &method, &path))

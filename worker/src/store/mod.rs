@@ -1,13 +1,43 @@
 //! D1 and KV access, one module per table group. Every query binds its parameters.
 
+pub mod connections;
+pub mod holdings;
+pub mod provider_users;
 pub mod users;
 
-use worker::Env;
+use crate::api::ApiError;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env};
 
 /// The D1 binding name from `wrangler.toml`.
 pub const DB: &str = "DB";
 /// The KV binding name from `wrangler.toml`.
 pub const KV: &str = "KV";
+
+/// A storage failure, logged where it is turned into an [`ApiError`].
+pub type DbResult<T> = Result<T, worker::Error>;
+
+impl From<worker::Error> for ApiError {
+    fn from(error: worker::Error) -> Self {
+        ApiError::internal("storage", error)
+    }
+}
+
+/// The D1 database binding.
+pub fn db(env: &Env) -> DbResult<D1Database> {
+    env.d1(DB)
+}
+
+/// Runs a query and deserialises its first row.
+pub async fn query_first<T: DeserializeOwned>(env: &Env, sql: &str, args: &[JsValue]) -> DbResult<Option<T>> {
+    db(env)?.prepare(sql).bind(args)?.first(None).await
+}
+
+/// Runs a query and deserialises every row.
+pub async fn query_all<T: DeserializeOwned>(env: &Env, sql: &str, args: &[JsValue]) -> DbResult<Vec<T>> {
+    db(env)?.prepare(sql).bind(args)?.all().await?.results()
+}
 
 /// The last applied migration's name, proving D1 is reachable and migrated.
 pub async fn schema_version(env: &Env) -> Result<String, String> {

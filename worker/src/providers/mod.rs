@@ -1,0 +1,138 @@
+//! Outbound provider clients over `worker::Fetch`, sharing one call discipline: a timeout per
+//! attempt, bounded jittered retries of retryable failures (idempotent calls only), and one
+//! structured JSON log line per attempt that never contains a secret.
+
+pub mod snaptrade;
+
+use crate::api::now_unix;
+use futures_util::future::{select, Either};
+use std::time::Duration;
+use tributary_core::provider_error::ProviderError;
+use tributary_core::Provider;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+/// Attempts per call, first included.
+const MAX_ATTEMPTS: u32 = 3;
+/// Base of the exponential backoff between attempts.
+const BACKOFF_BASE_MS: u64 = 200;
+/// A 429 whose Retry-After is at most this many seconds is waited out once; longer is returned.
+const MAX_INLINE_RETRY_AFTER_S: u64 = 1;
+
+/// One outbound request, described without its secrets' provenance.
+pub struct Call<'a> {
+    pub provider: Provider,
+    /// Names the call in logs (`accounts`, `positions`, `register`...).
+    pub operation: &'a str,
+    pub method: Method,
+    /// Full URL, query included.
+    pub url: String,
+    pub headers: Vec<(&'a str, String)>,
+    pub body: Option<String>,
+    /// Safe to repeat: only idempotent calls are retried.
+    pub idempotent: bool,
+    /// Billed by the provider: logged with `cost`.
+    pub billed: bool,
+    pub timeout: Duration,
+}
+
+/// A provider's answer: status, headers that matter, body bytes.
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub retry_after_s: Option<u64>,
+}
+
+fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the runtime provides crypto.getRandomValues");
+    u64::from_le_bytes(bytes)
+}
+
+/// A short random id tying a log line to a call.
+fn call_id() -> String {
+    format!("{:016x}", random_u64())
+}
+
+fn retry_after(headers: &Headers) -> Option<u64> {
+    let header = |name: &str| headers.get(name).ok().flatten();
+    header("retry-after").and_then(|v| v.trim().parse().ok()).or_else(|| {
+        let reset: u64 = header("x-ratelimit-reset")?.trim().parse().ok()?;
+        // Either seconds-until-reset or an absolute Unix time.
+        let now = now_unix() as u64;
+        Some(if reset > now { reset - now } else { reset })
+    })
+}
+
+async fn attempt(call: &Call<'_>) -> Result<Answer, ProviderError> {
+    let provider = call.provider;
+    let headers = Headers::new();
+    for (name, value) in &call.headers {
+        headers.set(name, value).map_err(|e| ProviderError::Network { provider, detail: e.to_string() })?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(call.method.clone()).with_headers(headers);
+    if let Some(body) = &call.body {
+        init.with_body(Some(body.as_str().into()));
+    }
+    let request = Request::new_with_init(&call.url, &init)
+        .map_err(|e| ProviderError::Network { provider, detail: e.to_string() })?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Box::pin(async move {
+        let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
+        let status = response.status_code();
+        let retry_after_s = retry_after(response.headers());
+        let body = response.bytes().await?;
+        Ok::<_, worker::Error>(Answer { status, body, retry_after_s })
+    });
+    let timeout = Box::pin(Delay::from(call.timeout));
+    match select(fetch, timeout).await {
+        Either::Left((Ok(answer), _)) => Ok(answer),
+        Either::Left((Err(e), _)) => Err(ProviderError::Network { provider, detail: e.to_string() }),
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(ProviderError::Timeout { provider })
+        }
+    }
+}
+
+fn log_attempt(call: &Call<'_>, id: &str, attempt_no: u32, status: Option<u16>, latency_ms: u64, outcome: &str) {
+    let line = serde_json::json!({
+        "level": "info", "event": "provider_call", "provider": call.provider.as_str(), "operation": call.operation,
+        "status": status, "latency_ms": latency_ms, "request_id": id, "attempt": attempt_no, "outcome": outcome,
+        "cost": if call.billed { "billed" } else { "free" },
+    });
+    worker::console_log!("{line}");
+}
+
+/// Sends `call`, retrying retryable failures of idempotent calls with jittered backoff. Returns
+/// the final answer (any status) or the transport error; `classify` decides retryability of a
+/// non-2xx answer.
+pub async fn send(
+    call: &Call<'_>,
+    classify: impl Fn(&Answer) -> Option<ProviderError>,
+) -> Result<Answer, ProviderError> {
+    let id = call_id();
+    let mut attempt_no = 0;
+    loop {
+        attempt_no += 1;
+        let started = worker::Date::now().as_millis();
+        let result = attempt(call).await;
+        let latency_ms = worker::Date::now().as_millis().saturating_sub(started);
+        let (error, status) = match &result {
+            Ok(answer) => (classify(answer), Some(answer.status)),
+            Err(e) => (Some(e.clone()), None),
+        };
+        let outcome = error.as_ref().map_or("ok", |e| tributary_core::ErrorCode::code(e));
+        log_attempt(call, &id, attempt_no, status, latency_ms, outcome);
+        let Some(error) = error else { return result };
+        let short_rate_limit = error.retry_after_s().is_some_and(|s| s <= MAX_INLINE_RETRY_AFTER_S);
+        let retry = call.idempotent && attempt_no < MAX_ATTEMPTS && (error.is_retryable() || short_rate_limit);
+        if !retry {
+            return result;
+        }
+        let backoff = BACKOFF_BASE_MS << (attempt_no - 1);
+        let wait_ms = if short_rate_limit { 1000 } else { backoff + random_u64() % backoff };
+        Delay::from(Duration::from_millis(wait_ms)).await;
+    }
+}

@@ -1,0 +1,12 @@
+//! Flows that span a provider client and the store: carried out here, decided in the core.
+
+pub mod snaptrade;
+
+use tributary_core::sealed::NONCE_LEN;
+
+/// A fresh random nonce for sealing a secret.
+pub fn random_nonce() -> [u8; NONCE_LEN] {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).expect("the runtime provides crypto.getRandomValues");
+    nonce
+}

@@ -1,0 +1,110 @@
+//! SnapTrade flows: registration (secret sealed at rest), and a complete holdings fetch that
+//! replaces the cache in one batch only when every account's positions and balances arrived.
+
+use super::random_nonce;
+use crate::api::{now_unix, ApiError};
+use crate::auth::Authenticated;
+use crate::institutions::resolve;
+use crate::providers::snaptrade::{SnapTradeClient, SnapTradeUser};
+use crate::store::holdings::{self, StoredCapabilities};
+use crate::store::provider_users::{self, Registration};
+use futures_util::future::join_all;
+use std::time::Duration;
+use tributary_core::provider_error::ProviderError;
+use tributary_core::sealed::{open, seal};
+use tributary_core::snaptrade::{normalize_account, normalize_balances, normalize_positions};
+use tributary_core::url::encode_component;
+use tributary_core::{Account, Holdings, Provider};
+use worker::Env;
+
+const P: Provider = Provider::SnapTrade;
+
+/// The SnapTrade client for this deployment, or `provider_not_configured`.
+pub fn client(session: &Authenticated) -> Result<SnapTradeClient<'_>, ApiError> {
+    let config = session.config.provider(P).ok_or(ProviderError::NotConfigured { provider: P })?;
+    Ok(SnapTradeClient::new(config, Duration::from_millis(session.config.provider_timeout_ms)))
+}
+
+/// The user's SnapTrade credentials, registering them first if needed. Returns whether this call created them.
+pub async fn ensure_registered(env: &Env, session: &Authenticated) -> Result<(String, String, bool), ApiError> {
+    let user = &session.claims.user_id;
+    if let Some(found) = provider_users::get(env, user, P).await? {
+        let secret = open(&session.config.data_key, &found.sealed, user, P)?;
+        return Ok((found.provider_user_id, secret, false));
+    }
+    let (provider_user_id, secret) = client(session)?.register_user(user.as_str()).await?;
+    crate::store::users::ensure(env, user, now_unix()).await?;
+    let sealed = seal(&session.config.data_key, random_nonce(), user, P, &secret);
+    provider_users::insert(
+        env,
+        user,
+        P,
+        &Registration { provider_user_id: provider_user_id.clone(), sealed },
+        now_unix(),
+    )
+    .await?;
+    // A concurrent registration may have won the insert: read back what is stored.
+    let stored = provider_users::get(env, user, P)
+        .await?
+        .ok_or_else(|| ApiError::internal("snaptrade register", "row missing after insert"))?;
+    let secret = open(&session.config.data_key, &stored.sealed, user, P)?;
+    Ok((stored.provider_user_id, secret, true))
+}
+
+/// Capabilities of a SnapTrade account at import (trading needs a trade connection).
+fn capabilities(_: &Account) -> StoredCapabilities {
+    StoredCapabilities { trading: false, realtime: false, refresh_cost: "per_call" }
+}
+
+/// Fetches accounts, then every account's positions and balances in parallel, normalised.
+async fn fetch(client: &SnapTradeClient<'_>, user: &SnapTradeUser<'_>, now: i64) -> Result<Holdings, ProviderError> {
+    let raw_accounts = client.get(user, "/accounts", "accounts").await?;
+    let rows = raw_accounts
+        .as_array()
+        .ok_or_else(|| ProviderError::Malformed { provider: P, detail: "accounts: expected a list".into() })?;
+    let accounts = rows.iter().map(|row| normalize_account(row, &resolve)).collect::<Result<Vec<_>, _>>()?;
+    let paths: Vec<(String, String)> = accounts
+        .iter()
+        .map(|a| {
+            let id = encode_component(&a.account_id);
+            (format!("/accounts/{id}/positions/all"), format!("/accounts/{id}/balances"))
+        })
+        .collect();
+    let calls = paths.iter().map(|(positions, balances)| async move {
+        let (p, b) = futures_util::future::join(
+            client.get(user, positions, "positions"),
+            client.get(user, balances, "balances"),
+        )
+        .await;
+        Ok::<_, ProviderError>((p?, b?))
+    });
+    let answers = join_all(calls).await;
+    let mut holdings = Holdings { accounts: Vec::new(), positions: Vec::new(), balances: Vec::new() };
+    for (account, answer) in accounts.into_iter().zip(answers) {
+        let (positions, balances) = answer?;
+        holdings.positions.extend(normalize_positions(&positions, &account, now)?);
+        holdings.balances.extend(normalize_balances(&balances, &account, now)?);
+        holdings.accounts.push(account);
+    }
+    Ok(holdings)
+}
+
+/// Fetches the user's SnapTrade holdings and replaces the cache; on failure records it and
+/// leaves every cached row as it was.
+pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdings, i64), ApiError> {
+    let user = &session.claims.user_id;
+    let (user_id, secret, _) = ensure_registered(env, session).await?;
+    let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
+    let now = now_unix();
+    match fetch(&client(session)?, &credentials, now).await {
+        Ok(fetched) => {
+            holdings::replace(env, user, P, &fetched, &capabilities, now).await?;
+            Ok((fetched, now))
+        }
+        Err(error) => {
+            holdings::record_failure(env, user, P, tributary_core::ErrorCode::code(&error), &error.to_string(), now)
+                .await?;
+            Err(error.into())
+        }
+    }
+}

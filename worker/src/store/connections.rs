@@ -1,0 +1,120 @@
+//! The `connections` table: one row per provider connection (SnapTrade authorization, Plaid Item).
+
+use super::{db, query_all, query_first, DbResult};
+use serde::{Deserialize, Serialize};
+use tributary_core::{Provider, UserId};
+use wasm_bindgen::JsValue;
+use worker::{D1PreparedStatement, Env};
+
+/// What a provider says about a connection, ready to store.
+pub struct ConnectionRecord {
+    pub external_id: String,
+    pub institution_slug: Option<String>,
+    pub institution_name: Option<String>,
+    pub connection_type: &'static str,
+    pub disabled: bool,
+    pub disabled_date: Option<String>,
+}
+
+/// A stored connection as the API shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ConnectionRow {
+    pub id: String,
+    pub provider: String,
+    pub external_id: String,
+    pub institution_slug: Option<String>,
+    pub institution_name: Option<String>,
+    #[serde(rename = "type")]
+    pub connection_type: String,
+    pub disabled: i64,
+    pub disabled_date: Option<String>,
+    pub needs_repair: i64,
+    pub repair_reason: Option<String>,
+    pub updated_at: i64,
+}
+
+/// Our id of a provider's connection.
+pub fn connection_id(provider: Provider, external_id: &str) -> String {
+    format!("{}:{external_id}", provider.as_str())
+}
+
+/// An upsert of `record` for `user`, to run alone or inside a batch.
+pub fn upsert_statement(
+    env: &Env,
+    user: &UserId,
+    provider: Provider,
+    record: &ConnectionRecord,
+    now: i64,
+) -> DbResult<D1PreparedStatement> {
+    let args: [JsValue; 10] = [
+        connection_id(provider, &record.external_id).into(),
+        user.as_str().into(),
+        provider.as_str().into(),
+        record.external_id.as_str().into(),
+        record.institution_slug.as_deref().map_or(JsValue::NULL, JsValue::from),
+        record.institution_name.as_deref().map_or(JsValue::NULL, JsValue::from),
+        record.connection_type.into(),
+        (if record.disabled { 1.0 } else { 0.0 }).into(),
+        record.disabled_date.as_deref().map_or(JsValue::NULL, JsValue::from),
+        (now as f64).into(),
+    ];
+    db(env)?
+        .prepare(
+            "INSERT INTO connections (id, user_id, provider, external_id, institution_slug, institution_name, connection_type,
+                                      disabled, disabled_date, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+             ON CONFLICT (id) DO UPDATE SET
+               institution_slug = COALESCE(excluded.institution_slug, institution_slug),
+               institution_name = COALESCE(excluded.institution_name, institution_name),
+               connection_type = excluded.connection_type, disabled = excluded.disabled,
+               disabled_date = excluded.disabled_date, updated_at = excluded.updated_at
+             WHERE connections.user_id = excluded.user_id",
+        )
+        .bind(&args)
+}
+
+/// A placeholder row for a connection first seen through one of its accounts (keeps known fields).
+pub fn ensure_statement(
+    env: &Env,
+    user: &UserId,
+    provider: Provider,
+    external_id: &str,
+    now: i64,
+) -> DbResult<D1PreparedStatement> {
+    let args: [JsValue; 5] = [
+        connection_id(provider, external_id).into(),
+        user.as_str().into(),
+        provider.as_str().into(),
+        external_id.into(),
+        (now as f64).into(),
+    ];
+    db(env)?
+        .prepare(
+            "INSERT INTO connections (id, user_id, provider, external_id, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&args)
+}
+
+/// The user's connections at `provider`, oldest first.
+pub async fn list(env: &Env, user: &UserId, provider: Provider) -> DbResult<Vec<ConnectionRow>> {
+    query_all(
+        env,
+        "SELECT id, provider, external_id, institution_slug, institution_name, connection_type, disabled, disabled_date,
+                needs_repair, repair_reason, updated_at
+         FROM connections WHERE user_id = ?1 AND provider = ?2 ORDER BY created_at, id",
+        &[user.as_str().into(), provider.as_str().into()],
+    )
+    .await
+}
+
+/// Whether `external_id` is one of the user's connections at `provider`.
+pub async fn belongs_to(env: &Env, user: &UserId, provider: Provider, external_id: &str) -> DbResult<bool> {
+    let row: Option<serde_json::Value> = query_first(
+        env,
+        "SELECT 1 AS found FROM connections WHERE id = ?1 AND user_id = ?2",
+        &[connection_id(provider, external_id).into(), user.as_str().into()],
+    )
+    .await?;
+    Ok(row.is_some())
+}

@@ -1,0 +1,302 @@
+//! The holdings cache (`accounts`, `positions`, `balances`, `provider_snapshots`). A provider's
+//! rows are replaced in ONE D1 batch after a complete successful fetch; a failed fetch only
+//! records the failure and never touches the cached rows.
+
+use super::connections::{connection_id, ensure_statement};
+use super::{db, query_all, query_first, DbResult};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::str::FromStr;
+use tributary_core::{
+    Account, CashBalance, Currency, Holdings, InstitutionSlug, Position, Provider, Quantity, SecurityKind, Ticker,
+    UserId,
+};
+use wasm_bindgen::JsValue;
+use worker::{D1PreparedStatement, Env};
+
+/// Capabilities stored with an account at import.
+pub struct StoredCapabilities {
+    pub trading: bool,
+    pub realtime: bool,
+    pub refresh_cost: &'static str,
+}
+
+/// The last fetch of a provider's holdings for a user.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Snapshot {
+    pub fetched_at: Option<i64>,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub attempted_at: Option<i64>,
+}
+
+fn account_key(provider: Provider, external_id: &str) -> String {
+    format!("{}:{external_id}", provider.as_str())
+}
+
+fn text(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from)
+}
+
+fn decimal(value: Option<Decimal>) -> JsValue {
+    value.map_or(JsValue::NULL, |d| JsValue::from(d.to_string()))
+}
+
+/// Replaces every cached row of `provider` for `user` with `holdings`, atomically.
+pub async fn replace(
+    env: &Env,
+    user: &UserId,
+    provider: Provider,
+    holdings: &Holdings,
+    capabilities: &dyn Fn(&Account) -> StoredCapabilities,
+    fetched_at: i64,
+) -> DbResult<()> {
+    let database = db(env)?;
+    let (u, p, now) =
+        (JsValue::from(user.as_str()), JsValue::from(provider.as_str()), JsValue::from(fetched_at as f64));
+    let mut batch: Vec<D1PreparedStatement> = Vec::new();
+    batch.push(
+        database.prepare("DELETE FROM positions WHERE user_id = ?1 AND provider = ?2").bind(&[u.clone(), p.clone()])?,
+    );
+    batch.push(
+        database.prepare("DELETE FROM balances WHERE user_id = ?1 AND provider = ?2").bind(&[u.clone(), p.clone()])?,
+    );
+    let keep: Vec<String> = holdings.accounts.iter().map(|a| account_key(provider, &a.account_id)).collect();
+    let keep_json = serde_json::to_string(&keep).unwrap_or_else(|_| "[]".into());
+    batch.push(
+        database
+            .prepare("DELETE FROM accounts WHERE user_id = ?1 AND provider = ?2 AND id NOT IN (SELECT value FROM json_each(?3))")
+            .bind(&[u.clone(), p.clone(), keep_json.into()])?,
+    );
+    for account in &holdings.accounts {
+        let connection = account.connection_id.clone().unwrap_or_else(|| format!("account-{}", account.account_id));
+        batch.push(ensure_statement(env, user, provider, &connection, fetched_at)?);
+        let caps = capabilities(account);
+        let args: [JsValue; 16] = [
+            account_key(provider, &account.account_id).into(),
+            u.clone(),
+            p.clone(),
+            connection_id(provider, &connection).into(),
+            account.account_id.as_str().into(),
+            text(account.institution.as_ref().map(InstitutionSlug::as_str)),
+            text(account.name.as_deref()),
+            text(account.number_mask.as_deref()),
+            text(account.account_type.as_deref()),
+            text(account.currency.as_ref().map(Currency::as_str)),
+            (if caps.trading { 1.0 } else { 0.0 }).into(),
+            (if caps.realtime { 1.0 } else { 0.0 }).into(),
+            caps.refresh_cost.into(),
+            now.clone(),
+            text(account.institution_name.as_deref()),
+            JsValue::NULL,
+        ];
+        batch.push(database.prepare(
+            "INSERT INTO accounts (id, user_id, provider, connection_id, external_id, institution_slug, name, number_mask,
+                                   account_type, currency, cap_trading, cap_realtime, refresh_cost, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
+             ON CONFLICT (id) DO UPDATE SET connection_id = excluded.connection_id, institution_slug = excluded.institution_slug,
+               name = excluded.name, number_mask = excluded.number_mask, account_type = excluded.account_type,
+               currency = excluded.currency, cap_trading = excluded.cap_trading, cap_realtime = excluded.cap_realtime,
+               refresh_cost = excluded.refresh_cost, updated_at = excluded.updated_at",
+        ).bind(&args[..14])?);
+        if let Some(name) = &account.institution_name {
+            batch.push(database.prepare(
+                "UPDATE connections SET institution_name = COALESCE(institution_name, ?1), institution_slug = COALESCE(institution_slug, ?2) WHERE id = ?3",
+            ).bind(&[name.as_str().into(), text(account.institution.as_ref().map(InstitutionSlug::as_str)), connection_id(provider, &connection).into()])?);
+        }
+    }
+    for position in &holdings.positions {
+        let args: [JsValue; 14] = [
+            u.clone(),
+            p.clone(),
+            account_key(provider, &position.account_id).into(),
+            position.security_key.as_str().into(),
+            text(position.ticker.as_ref().map(Ticker::as_str)),
+            text(position.name.as_deref()),
+            position.kind.as_str().into(),
+            position.quantity.0.to_string().into(),
+            decimal(position.price),
+            decimal(position.market_value),
+            decimal(position.cost_basis),
+            position.currency.as_str().into(),
+            (position.as_of as f64).into(),
+            JsValue::NULL,
+        ];
+        batch.push(database.prepare(
+            "INSERT INTO positions (user_id, provider, account_id, security_key, ticker, name, kind, quantity, price,
+                                    market_value, cost_basis, currency, as_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        ).bind(&args[..13])?);
+    }
+    for balance in &holdings.balances {
+        batch.push(database.prepare(
+            "INSERT INTO balances (account_id, user_id, provider, currency, cash, buying_power, as_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (account_id, currency) DO UPDATE SET cash = excluded.cash, buying_power = excluded.buying_power, as_of = excluded.as_of",
+        ).bind(&[
+            account_key(provider, &balance.account_id).into(), u.clone(), p.clone(), balance.currency.as_str().into(),
+            balance.amount.to_string().into(), decimal(balance.buying_power), (balance.as_of as f64).into(),
+        ])?);
+    }
+    batch.push(database.prepare(
+        "INSERT INTO provider_snapshots (user_id, provider, fetched_at, status, error_code, error_message, attempted_at)
+         VALUES (?1, ?2, ?3, 'ok', NULL, NULL, ?3)
+         ON CONFLICT (user_id, provider) DO UPDATE SET fetched_at = ?3, status = 'ok', error_code = NULL, error_message = NULL, attempted_at = ?3",
+    ).bind(&[u, p, now])?);
+    database.batch(batch).await?;
+    Ok(())
+}
+
+/// Records a failed fetch; cached rows stay as they were.
+pub async fn record_failure(
+    env: &Env,
+    user: &UserId,
+    provider: Provider,
+    code: &str,
+    message: &str,
+    now: i64,
+) -> DbResult<()> {
+    db(env)?
+        .prepare(
+            "INSERT INTO provider_snapshots (user_id, provider, fetched_at, status, error_code, error_message, attempted_at)
+             VALUES (?1, ?2, NULL, 'failed', ?3, ?4, ?5)
+             ON CONFLICT (user_id, provider) DO UPDATE SET status = 'failed', error_code = ?3, error_message = ?4, attempted_at = ?5",
+        )
+        .bind(&[user.as_str().into(), provider.as_str().into(), code.into(), message.into(), (now as f64).into()])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// The last fetch of `provider` for `user`, if any was attempted.
+pub async fn snapshot(env: &Env, user: &UserId, provider: Provider) -> DbResult<Option<Snapshot>> {
+    query_first(
+        env,
+        "SELECT fetched_at, status, error_code, error_message, attempted_at FROM provider_snapshots WHERE user_id = ?1 AND provider = ?2",
+        &[user.as_str().into(), provider.as_str().into()],
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct AccountRow {
+    external_id: String,
+    connection_external_id: Option<String>,
+    institution_slug: Option<String>,
+    institution_name: Option<String>,
+    name: Option<String>,
+    number_mask: Option<String>,
+    account_type: Option<String>,
+    currency: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PositionRow {
+    account_external_id: String,
+    institution_slug: Option<String>,
+    security_key: String,
+    ticker: Option<String>,
+    name: Option<String>,
+    kind: String,
+    quantity: String,
+    price: Option<String>,
+    market_value: Option<String>,
+    cost_basis: Option<String>,
+    currency: String,
+    as_of: i64,
+}
+
+#[derive(Deserialize)]
+struct BalanceRow {
+    account_external_id: String,
+    institution_slug: Option<String>,
+    currency: String,
+    cash: String,
+    buying_power: Option<String>,
+    as_of: i64,
+}
+
+fn dec(text: Option<&str>) -> Option<Decimal> {
+    text.and_then(|t| Decimal::from_str(t).ok())
+}
+
+fn slug(text: Option<String>) -> Option<InstitutionSlug> {
+    text.and_then(|s| InstitutionSlug::parse(&s).ok())
+}
+
+/// Reads the cached holdings of `provider` for `user`.
+pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Holdings> {
+    let args = [JsValue::from(user.as_str()), JsValue::from(provider.as_str())];
+    let accounts: Vec<AccountRow> = query_all(
+        env,
+        "SELECT a.external_id, c.external_id AS connection_external_id, a.institution_slug, c.institution_name, a.name,
+                a.number_mask, a.account_type, a.currency
+         FROM accounts a JOIN connections c ON c.id = a.connection_id
+         WHERE a.user_id = ?1 AND a.provider = ?2 ORDER BY a.id",
+        &args,
+    )
+    .await?;
+    let positions: Vec<PositionRow> = query_all(env,
+        "SELECT a.external_id AS account_external_id, a.institution_slug, p.security_key, p.ticker, p.name, p.kind, p.quantity,
+                p.price, p.market_value, p.cost_basis, p.currency, p.as_of
+         FROM positions p JOIN accounts a ON a.id = p.account_id
+         WHERE p.user_id = ?1 AND p.provider = ?2 ORDER BY p.id", &args).await?;
+    let balances: Vec<BalanceRow> = query_all(
+        env,
+        "SELECT a.external_id AS account_external_id, a.institution_slug, b.currency, b.cash, b.buying_power, b.as_of
+         FROM balances b JOIN accounts a ON a.id = b.account_id
+         WHERE b.user_id = ?1 AND b.provider = ?2 ORDER BY b.account_id, b.currency",
+        &args,
+    )
+    .await?;
+    Ok(Holdings {
+        accounts: accounts
+            .into_iter()
+            .map(|r| Account {
+                provider,
+                account_id: r.external_id,
+                connection_id: r.connection_external_id,
+                institution: slug(r.institution_slug),
+                institution_name: r.institution_name,
+                name: r.name,
+                number_mask: r.number_mask,
+                account_type: r.account_type,
+                currency: r.currency.and_then(|c| Currency::parse(&c).ok()),
+            })
+            .collect(),
+        positions: positions
+            .into_iter()
+            .filter_map(|r| {
+                Some(Position {
+                    provider,
+                    account_id: r.account_external_id,
+                    institution: slug(r.institution_slug),
+                    ticker: r.ticker.and_then(|t| Ticker::parse(&t).ok()),
+                    security_key: r.security_key,
+                    name: r.name,
+                    kind: SecurityKind::from_name(&r.kind),
+                    quantity: Quantity(Decimal::from_str(&r.quantity).ok()?),
+                    price: dec(r.price.as_deref()),
+                    market_value: dec(r.market_value.as_deref()),
+                    cost_basis: dec(r.cost_basis.as_deref()),
+                    currency: Currency::parse(&r.currency).ok()?,
+                    as_of: r.as_of,
+                })
+            })
+            .collect(),
+        balances: balances
+            .into_iter()
+            .filter_map(|r| {
+                Some(CashBalance {
+                    provider,
+                    account_id: r.account_external_id,
+                    institution: slug(r.institution_slug),
+                    currency: Currency::parse(&r.currency).ok()?,
+                    amount: Decimal::from_str(&r.cash).ok()?,
+                    buying_power: dec(r.buying_power.as_deref()),
+                    as_of: r.as_of,
+                })
+            })
+            .collect(),
+    })
+}
