@@ -11,6 +11,16 @@ pub mod snaptrade;
 pub mod time;
 pub mod url;
 
+pub mod cache;
+pub mod capabilities;
+pub mod coverage;
+pub mod dedup;
+pub mod institutions;
+pub mod merge;
+pub mod tables;
+#[cfg(test)]
+mod test_fixtures;
+
 pub use domain::{
     Account, CashBalance, Currency, Holdings, InstitutionSlug, Money, Position, Provider, Quantity, SecurityKind,
     Ticker, UserId,

@@ -6,10 +6,14 @@ use crate::api::{now_unix, ApiError};
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
 use crate::providers::snaptrade::{SnapTradeClient, SnapTradeUser};
+use crate::store::connections;
 use crate::store::holdings::{self, StoredCapabilities};
 use crate::store::provider_users::{self, Registration};
 use futures_util::future::join_all;
+use std::collections::HashMap;
 use std::time::Duration;
+use tributary_core::capabilities::{capabilities_for, ConnectionType};
+use tributary_core::coverage::CoverageMap;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
 use tributary_core::snaptrade::{normalize_account, normalize_balances, normalize_positions};
@@ -51,9 +55,17 @@ pub async fn ensure_registered(env: &Env, session: &Authenticated) -> Result<(St
     Ok((stored.provider_user_id, secret, true))
 }
 
-/// Capabilities of a SnapTrade account at import (trading needs a trade connection).
-fn capabilities(_: &Account) -> StoredCapabilities {
-    StoredCapabilities { trading: false, realtime: false, refresh_cost: "per_call" }
+/// Capabilities of an account at import, from the core's rule: provider, coverage, connection type.
+fn capabilities(account: &Account, connection_types: &HashMap<String, String>) -> StoredCapabilities {
+    let connection_type = account
+        .connection_id
+        .as_ref()
+        .and_then(|id| connection_types.get(id))
+        .and_then(|t| ConnectionType::parse(t).ok())
+        .unwrap_or(ConnectionType::Read);
+    let rule = account.institution.as_ref().and_then(|slug| CoverageMap::embedded().rule(slug));
+    let caps = capabilities_for(account.provider, rule, connection_type);
+    StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
 }
 
 /// Fetches accounts, then every account's positions and balances in parallel, normalised.
@@ -98,7 +110,12 @@ pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdin
     let now = now_unix();
     match fetch(&client(session)?, &credentials, now).await {
         Ok(fetched) => {
-            holdings::replace(env, user, P, &fetched, &capabilities, now).await?;
+            let connection_types: HashMap<String, String> = connections::list(env, user, P)
+                .await?
+                .into_iter()
+                .map(|c| (c.external_id, c.connection_type))
+                .collect();
+            holdings::replace(env, user, P, &fetched, &|a: &Account| capabilities(a, &connection_types), now).await?;
             Ok((fetched, now))
         }
         Err(error) => {

@@ -1,0 +1,170 @@
+//! Cache policy: how long each provider's holdings count as fresh (Plaid 72 h, SnapTrade 24 h by
+//! default, configurable), whether a cached copy is missing, fresh or stale at a given `now`, and
+//! the `cache_info` every response carries. Pure: the clock is an argument; nothing is stored.
+
+use crate::domain::Provider;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+const SECONDS_PER_HOUR: i64 = 3600;
+
+/// Per-provider time-to-live of cached holdings, in whole hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CachePolicy {
+    pub snaptrade_ttl_hours: u32,
+    pub plaid_ttl_hours: u32,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        Self { snaptrade_ttl_hours: 24, plaid_ttl_hours: 72 }
+    }
+}
+
+impl CachePolicy {
+    /// How many hours `provider`'s cached holdings stay fresh.
+    pub fn ttl_hours(&self, provider: Provider) -> u32 {
+        match provider {
+            Provider::SnapTrade => self.snaptrade_ttl_hours,
+            Provider::Plaid => self.plaid_ttl_hours,
+        }
+    }
+
+    /// [`cache_decision`] with `provider`'s TTL.
+    pub fn decision(&self, provider: Provider, last_fetched_at: Option<i64>, now: i64) -> CacheDecision {
+        cache_decision(last_fetched_at, now, self.ttl_hours(provider))
+    }
+
+    /// The `cache_info` for `provider`'s data fetched at `fetched_at`, served from cache or not.
+    pub fn cache_info(&self, provider: Provider, fetched_at: i64, now: i64, from_cache: bool) -> CacheInfo {
+        let ttl_hours = self.ttl_hours(provider);
+        if from_cache {
+            CacheInfo::cached(fetched_at, now, ttl_hours)
+        } else {
+            CacheInfo::just_fetched(ttl_hours)
+        }
+    }
+}
+
+/// Whether cached data can be served as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CacheDecision {
+    /// Nothing was ever fetched: fetch now.
+    Missing,
+    /// Younger than the TTL: serve it.
+    Fresh { age_seconds: i64 },
+    /// At least as old as the TTL: fetch again (and serve it, marked stale, if the fetch fails).
+    Stale { age_seconds: i64 },
+}
+
+/// Missing without a fetch time; fresh while younger than `ttl_hours`; stale from then on.
+/// A fetch time in the future (clock skew) counts as age zero.
+pub fn cache_decision(last_fetched_at: Option<i64>, now: i64, ttl_hours: u32) -> CacheDecision {
+    let Some(fetched_at) = last_fetched_at else { return CacheDecision::Missing };
+    let age_seconds = age_seconds(fetched_at, now);
+    if age_seconds >= i64::from(ttl_hours) * SECONDS_PER_HOUR {
+        CacheDecision::Stale { age_seconds }
+    } else {
+        CacheDecision::Fresh { age_seconds }
+    }
+}
+
+fn age_seconds(fetched_at: i64, now: i64) -> i64 {
+    now.saturating_sub(fetched_at).max(0)
+}
+
+/// How old a provider's data in a response is, against its TTL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheInfo {
+    /// Hours since the data was fetched, truncated to two decimals; `null` when just fetched.
+    pub age_hours: Option<Decimal>,
+    pub ttl_hours: u32,
+    pub from_cache: bool,
+}
+
+impl CacheInfo {
+    /// Data fetched by this very request: no age, not from cache.
+    pub fn just_fetched(ttl_hours: u32) -> Self {
+        Self { age_hours: None, ttl_hours, from_cache: false }
+    }
+
+    /// Data served from cache, fetched at `fetched_at`.
+    pub fn cached(fetched_at: i64, now: i64, ttl_hours: u32) -> Self {
+        // Truncating to hundredths of an hour (36 s) keeps `is_stale` equal to `cache_decision`.
+        let hundredths = age_seconds(fetched_at, now) / 36;
+        Self { age_hours: Some(Decimal::new(hundredths, 2)), ttl_hours, from_cache: true }
+    }
+
+    /// True when the data is at least as old as its TTL (never for just-fetched data); agrees with
+    /// [`cache_decision`] for the same fetch time, `now` and TTL.
+    pub fn is_stale(&self) -> bool {
+        self.age_hours.is_some_and(|age| age >= Decimal::from(self.ttl_hours))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000;
+    const HOUR: i64 = 3600;
+
+    #[test]
+    fn default_ttls_are_plaid_72_hours_and_snaptrade_24_hours() {
+        let policy = CachePolicy::default();
+        assert_eq!((policy.ttl_hours(Provider::Plaid), policy.ttl_hours(Provider::SnapTrade)), (72, 24));
+        let custom: CachePolicy = serde_json::from_value(json!({"plaid_ttl_hours": 12})).unwrap();
+        assert_eq!((custom.ttl_hours(Provider::Plaid), custom.ttl_hours(Provider::SnapTrade)), (12, 24));
+    }
+
+    #[test]
+    fn never_fetched_data_is_missing() {
+        assert_eq!(cache_decision(None, NOW, 24), CacheDecision::Missing);
+    }
+
+    #[test]
+    fn snaptrade_data_is_fresh_for_24_hours_then_stale() {
+        let policy = CachePolicy::default();
+        let at = |age| policy.decision(Provider::SnapTrade, Some(NOW - age), NOW);
+        assert_eq!(at(23 * HOUR), CacheDecision::Fresh { age_seconds: 23 * HOUR });
+        assert_eq!(at(24 * HOUR - 1), CacheDecision::Fresh { age_seconds: 24 * HOUR - 1 });
+        assert_eq!(at(24 * HOUR), CacheDecision::Stale { age_seconds: 24 * HOUR });
+        assert!(matches!(policy.decision(Provider::Plaid, Some(NOW - 48 * HOUR), NOW), CacheDecision::Fresh { .. }));
+    }
+
+    #[test]
+    fn a_fetch_time_in_the_future_counts_as_just_fetched() {
+        assert_eq!(cache_decision(Some(NOW + 60), NOW, 1), CacheDecision::Fresh { age_seconds: 0 });
+        assert_eq!(cache_decision(Some(i64::MIN), i64::MAX, 1), CacheDecision::Stale { age_seconds: i64::MAX });
+    }
+
+    #[test]
+    fn just_fetched_data_has_a_null_age_and_cached_data_an_hours_age() {
+        let policy = CachePolicy::default();
+        let fresh = policy.cache_info(Provider::Plaid, NOW, NOW, false);
+        assert_eq!(
+            serde_json::to_value(&fresh).unwrap(),
+            json!({"age_hours": null, "ttl_hours": 72, "from_cache": false})
+        );
+        let cached = policy.cache_info(Provider::SnapTrade, NOW - 5400, NOW, true);
+        assert_eq!(
+            serde_json::to_value(&cached).unwrap(),
+            json!({"age_hours": "1.50", "ttl_hours": 24, "from_cache": true})
+        );
+        assert!(!fresh.is_stale() && !cached.is_stale());
+        assert!(policy.cache_info(Provider::SnapTrade, NOW - 25 * HOUR, NOW, true).is_stale());
+    }
+
+    proptest! {
+        #[test]
+        fn cache_info_staleness_agrees_with_cache_decision(age in 0i64..400 * HOUR, ttl in 0u32..200) {
+            let info = CacheInfo::cached(NOW - age, NOW, ttl);
+            let decision = cache_decision(Some(NOW - age), NOW, ttl);
+            prop_assert_eq!(info.is_stale(), matches!(decision, CacheDecision::Stale { .. }));
+        }
+    }
+}
