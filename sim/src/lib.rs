@@ -1,15 +1,97 @@
 //! `tributary-sim`: the other side of the wire. A local stand-in for the SnapTrade and Plaid APIs
 //! that Tributary calls, written from the providers' documentation — never from `tributary-core` —
 //! so that a bug on our side shows up as a failure instead of cancelling out.
+//!
+//! Routes: `GET /health`; the SnapTrade API and its connection portal (see [`snaptrade`]); and the
+//! loopback test controls under `/__sim/` (see [`control`]).
+
+pub mod calls;
+pub mod control;
+pub mod faults;
+pub mod snaptrade;
+pub mod util;
 
 use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::net::TcpListener;
 
-/// The simulator's routes.
-pub fn app() -> Router {
-    Router::new().route("/health", get(health))
+/// The SnapTrade API credentials the simulator accepts (client id + consumer key).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SnapTradeCredentials {
+    pub client_id: String,
+    pub consumer_key: String,
+}
+
+/// The Plaid API credentials the simulator accepts (client id + secret).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlaidCredentials {
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for SnapTradeCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnapTradeCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PlaidCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlaidCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+/// Which app credentials the simulator accepts; a provider without credentials rejects every call.
+#[derive(Clone, Debug, Default)]
+pub struct SimConfig {
+    pub snaptrade: Option<SnapTradeCredentials>,
+    pub plaid: Option<PlaidCredentials>,
+}
+
+/// Everything the simulator remembers, shared by every route.
+pub struct Sim {
+    pub config: SimConfig,
+    /// `http://127.0.0.1:<port>`, used to build connection-portal links.
+    pub base_url: String,
+    pub snaptrade: Mutex<snaptrade::state::SnapState>,
+    pub faults: Mutex<faults::Faults>,
+    pub calls: Mutex<calls::Calls>,
+    pub rate: Mutex<snaptrade::ratelimit::RateLimiter>,
+    /// Extra latency added to every provider API request (`POST /__sim/latency`).
+    pub latency_ms: AtomicU64,
+}
+
+impl Sim {
+    /// A fresh simulator state for `config`, answering at `base_url`.
+    pub fn new(config: SimConfig, base_url: String) -> Self {
+        Self {
+            config,
+            base_url,
+            snaptrade: Mutex::default(),
+            faults: Mutex::default(),
+            calls: Mutex::default(),
+            rate: Mutex::default(),
+            latency_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Locks `mutex`, recovering the data if a panicking holder poisoned it.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The simulator's routes over `sim`.
+pub fn app(sim: Arc<Sim>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .merge(snaptrade::router(sim.clone()))
+        .merge(control::router())
+        .fallback(snaptrade::not_found)
+        .with_state(sim)
 }
 
 async fn health() -> Json<Value> {
@@ -19,20 +101,24 @@ async fn health() -> Json<Value> {
 /// A simulator serving on a loopback port until dropped or until `serve` returns.
 pub struct Simulator {
     pub addr: SocketAddr,
+    /// The shared state, for tests that want to look inside.
+    pub sim: Arc<Sim>,
     handle: tokio::task::JoinHandle<()>,
 }
 
 impl Simulator {
-    /// Binds `127.0.0.1:port` (0 picks a free port) and serves in the background of the current runtime.
-    pub async fn start(port: u16) -> std::io::Result<Self> {
+    /// Binds `127.0.0.1:port` (0 picks a free port) and serves `config` in the background of the current runtime.
+    pub async fn start(port: u16, config: SimConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
+        let sim = Arc::new(Sim::new(config, format!("http://{addr}")));
+        let router = app(sim.clone());
         let handle = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app()).await {
+            if let Err(e) = axum::serve(listener, router).await {
                 eprintln!("tributary-sim: server stopped: {e}");
             }
         });
-        Ok(Self { addr, handle })
+        Ok(Self { addr, sim, handle })
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -53,9 +139,19 @@ mod tests {
 
     #[tokio::test]
     async fn health_answers_on_a_free_loopback_port() {
-        let sim = Simulator::start(0).await.unwrap();
+        let sim = Simulator::start(0, SimConfig::default()).await.unwrap();
         assert!(sim.addr.ip().is_loopback());
         let body: Value = reqwest::get(format!("{}/health", sim.base_url())).await.unwrap().json().await.unwrap();
         assert_eq!(body["status"], "ok");
+    }
+
+    #[test]
+    fn credentials_never_show_their_secret_in_debug_output() {
+        let config = SimConfig {
+            snaptrade: Some(SnapTradeCredentials { client_id: "CID".into(), consumer_key: "very-secret-key".into() }),
+            plaid: Some(PlaidCredentials { client_id: "PID".into(), secret: "plaid-secret".into() }),
+        };
+        let shown = format!("{config:?}");
+        assert!(shown.contains("CID") && !shown.contains("very-secret-key") && !shown.contains("plaid-secret"));
     }
 }

@@ -3,12 +3,14 @@
 
 mod browser;
 mod skeleton;
+mod snaptrade;
 mod support;
 
 use libtest_mimic::{Arguments, Trial};
 use std::sync::Arc;
 use support::Ctx;
 use tributary_e2e::{require_built, secrets, WranglerDev};
+use tributary_sim::{PlaidCredentials, SimConfig, SnapTradeCredentials};
 
 fn main() {
     let args = Arguments::from_args();
@@ -17,7 +19,14 @@ fn main() {
         std::process::exit(2);
     }
     let runtime = Arc::new(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap());
-    let sim = runtime.block_on(tributary_sim::Simulator::start(0)).expect("start the simulator");
+    // Throwaway provider credentials: the simulator accepts exactly what the worker is given.
+    let snaptrade = SnapTradeCredentials {
+        client_id: format!("TRIBUTARY-E2E-{}", secrets::random_hex(4)),
+        consumer_key: secrets::random_hex(24),
+    };
+    let plaid = PlaidCredentials { client_id: secrets::random_hex(12), secret: secrets::random_hex(15) };
+    let config = SimConfig { snaptrade: Some(snaptrade.clone()), plaid: Some(plaid.clone()) };
+    let sim = runtime.block_on(tributary_sim::Simulator::start(0, config)).expect("start the simulator");
 
     let session_key = secrets::random_hex(32);
     let dev_vars = vec![
@@ -26,6 +35,10 @@ fn main() {
         ("DATA_ENCRYPTION_KEY", format!("e2e:{}", secrets::base64(&secrets::random_bytes(32)))),
         ("SNAPTRADE_BASE_URL", sim.base_url()),
         ("PLAID_BASE_URL", sim.base_url()),
+        ("SNAPTRADE_CLIENT_ID", snaptrade.client_id),
+        ("SNAPTRADE_CONSUMER_KEY", snaptrade.consumer_key),
+        ("PLAID_CLIENT_ID", plaid.client_id),
+        ("PLAID_SECRET", plaid.secret),
     ];
     // Production mode with no secrets at all: proves missing config is a clear error, and that
     // development-only endpoints do not exist there.
@@ -49,6 +62,7 @@ fn main() {
     let ctx = Arc::new(Ctx::new(dev.base_url.clone(), prod.base_url.clone(), session_key, sim.base_url()));
     let mut trials: Vec<(&str, support::TestFn)> = Vec::new();
     trials.extend(skeleton::trials());
+    trials.extend(snaptrade::trials());
     trials.extend(browser::trials());
     let trials = trials
         .into_iter()

@@ -24,7 +24,7 @@ pub struct ConnectionRow {
     pub external_id: String,
     pub institution_slug: Option<String>,
     pub institution_name: Option<String>,
-    #[serde(rename = "type")]
+    #[serde(rename(serialize = "type"))]
     pub connection_type: String,
     pub disabled: i64,
     pub disabled_date: Option<String>,

@@ -1,0 +1,114 @@
+//! Loopback test controls (not part of any provider's API):
+//!
+//! - `POST /__sim/faults` `{"provider": "snaptrade"|"plaid", "endpoint": "<operation>"|"*",
+//!   "user_id"?: "<SnapTrade userId>", "kind": "latency"|"status"|"rate_limit"|"timeout"|"malformed"|"disabled",
+//!   "ms"?: n (latency), "status"?: 400..599 (status), "retry_after"?: seconds (rate_limit, default 60),
+//!   "times"?: n (default: until cleared)}` → `{"id": n}`; a `disabled` fault is applied at once (the
+//!   user's connections, or everyone's, become disabled) and also answers `"disabled_connections": n`.
+//! - `GET /__sim/faults` → `{"faults": [...]}`; `DELETE /__sim/faults` clears them → `{"cleared": true}`.
+//! - `POST /__sim/latency` `{"ms": n}` → `{"ms": n}`: latency added to every provider API request (0 = off).
+//! - `GET /__sim/calls` → per-provider `{total, billed, operations: {op: n}, users: {user: {total, billed, operations}}}`.
+//! - `POST /__sim/calls/reset` → `{"reset": true}`.
+//! - `POST /__sim/ratelimit` `{"per_minute": n}` → `{"per_minute": n}`: the SnapTrade client rate limit (default 250).
+
+use crate::faults::{FaultKind, FaultSpec, Provider, MAX_LATENCY_MS};
+use crate::snaptrade::ratelimit::MAX_LIMIT;
+use crate::util::now_unix;
+use crate::{lock, Sim};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The `/__sim/*` routes.
+pub fn router() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/__sim/faults", post(add_fault).get(list_faults).delete(clear_faults))
+        .route("/__sim/latency", post(set_latency))
+        .route("/__sim/calls", get(calls))
+        .route("/__sim/calls/reset", post(reset_calls))
+        .route("/__sim/ratelimit", post(set_rate_limit))
+}
+
+fn bad(message: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+async fn add_fault(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let fault = match parse::<FaultSpec>(&body).and_then(FaultSpec::validate) {
+        Ok(fault) => fault,
+        Err(message) => return bad(message),
+    };
+    let disables = (fault.kind == FaultKind::Disabled).then(|| (fault.provider, fault.user_id.clone()));
+    let id = lock(&sim.faults).add(fault);
+    match disables {
+        Some((Provider::SnapTrade, user)) => {
+            let changed = lock(&sim.snaptrade).disable_all(user.as_deref(), now_unix());
+            Json(json!({ "id": id, "disabled_connections": changed })).into_response()
+        }
+        Some((Provider::Plaid, _)) => Json(json!({ "id": id, "disabled_connections": 0 })).into_response(),
+        None => Json(json!({ "id": id })).into_response(),
+    }
+}
+
+async fn list_faults(State(sim): State<Arc<Sim>>) -> Response {
+    Json(lock(&sim.faults).to_json()).into_response()
+}
+
+async fn clear_faults(State(sim): State<Arc<Sim>>) -> Response {
+    lock(&sim.faults).clear();
+    Json(json!({ "cleared": true })).into_response()
+}
+
+#[derive(Deserialize)]
+struct Latency {
+    ms: u64,
+}
+
+async fn set_latency(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match parse::<Latency>(&body) {
+        Ok(Latency { ms }) if ms <= MAX_LATENCY_MS => {
+            sim.latency_ms.store(ms, Ordering::Relaxed);
+            Json(json!({ "ms": ms })).into_response()
+        }
+        Ok(_) => bad(format!("ms must be at most {MAX_LATENCY_MS}")),
+        Err(message) => bad(message),
+    }
+}
+
+async fn calls(State(sim): State<Arc<Sim>>) -> Response {
+    Json(lock(&sim.calls).to_json()).into_response()
+}
+
+async fn reset_calls(State(sim): State<Arc<Sim>>) -> Response {
+    lock(&sim.calls).reset();
+    Json(json!({ "reset": true })).into_response()
+}
+
+#[derive(Deserialize)]
+struct RateLimit {
+    per_minute: usize,
+}
+
+async fn set_rate_limit(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match parse::<RateLimit>(&body) {
+        Ok(RateLimit { per_minute }) if (1..=MAX_LIMIT).contains(&per_minute) => {
+            let mut rate = lock(&sim.rate);
+            rate.set_limit(per_minute);
+            Json(json!({ "per_minute": rate.limit() })).into_response()
+        }
+        Ok(_) => bad(format!("per_minute must be between 1 and {MAX_LIMIT}")),
+        Err(message) => bad(message),
+    }
+}

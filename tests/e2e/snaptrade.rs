@@ -1,0 +1,188 @@
+//! SnapTrade end to end: register → connection URL → portal (driven over HTTP) → sync → holdings,
+//! against the simulator, which checks every signature the worker sends.
+
+use crate::support::{Ctx, Reply, TestResult};
+use crate::trials;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
+    trials![
+        snaptrade_connect_sync_and_holdings_show_the_seeded_positions_exactly,
+        snaptrade_server_error_is_retried_then_succeeds,
+        snaptrade_failed_positions_fetch_keeps_the_cached_positions,
+        snaptrade_users_never_see_each_others_data,
+        snaptrade_bad_connection_url_requests_get_json_errors,
+    ]
+}
+
+async fn post(ctx: &Ctx, token: &str, path: &str, body: Value) -> Reply {
+    ctx.send(ctx.http.post(format!("{}{path}", ctx.dev)).bearer_auth(token).json(&body)).await
+}
+
+/// Connects `broker` for the session user through the worker and the simulator's portal.
+async fn connect(ctx: &Ctx, token: &str, institution: &str, broker: &str) -> String {
+    let reply = post(
+        ctx,
+        token,
+        "/api/snaptrade/connection-url",
+        json!({
+            "institution": institution, "connection_type": "read", "redirect": "http://127.0.0.1:9/connected"
+        }),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let url = reply.body["redirect_url"].as_str().expect("redirect_url").to_owned();
+    assert!(url.starts_with(&ctx.sim), "the portal is the simulator's: {url}");
+    let parsed = reqwest::Url::parse(&url).unwrap();
+    let query: std::collections::HashMap<String, String> = parsed.query_pairs().into_owned().collect();
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = [("sessionId", query["sessionId"].as_str()), ("token", query["token"].as_str()), ("broker", broker)];
+    let response = no_redirects.post(format!("{}{}", ctx.sim, parsed.path())).form(&form).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("http://127.0.0.1:9/connected?status=SUCCESS&connection_id="), "{location}");
+    location.rsplit('=').next().unwrap().to_owned()
+}
+
+async fn sim_fault(ctx: &Ctx, spec: Value) {
+    let response = ctx.http.post(format!("{}/__sim/faults", ctx.sim)).json(&spec).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{spec}");
+}
+
+fn position<'a>(holdings: &'a Value, key: &str) -> &'a Value {
+    holdings["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["security_key"] == key)
+        .unwrap_or_else(|| panic!("no {key}"))
+}
+
+async fn snaptrade_connect_sync_and_holdings_show_the_seeded_positions_exactly(ctx: Arc<Ctx>) -> TestResult {
+    let token = ctx.token(&ctx.user("st-alice"));
+    let first = post(&ctx, &token, "/api/snaptrade/register", json!({})).await;
+    assert_eq!((first.status, &first.body["created"]), (201, &json!(true)), "{:?}", first.body);
+    let again = post(&ctx, &token, "/api/snaptrade/register", json!({})).await;
+    assert_eq!((again.status, &again.body["created"]), (200, &json!(false)), "register is idempotent");
+    assert!(!again.body.to_string().to_lowercase().contains("secret\":\""), "no secret in {:?}", again.body);
+
+    let authorization = connect(&ctx, &token, "Charles Schwab", "SCHWAB").await;
+    let sync = post(&ctx, &token, "/api/snaptrade/connections/sync", json!({})).await;
+    assert_eq!(sync.status, 200, "{:?}", sync.body);
+    assert_eq!(sync.body["accounts"], 2);
+
+    let holdings = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await;
+    assert_eq!(holdings.status, 200, "{:?}", holdings.body);
+    let h = &holdings.body;
+    assert_eq!(h["cache_info"]["from_cache"], true);
+    assert!(h["last_updated"].as_i64().unwrap() > 1_700_000_000);
+    let aapl = position(h, "AAPL");
+    assert_eq!((aapl["quantity"].as_str(), aapl["price"].as_str()), (Some("10"), Some("189.25")));
+    assert_eq!(aapl["market_value"], "1892.50");
+    assert_eq!(aapl["institution"], "charles_schwab");
+    assert_eq!(position(h, "MSFT")["quantity"], "0.125");
+    assert_eq!(position(h, "BTC")["kind"], "crypto");
+    let delisted = position(h, "XYZQ");
+    assert!(delisted["price"].is_null() && delisted["market_value"].is_null(), "missing price stays unknown");
+    let option = h["positions"].as_array().unwrap().iter().find(|p| p["kind"] == "option").expect("option");
+    assert_eq!(option["market_value"], "2470.00", "2 contracts x 12.35 x 100");
+    let cad: Vec<&Value> = h["balances"].as_array().unwrap().iter().filter(|b| b["currency"] == "CAD").collect();
+    // Balances arrive as JSON numbers: the value is exact, the written scale is not kept.
+    assert_eq!(cad.len(), 1);
+    assert_eq!(
+        cad[0]["amount"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(),
+        rust_decimal::Decimal::new(12500, 2)
+    );
+
+    let connections = ctx.get(&ctx.dev, "/api/snaptrade/connections", Some(&token)).await;
+    let list = connections.body["connections"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{:?}", connections.body);
+    assert_eq!(
+        (list[0]["external_id"].as_str(), list[0]["type"].as_str()),
+        (Some(authorization.as_str()), Some("read"))
+    );
+    assert_eq!((list[0]["institution_slug"].as_str(), list[0]["disabled"].as_i64()), (Some("charles_schwab"), Some(0)));
+    Ok(())
+}
+
+async fn snaptrade_server_error_is_retried_then_succeeds(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("st-retry");
+    let token = ctx.token(&user);
+    connect(&ctx, &token, "Fidelity", "FIDELITY").await;
+    sim_fault(&ctx, json!({"provider": "snaptrade", "endpoint": "accounts", "user_id": user, "kind": "status", "status": 503, "times": 1})).await;
+    let sync = post(&ctx, &token, "/api/snaptrade/connections/sync", json!({})).await;
+    assert_eq!(sync.status, 200, "one 503 is retried: {:?}", sync.body);
+    assert_eq!(sync.body["accounts"], 2);
+    Ok(())
+}
+
+async fn snaptrade_failed_positions_fetch_keeps_the_cached_positions(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("st-keep");
+    let token = ctx.token(&user);
+    connect(&ctx, &token, "Robinhood", "ROBINHOOD").await;
+    assert_eq!(post(&ctx, &token, "/api/snaptrade/connections/sync", json!({})).await.status, 200);
+    let before = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await.body;
+
+    sim_fault(
+        &ctx,
+        json!({"provider": "snaptrade", "endpoint": "positions", "user_id": user, "kind": "status", "status": 500}),
+    )
+    .await;
+    let failed = post(&ctx, &token, "/api/snaptrade/connections/sync", json!({})).await;
+    assert_eq!((failed.status, failed.code()), (502, "provider_unavailable"), "{:?}", failed.body);
+
+    let after = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await.body;
+    assert_eq!(after["positions"], before["positions"], "a failed fetch never deletes cached positions");
+    assert_eq!(after["last_updated"], before["last_updated"]);
+    assert_eq!(after["last_error"]["code"], "provider_unavailable", "{after}");
+    Ok(())
+}
+
+async fn snaptrade_users_never_see_each_others_data(ctx: Arc<Ctx>) -> TestResult {
+    let (alice, bob) = (ctx.token(&ctx.user("st-a")), ctx.token(&ctx.user("st-b")));
+    let authorization = connect(&ctx, &alice, "Interactive Brokers", "IBKR").await;
+    assert_eq!(post(&ctx, &alice, "/api/snaptrade/connections/sync", json!({})).await.status, 200);
+    let alice_accounts: Vec<String> = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&alice)).await.body["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(alice_accounts.len(), 3);
+
+    let bob_holdings = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&bob)).await;
+    assert_eq!(bob_holdings.status, 200, "{:?}", bob_holdings.body);
+    let text = bob_holdings.body.to_string();
+    assert!(alice_accounts.iter().all(|id| !text.contains(id.as_str())), "bob sees none of alice's accounts");
+    assert_eq!(bob_holdings.body["positions"], json!([]));
+    let bob_connections = ctx.get(&ctx.dev, "/api/snaptrade/connections", Some(&bob)).await;
+    assert_eq!(bob_connections.body["connections"], json!([]));
+    let steal = post(
+        &ctx,
+        &bob,
+        "/api/snaptrade/connection-url",
+        json!({"reconnect": authorization, "redirect": "http://127.0.0.1:9/x"}),
+    )
+    .await;
+    assert_eq!((steal.status, steal.code()), (404, "provider_not_found"), "{:?}", steal.body);
+    Ok(())
+}
+
+async fn snaptrade_bad_connection_url_requests_get_json_errors(ctx: Arc<Ctx>) -> TestResult {
+    let token = ctx.token(&ctx.user("st-bad"));
+    let cases = [
+        (json!({}), "invalid_input"),
+        (json!({"redirect": "javascript:alert(1)"}), "invalid_input"),
+        (json!({"redirect": "http://127.0.0.1:9/x", "connection_type": "write"}), "invalid_input"),
+        (json!({"redirect": "http://127.0.0.1:9/x", "institution": "Purchase Bank of Nowhere"}), "invalid_input"),
+        (json!({"redirect": "http://127.0.0.1:9/x", "color": "blue"}), "invalid_json"),
+    ];
+    for (body, code) in cases {
+        let reply = post(&ctx, &token, "/api/snaptrade/connection-url", body.clone()).await;
+        assert_eq!((reply.status, reply.code()), (400, code), "{body} → {:?}", reply.body);
+    }
+    let anonymous = ctx.send(ctx.http.get(format!("{}/api/snaptrade/holdings", ctx.dev))).await;
+    assert_eq!((anonymous.status, anonymous.code()), (401, "missing_token"));
+    Ok(())
+}
