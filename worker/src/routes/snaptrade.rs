@@ -10,6 +10,7 @@ use crate::store::connections::{self, ConnectionRecord};
 use crate::store::holdings;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tributary_core::cache::CachePolicy;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::snaptrade::{broker_code, login_body, PortalConnectionType};
 use tributary_core::url::validate_redirect;
@@ -125,7 +126,7 @@ pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
             (data, false, fetched_at)
         }
     };
-    let age_hours = from_cache.then(|| (now_unix() - last_updated).max(0) as f64 / 3600.0);
+    let cache_info = CachePolicy::default().cache_info(P, last_updated, now_unix(), from_cache);
     json(
         200,
         &json!({
@@ -134,7 +135,7 @@ pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
             "positions": data.positions,
             "balances": data.balances,
             "last_updated": last_updated,
-            "cache_info": { "age_hours": age_hours, "ttl_hours": 24, "from_cache": from_cache },
+            "cache_info": cache_info,
             "last_error": snapshot.filter(|s| s.status == "failed").map(|s| json!({"code": s.error_code, "message": s.error_message, "at": s.attempted_at})),
         }),
     )
