@@ -10,6 +10,7 @@ pub mod provider_error;
 pub mod snaptrade;
 pub mod time;
 pub mod url;
+pub mod webhook;
 
 pub mod cache;
 pub mod capabilities;
@@ -17,6 +18,7 @@ pub mod coverage;
 pub mod dedup;
 pub mod institutions;
 pub mod merge;
+pub mod refresh;
 pub mod tables;
 #[cfg(test)]
 mod test_fixtures;

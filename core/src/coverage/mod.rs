@@ -5,9 +5,11 @@
 //! replace it with its own JSON. This module decides; it fetches nothing and reads no clock.
 //! Provider health comes in as an argument ([`ProviderHealth`]).
 
+mod catalog;
 mod health;
 mod routing;
 
+pub use catalog::{catalog, catalog_with, CatalogEntry, Route, Unroutable, MAX_CATALOG_ENTRIES};
 pub use health::{ProviderHealth, ProviderProblem, ProviderState, RecentFailures};
 pub use health::{FAILURE_RATE_THRESHOLD_PERCENT, MIN_ATTEMPTS_FOR_FAILURE_RATE};
 pub use routing::{choose_provider, PassedOver, RoutingDecision, RoutingError, RoutingReason};

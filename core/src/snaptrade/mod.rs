@@ -2,16 +2,26 @@
 //! its error bodies mapped to [`crate::provider_error::ProviderError`], and its accounts,
 //! positions and balances normalised into the core portfolio types.
 
+mod authorizations;
+mod brokerages;
 mod canonical;
 mod errors;
 mod normalize;
 mod portal;
 #[cfg(feature = "server")]
 mod signature;
+#[cfg(feature = "server")]
+mod webhook;
 
+pub use authorizations::{normalize_authorization, normalize_authorizations, Authorization};
+pub use brokerages::brokerages_in_maintenance;
 pub use canonical::canonical_json;
 pub use errors::{map_error, Operation};
 pub use normalize::{normalize_account, normalize_balances, normalize_positions, SnapTradeAccount};
 pub use portal::{broker_code, login_body, PortalConnectionType};
 #[cfg(feature = "server")]
 pub use signature::signature;
+#[cfg(feature = "server")]
+pub use webhook::{
+    verify_webhook, verify_webhook_for_client, webhook_effect, SnapTradeEvent, SnapTradeWebhook, WebhookEffect,
+};
