@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tributary_e2e::{artifacts_dir, repo_root};
 
 pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
-    trials![browser_page_shows_wasm_output_and_healthy_api]
+    trials![browser_page_shows_wasm_output_and_healthy_api, browser_person_connects_schwab_in_a_popup_and_sees_holdings]
 }
 
 /// Runs one `tests/browser/*.test.mjs` file with `node --test` and fails with its output.
@@ -32,4 +32,8 @@ async fn run_node_test(ctx: &Ctx, file: &str) -> TestResult {
 
 async fn browser_page_shows_wasm_output_and_healthy_api(ctx: Arc<Ctx>) -> TestResult {
     run_node_test(&ctx, "skeleton.test.mjs").await
+}
+
+async fn browser_person_connects_schwab_in_a_popup_and_sees_holdings(ctx: Arc<Ctx>) -> TestResult {
+    run_node_test(&ctx, "connect.test.mjs").await
 }

@@ -2,6 +2,7 @@
 //! production mode) shared by every test; each test uses its own user ids, so tests stay independent.
 
 mod browser;
+mod routing;
 mod skeleton;
 mod snaptrade;
 mod support;
@@ -43,26 +44,44 @@ fn main() {
     // Production mode with no secrets at all: proves missing config is a clear error, and that
     // development-only endpoints do not exist there.
     let prod_vars = vec![("ENVIRONMENT", "production".to_owned())];
+    // Everything right except the SnapTrade consumer key: the simulator must reject its signatures.
+    let wrong_key_vars: Vec<(&str, String)> = dev_vars
+        .iter()
+        .map(|(k, v)| (*k, if *k == "SNAPTRADE_CONSUMER_KEY" { secrets::random_hex(24) } else { v.clone() }))
+        .collect();
 
-    let (dev, prod) = std::thread::scope(|s| {
+    WranglerDev::remove_stale_state();
+    let started = std::thread::scope(|s| {
         let dev = s.spawn(|| WranglerDev::start("dev", &dev_vars));
         let prod = s.spawn(|| WranglerDev::start("prod", &prod_vars));
-        (dev.join().unwrap(), prod.join().unwrap())
+        let wrong = s.spawn(|| WranglerDev::start("wrongkey", &wrong_key_vars));
+        (dev.join().unwrap(), prod.join().unwrap(), wrong.join().unwrap())
     });
-    let (dev, prod) = match (dev, prod) {
-        (Ok(dev), Ok(prod)) => (dev, prod),
-        (dev, prod) => {
-            for error in [dev.err(), prod.err()].into_iter().flatten() {
+    let (dev, prod, wrong_key) = match started {
+        (Ok(dev), Ok(prod), Ok(wrong)) => (dev, prod, wrong),
+        (dev, prod, wrong) => {
+            for error in [dev.err(), prod.err(), wrong.err()].into_iter().flatten() {
                 eprintln!("e2e: {error}");
             }
             std::process::exit(1);
         }
     };
 
-    let ctx = Arc::new(Ctx::new(dev.base_url.clone(), prod.base_url.clone(), session_key, sim.base_url()));
+    let ctx = Arc::new(Ctx::new(
+        support::Servers {
+            dev: dev.base_url.clone(),
+            prod: prod.base_url.clone(),
+            wrong_key: wrong_key.base_url.clone(),
+            sim: sim.base_url(),
+            sim_state: sim.sim.clone(),
+            dev_state: dev.persist_dir(),
+        },
+        session_key,
+    ));
     let mut trials: Vec<(&str, support::TestFn)> = Vec::new();
     trials.extend(skeleton::trials());
     trials.extend(snaptrade::trials());
+    trials.extend(routing::trials());
     trials.extend(browser::trials());
     let trials = trials
         .into_iter()
@@ -76,7 +95,7 @@ fn main() {
     if conclusion.has_failed() {
         eprintln!("--- wrangler dev (development) log tail ---\n{}", last_lines(&dev.log(), 60));
     }
-    drop((dev, prod, sim));
+    drop((dev, prod, wrong_key, sim));
     conclusion.exit();
 }
 

@@ -13,11 +13,18 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         snaptrade_failed_positions_fetch_keeps_the_cached_positions,
         snaptrade_users_never_see_each_others_data,
         snaptrade_bad_connection_url_requests_get_json_errors,
+        snaptrade_wrong_consumer_key_is_rejected_by_the_provider_as_a_clear_auth_error,
+        snaptrade_user_secret_is_stored_encrypted_never_in_plain_text,
     ]
 }
 
 async fn post(ctx: &Ctx, token: &str, path: &str, body: Value) -> Reply {
     ctx.send(ctx.http.post(format!("{}{path}", ctx.dev)).bearer_auth(token).json(&body)).await
+}
+
+/// Connects `broker` for the session user (public for other suites).
+pub async fn connect_snaptrade(ctx: &Ctx, token: &str, institution: &str, broker: &str) -> String {
+    connect(ctx, token, institution, broker).await
 }
 
 /// Connects `broker` for the session user through the worker and the simulator's portal.
@@ -184,5 +191,58 @@ async fn snaptrade_bad_connection_url_requests_get_json_errors(ctx: Arc<Ctx>) ->
     }
     let anonymous = ctx.send(ctx.http.get(format!("{}/api/snaptrade/holdings", ctx.dev))).await;
     assert_eq!((anonymous.status, anonymous.code()), (401, "missing_token"));
+    Ok(())
+}
+
+async fn snaptrade_wrong_consumer_key_is_rejected_by_the_provider_as_a_clear_auth_error(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("st-wrongkey");
+    let token = ctx.token(&user);
+    let reply = ctx.post(&ctx.wrong_key, "/api/snaptrade/register", &token, json!({})).await;
+    assert_eq!((reply.status, reply.code()), (502, "provider_auth_failed"), "{:?}", reply.body);
+    let message = reply.body["error"]["message"].as_str().unwrap_or_default().to_lowercase();
+    assert!(message.contains("snaptrade") && message.contains("signature"), "a message a person can act on: {message}");
+    let calls: Value = ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json().await.unwrap();
+    let register_calls = calls["snaptrade"]["users"][&user]["operations"]["register"].as_u64().unwrap_or(0);
+    assert!(register_calls >= 1, "the call reached the simulator, which rejected the signature: {calls}");
+    // Nothing was stored for the user: a retry with the right key starts clean.
+    let dev = ctx.post(&ctx.dev, "/api/snaptrade/register", &token, json!({})).await;
+    assert_eq!((dev.status, &dev.body["created"]), (201, &json!(true)), "{:?}", dev.body);
+    Ok(())
+}
+
+async fn snaptrade_user_secret_is_stored_encrypted_never_in_plain_text(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("st-sealed");
+    let token = ctx.token(&user);
+    assert_eq!(post(&ctx, &token, "/api/snaptrade/register", json!({})).await.status, 201);
+    // The simulator issued the secret; read it from the simulator's own state, never from our API.
+    let secret = ctx.sim_user_secret(&user).unwrap_or_else(|| panic!("the simulator knows {user}"));
+    let rows = ctx.d1(
+        "SELECT secret_ciphertext AS ct, secret_nonce AS nonce, key_id FROM provider_users
+         WHERE user_id = ?1 AND provider = 'snaptrade'",
+        &[&user],
+    );
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    use base64::Engine as _;
+    let decode = |field: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(row[field].as_str().unwrap_or_else(|| panic!("{field} is stored as base64 text: {row}")))
+            .unwrap_or_else(|e| panic!("{field} is base64: {e}"))
+    };
+    let (ciphertext, nonce) = (decode("ct"), decode("nonce"));
+    assert_eq!(nonce.len(), 12, "a 96-bit GCM nonce is stored");
+    assert_eq!(ciphertext.len(), secret.len() + 16, "ciphertext = secret length + 16-byte tag");
+    assert!(
+        !ciphertext.windows(8).any(|w| secret.as_bytes().windows(8).any(|s| s == w)),
+        "no 8-byte run of the secret"
+    );
+    assert_eq!(row["key_id"], "e2e", "the key id is stored for rotation");
+    let secret_hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    let everything = ctx.d1(
+        "SELECT group_concat(COALESCE(provider_user_id,'') || COALESCE(hex(secret_ciphertext),'') || COALESCE(key_id,''), '|') AS all_text FROM provider_users",
+        &[],
+    );
+    let all_text = everything[0]["all_text"].as_str().unwrap_or_default();
+    assert!(!all_text.contains(&secret) && !all_text.to_lowercase().contains(&secret_hex), "no plain secret anywhere");
     Ok(())
 }

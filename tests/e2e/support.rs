@@ -19,10 +19,26 @@ macro_rules! trials {
     };
 }
 
+/// Where the servers of one run listen, and the development worker's state dir.
+pub struct Servers {
+    pub dev: String,
+    pub prod: String,
+    pub wrong_key: String,
+    pub sim: String,
+    pub sim_state: Arc<tributary_sim::Sim>,
+    pub dev_state: std::path::PathBuf,
+}
+
 pub struct Ctx {
     pub dev: String,
     pub prod: String,
+    /// A development worker whose SnapTrade consumer key is wrong (the simulator rejects its signatures).
+    pub wrong_key: String,
     pub sim: String,
+    /// The simulator's own state (the provider's side of the wire), for assertions only.
+    pub sim_state: Arc<tributary_sim::Sim>,
+    /// The development worker's wrangler state, to read its D1 database directly.
+    pub dev_state: std::path::PathBuf,
     session_key: SessionKey,
     pub session_key_raw: String,
     pub http: reqwest::Client,
@@ -44,11 +60,14 @@ impl Reply {
 }
 
 impl Ctx {
-    pub fn new(dev: String, prod: String, session_key: String, sim: String) -> Self {
+    pub fn new(servers: Servers, session_key: String) -> Self {
         Self {
-            dev,
-            prod,
-            sim,
+            dev: servers.dev,
+            prod: servers.prod,
+            wrong_key: servers.wrong_key,
+            sim: servers.sim,
+            sim_state: servers.sim_state,
+            dev_state: servers.dev_state,
             session_key: SessionKey::new(&session_key).expect("random key is long enough"),
             session_key_raw: session_key,
             http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap(),
@@ -73,6 +92,21 @@ impl Ctx {
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let text = response.text().await.unwrap_or_default();
         Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), content_type }
+    }
+
+    /// The SnapTrade user secret the simulator issued to `user`, if it registered them.
+    pub fn sim_user_secret(&self, user: &str) -> Option<String> {
+        tributary_sim::lock(&self.sim_state.snaptrade).users.get(user).map(|u| u.secret.clone())
+    }
+
+    /// Rows of a read-only SQL query against the development worker's D1 database.
+    pub fn d1(&self, sql: &str, params: &[&str]) -> Vec<Value> {
+        tributary_e2e::d1::query(&self.dev_state, sql, params).unwrap_or_else(|e| panic!("D1 query failed: {e}"))
+    }
+
+    /// POSTs `body` as JSON to `base` + `path` with the session `token`.
+    pub async fn post(&self, base: &str, path: &str, token: &str, body: Value) -> Reply {
+        self.send(self.http.post(format!("{base}{path}")).bearer_auth(token).json(&body)).await
     }
 
     pub async fn get(&self, base: &str, path: &str, token: Option<&str>) -> Reply {

@@ -44,3 +44,50 @@ pub fn require_built() -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The local D1 database of a `wrangler dev` state dir, read directly (read-only) with SQLite.
+pub mod d1 {
+    use rusqlite::{types::ValueRef, Connection, OpenFlags};
+    use serde_json::{Map, Value};
+    use std::path::{Path, PathBuf};
+
+    /// The SQLite file wrangler keeps the `DB` binding in, under `persist_dir`.
+    pub fn database_file(persist_dir: &Path) -> Result<PathBuf, String> {
+        let dir = persist_dir.join("v3/d1/miniflare-D1DatabaseObject");
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("read {}: {e}", dir.display()))?;
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "sqlite") && p.file_stem().is_some_and(|s| s != "metadata"))
+            .ok_or_else(|| format!("no D1 database file in {}", dir.display()))
+    }
+
+    /// Runs `sql` with text parameters against the D1 file and returns every row as a JSON object
+    /// (blobs as arrays of bytes, so tests can look inside ciphertext).
+    pub fn query(persist_dir: &Path, sql: &str, params: &[&str]) -> Result<Vec<Value>, String> {
+        let path = database_file(persist_dir)?;
+        let conn =
+            Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| format!("open {}: {e}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| e.to_string())?;
+        let mut statement = conn.prepare(sql).map_err(|e| format!("prepare {sql:?}: {e}"))?;
+        let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(params.iter()), |row| {
+                let mut object = Map::new();
+                for (i, name) in names.iter().enumerate() {
+                    let value = match row.get_ref(i)? {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Integer(n) => Value::from(n),
+                        ValueRef::Real(x) => Value::from(x),
+                        ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+                        ValueRef::Blob(b) => Value::from(b.to_vec()),
+                    };
+                    object.insert(name.clone(), value);
+                }
+                Ok(Value::Object(object))
+            })
+            .map_err(|e| format!("query {sql:?}: {e}"))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| format!("read rows: {e}"))
+    }
+}

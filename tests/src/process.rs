@@ -95,6 +95,26 @@ impl WranglerDev {
         Err(format!("wrangler dev did not answer within 90 s:\n{}", tail(log_path)))
     }
 
+    /// The `--persist-to` dir holding this worker's local D1 and KV.
+    pub fn persist_dir(&self) -> PathBuf {
+        self.state_dir.join("state")
+    }
+
+    /// Removes state dirs left by earlier runs whose process is gone (they are kept after a run
+    /// for reading its logs, until the next run).
+    pub fn remove_stale_state() {
+        let root = repo_root().join("target/e2e");
+        let Ok(entries) = std::fs::read_dir(&root) else { return };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.rsplit('-').next().and_then(|p| p.parse::<u32>().ok());
+            let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
     /// Everything wrangler printed so far (worker logs included).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.state_dir.join("wrangler.log")).unwrap_or_default()

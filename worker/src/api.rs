@@ -3,6 +3,7 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 use tributary_core::config::ConfigError;
+use tributary_core::coverage::RoutingError;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::SealError;
 use tributary_core::session::SessionError;
@@ -21,11 +22,23 @@ pub struct ApiError {
     status: u16,
     code: &'static str,
     message: String,
+    /// Whether a provider caused it (a merge reports it per provider instead of failing whole).
+    from_provider: bool,
 }
 
 impl ApiError {
     fn from_coded(error: &impl ErrorCode) -> Self {
-        Self { status: error.http_status(), code: error.code(), message: error.to_string() }
+        Self { status: error.http_status(), code: error.code(), message: error.to_string(), from_provider: false }
+    }
+
+    /// Whether a provider (not our platform or the request) caused this error.
+    pub fn is_provider_failure(&self) -> bool {
+        self.from_provider
+    }
+
+    /// The code and message, as a merge reports a failed provider.
+    pub fn failure(&self) -> tributary_core::merge::ProviderFailure {
+        tributary_core::merge::ProviderFailure { code: self.code.to_owned(), message: self.message.clone() }
     }
 
     /// A failure of the platform (D1, KV, runtime): logged with context, answered as a bare 500.
@@ -47,7 +60,13 @@ macro_rules! api_error_from {
         }
     )*};
 }
-api_error_from!(RequestError, ValidationError, SessionError, ConfigError, ProviderError, SealError);
+api_error_from!(RequestError, ValidationError, SessionError, ConfigError, SealError, RoutingError);
+
+impl From<ProviderError> for ApiError {
+    fn from(error: ProviderError) -> Self {
+        Self { from_provider: true, ..Self::from_coded(&error) }
+    }
+}
 
 /// A JSON response with the given status.
 pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {

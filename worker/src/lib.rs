@@ -33,6 +33,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/snaptrade/connections/sync", |req, ctx| api(routes::snaptrade::sync(req, ctx)))
         .get_async("/api/snaptrade/connections", |req, ctx| api(routes::snaptrade::list_connections(req, ctx)))
         .get_async("/api/snaptrade/holdings", |req, ctx| api(routes::snaptrade::holdings(req, ctx)))
+        .get_async("/api/institutions", |req, ctx| api(routes::institutions::search(req, ctx)))
+        .post_async("/api/connections", |req, ctx| api(routes::connections::create(req, ctx)))
+        .get_async("/api/portfolio", |req, ctx| api(routes::portfolio::get(req, ctx)))
         .run(req, env)
         .await;
     Ok(api::json_fallbacks(response, &method, &path))

@@ -114,4 +114,9 @@ impl<'a> SnapTradeClient<'a> {
     ) -> Result<Value, ProviderError> {
         self.call(Method::Get, path, Some(user), None, Operation::Read(operation)).await
     }
+
+    /// `GET /brokerages`: every brokerage SnapTrade serves, with its maintenance state.
+    pub async fn brokerages(&self) -> Result<Value, ProviderError> {
+        self.call(Method::Get, "/brokerages", None, None, Operation::Read("brokerages")).await
+    }
 }

@@ -1,6 +1,9 @@
 //! One module per resource; each handler returns an [`crate::api::ApiResult`].
 
+pub mod connections;
 pub mod dev;
 pub mod health;
+pub mod institutions;
 pub mod me;
+pub mod portfolio;
 pub mod snaptrade;

@@ -1,5 +1,8 @@
 //! Flows that span a provider client and the store: carried out here, decided in the core.
 
+pub mod health;
+pub mod holdings;
+pub mod plaid;
 pub mod snaptrade;
 
 use tributary_core::sealed::NONCE_LEN;

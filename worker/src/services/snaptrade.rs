@@ -16,9 +16,11 @@ use tributary_core::capabilities::{capabilities_for, ConnectionType};
 use tributary_core::coverage::CoverageMap;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
-use tributary_core::snaptrade::{normalize_account, normalize_balances, normalize_positions};
+use tributary_core::snaptrade::{
+    broker_code, login_body, normalize_account, normalize_balances, normalize_positions, PortalConnectionType,
+};
 use tributary_core::url::encode_component;
-use tributary_core::{Account, Holdings, Provider};
+use tributary_core::{Account, Holdings, InstitutionSlug, Provider, ValidationError};
 use worker::Env;
 
 const P: Provider = Provider::SnapTrade;
@@ -124,4 +126,32 @@ pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdin
             Err(error.into())
         }
     }
+}
+
+/// The SnapTrade connection-portal URL for the session user (registering them first if needed):
+/// preselecting `institution` when given, reconnecting `reconnect` only if it is the user's own.
+pub async fn portal_url(
+    env: &Env,
+    session: &Authenticated,
+    institution: Option<&InstitutionSlug>,
+    connection_type: PortalConnectionType,
+    reconnect: Option<&str>,
+    redirect: &str,
+) -> Result<String, ApiError> {
+    let broker = institution
+        .map(|slug| {
+            broker_code(slug).ok_or(ValidationError::BadCharacters {
+                field: "institution",
+                allowed: "an institution SnapTrade serves",
+            })
+        })
+        .transpose()?;
+    if let Some(reconnect) = reconnect {
+        if !connections::belongs_to(env, &session.claims.user_id, P, reconnect).await? {
+            return Err(ProviderError::NotFound { provider: P, what: "that connection".into() }.into());
+        }
+    }
+    let (user_id, secret, _) = ensure_registered(env, session).await?;
+    let login = login_body(broker, connection_type, reconnect, redirect);
+    Ok(client(session)?.login(&SnapTradeUser { user_id: &user_id, user_secret: &secret }, &login).await?)
 }

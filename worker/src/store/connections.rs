@@ -16,6 +16,19 @@ pub struct ConnectionRecord {
     pub disabled_date: Option<String>,
 }
 
+impl From<&tributary_core::snaptrade::Authorization> for ConnectionRecord {
+    fn from(auth: &tributary_core::snaptrade::Authorization) -> Self {
+        Self {
+            external_id: auth.external_id.clone(),
+            institution_slug: auth.institution_slug.as_ref().map(|s| s.as_str().to_owned()),
+            institution_name: auth.institution_name.clone(),
+            connection_type: auth.connection_type.as_str(),
+            disabled: auth.disabled,
+            disabled_date: auth.disabled_date.clone(),
+        }
+    }
+}
+
 /// A stored connection as the API shows it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ConnectionRow {
@@ -117,4 +130,21 @@ pub async fn belongs_to(env: &Env, user: &UserId, provider: Provider, external_i
     )
     .await?;
     Ok(row.is_some())
+}
+
+#[derive(Deserialize)]
+struct ProviderCount {
+    provider: String,
+    n: i64,
+}
+
+/// The providers through which `user` has at least one connection.
+pub async fn connected_providers(env: &Env, user: &UserId) -> DbResult<Vec<Provider>> {
+    let rows: Vec<ProviderCount> = query_all(
+        env,
+        "SELECT provider, COUNT(*) AS n FROM connections WHERE user_id = ?1 GROUP BY provider",
+        &[user.as_str().into()],
+    )
+    .await?;
+    Ok(rows.into_iter().filter(|r| r.n > 0).filter_map(|r| Provider::parse(&r.provider).ok()).collect())
 }
