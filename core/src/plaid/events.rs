@@ -1,0 +1,160 @@
+//! What a Plaid webhook says, read from its body once [`super::verify_webhook`] has accepted it:
+//! the event (by `webhook_type` and `webhook_code`), the Item it concerns, and for a finished
+//! Hosted Link session the link token and public tokens to exchange. Unknown events are kept as
+//! `Other`, never an error: Plaid retries what is not answered 2xx.
+
+use crate::webhook::WebhookError;
+use serde_json::Value;
+use std::fmt;
+
+/// The events Tributary acts on; everything else is `Other`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaidEvent {
+    /// `HOLDINGS` / `DEFAULT_UPDATE`: holdings changed; the user's Plaid data is pending refresh.
+    HoldingsUpdated,
+    /// `INVESTMENTS_TRANSACTIONS` / `DEFAULT_UPDATE`.
+    InvestmentTransactionsUpdated,
+    /// `ITEM` / `ERROR`, with Plaid's `error_code` when given (e.g. `ITEM_LOGIN_REQUIRED`).
+    ItemError { error_code: Option<String> },
+    /// `ITEM` / `LOGIN_REPAIRED`.
+    LoginRepaired,
+    /// `ITEM` / `PENDING_DISCONNECT`.
+    PendingDisconnect,
+    /// `ITEM` / `PENDING_EXPIRATION`.
+    PendingExpiration,
+    /// `ITEM` / `USER_PERMISSION_REVOKED`.
+    PermissionRevoked,
+    /// `ITEM` / `NEW_ACCOUNTS_AVAILABLE`.
+    NewAccountsAvailable,
+    /// `LINK` / `SESSION_FINISHED`, with the session's `status` (e.g. `SUCCESS`, `EXITED`).
+    LinkSessionFinished { status: Option<String> },
+    /// Any other type and code, kept as sent.
+    Other { webhook_type: String, webhook_code: String },
+}
+
+impl PlaidEvent {
+    /// Whether the event sets the (user, Plaid) pending-updates flag.
+    pub fn marks_holdings_pending(&self) -> bool {
+        matches!(self, Self::HoldingsUpdated)
+    }
+}
+
+/// A verified Plaid webhook's content. `Debug` never prints the public tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlaidWebhook {
+    pub event: PlaidEvent,
+    /// The Item concerned (absent on `LINK` events).
+    pub item_id: Option<String>,
+    /// The Link session's token (`LINK` events), to find which user started it.
+    pub link_token: Option<String>,
+    /// Public tokens to exchange for access tokens (`SESSION_FINISHED` with `SUCCESS`).
+    pub public_tokens: Vec<String>,
+}
+
+impl fmt::Debug for PlaidWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlaidWebhook")
+            .field("event", &self.event)
+            .field("item_id", &self.item_id)
+            .field("link_token", &self.link_token)
+            .field("public_tokens", &format_args!("[{} redacted]", self.public_tokens.len()))
+            .finish()
+    }
+}
+
+fn text(body: &Value, key: &str) -> Option<String> {
+    body.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// Reads a webhook body; `MalformedJson` unless it is an object with `webhook_type` and `webhook_code`.
+pub fn parse_webhook(raw_body: &[u8]) -> Result<PlaidWebhook, WebhookError> {
+    let body: Value = serde_json::from_slice(raw_body).map_err(|e| WebhookError::MalformedJson(e.to_string()))?;
+    let (Some(webhook_type), Some(webhook_code)) = (text(&body, "webhook_type"), text(&body, "webhook_code")) else {
+        return Err(WebhookError::MalformedJson("expected an object with webhook_type and webhook_code".to_owned()));
+    };
+    let event = match (webhook_type.as_str(), webhook_code.as_str()) {
+        ("HOLDINGS", "DEFAULT_UPDATE") => PlaidEvent::HoldingsUpdated,
+        ("INVESTMENTS_TRANSACTIONS", "DEFAULT_UPDATE") => PlaidEvent::InvestmentTransactionsUpdated,
+        ("ITEM", "ERROR") => {
+            PlaidEvent::ItemError { error_code: body.get("error").and_then(|e| text(e, "error_code")) }
+        }
+        ("ITEM", "LOGIN_REPAIRED") => PlaidEvent::LoginRepaired,
+        ("ITEM", "PENDING_DISCONNECT") => PlaidEvent::PendingDisconnect,
+        ("ITEM", "PENDING_EXPIRATION") => PlaidEvent::PendingExpiration,
+        ("ITEM", "USER_PERMISSION_REVOKED") => PlaidEvent::PermissionRevoked,
+        ("ITEM", "NEW_ACCOUNTS_AVAILABLE") => PlaidEvent::NewAccountsAvailable,
+        ("LINK", "SESSION_FINISHED") => PlaidEvent::LinkSessionFinished { status: text(&body, "status") },
+        _ => PlaidEvent::Other { webhook_type, webhook_code },
+    };
+    let mut public_tokens: Vec<String> = body
+        .get("public_tokens")
+        .and_then(Value::as_array)
+        .map(|tokens| tokens.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    if let Some(single) = text(&body, "public_token").filter(|t| !public_tokens.contains(t)) {
+        public_tokens.push(single);
+    }
+    Ok(PlaidWebhook { event, item_id: text(&body, "item_id"), link_token: text(&body, "link_token"), public_tokens })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(body: Value) -> PlaidEvent {
+        parse_webhook(body.to_string().as_bytes()).unwrap().event
+    }
+
+    #[test]
+    fn each_event_tributary_acts_on_is_recognised() {
+        let holdings = json!({"webhook_type": "HOLDINGS", "webhook_code": "DEFAULT_UPDATE", "item_id": "item-1",
+                              "new_holdings": 1, "updated_holdings": 2, "environment": "production"});
+        let parsed = parse_webhook(holdings.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed.item_id.as_deref(), Some("item-1"));
+        assert!(parsed.event.marks_holdings_pending());
+        let error = json!({"webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": "i",
+                           "error": {"error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED"}});
+        assert_eq!(event(error), PlaidEvent::ItemError { error_code: Some("ITEM_LOGIN_REQUIRED".into()) });
+        for (kind, code, expected) in [
+            ("INVESTMENTS_TRANSACTIONS", "DEFAULT_UPDATE", PlaidEvent::InvestmentTransactionsUpdated),
+            ("ITEM", "LOGIN_REPAIRED", PlaidEvent::LoginRepaired),
+            ("ITEM", "PENDING_DISCONNECT", PlaidEvent::PendingDisconnect),
+            ("ITEM", "PENDING_EXPIRATION", PlaidEvent::PendingExpiration),
+            ("ITEM", "USER_PERMISSION_REVOKED", PlaidEvent::PermissionRevoked),
+            ("ITEM", "NEW_ACCOUNTS_AVAILABLE", PlaidEvent::NewAccountsAvailable),
+            (
+                "TRANSACTIONS",
+                "SYNC_UPDATES_AVAILABLE",
+                PlaidEvent::Other {
+                    webhook_type: "TRANSACTIONS".into(),
+                    webhook_code: "SYNC_UPDATES_AVAILABLE".into(),
+                },
+            ),
+        ] {
+            let parsed = event(json!({"webhook_type": kind, "webhook_code": code, "item_id": "i"}));
+            assert!(!parsed.marks_holdings_pending());
+            assert_eq!(parsed, expected);
+        }
+    }
+
+    #[test]
+    fn a_finished_link_session_carries_its_public_tokens_without_printing_them() {
+        let body = json!({"webhook_type": "LINK", "webhook_code": "SESSION_FINISHED", "status": "SUCCESS",
+                          "link_session_id": "s", "link_token": "link-production-1",
+                          "public_tokens": ["public-production-aaaa-bbbb"], "public_token": "public-production-aaaa-bbbb",
+                          "environment": "production"});
+        let parsed = parse_webhook(body.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed.event, PlaidEvent::LinkSessionFinished { status: Some("SUCCESS".into()) });
+        assert_eq!(parsed.public_tokens, ["public-production-aaaa-bbbb"]);
+        assert_eq!(parsed.link_token.as_deref(), Some("link-production-1"));
+        assert!(!format!("{parsed:?}").contains("public-production"));
+    }
+
+    #[test]
+    fn bodies_without_type_and_code_are_malformed() {
+        for body in ["", "[]", "{}", r#"{"webhook_type": "ITEM"}"#, r#"{"webhook_type": 1, "webhook_code": "X"}"#] {
+            assert!(matches!(parse_webhook(body.as_bytes()), Err(WebhookError::MalformedJson(_))), "{body}");
+        }
+    }
+}

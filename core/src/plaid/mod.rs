@@ -1,0 +1,23 @@
+//! Plaid, as Tributary understands it: webhook JWTs verified (ES256 only, fresh, signing the exact
+//! body), its error bodies mapped to [`crate::provider_error::ProviderError`], its investment
+//! holdings normalised into the core portfolio types, and the request bodies the worker sends.
+//!
+//! Nothing here performs I/O or holds credentials: the worker adds `PLAID-CLIENT-ID` and
+//! `PLAID-SECRET` headers, fetches verification keys, and passes the current time in.
+
+mod errors;
+mod events;
+mod holdings;
+#[cfg(feature = "server")]
+mod jwt;
+mod keys;
+mod link;
+mod securities;
+
+pub use errors::map_error;
+pub use events::{parse_webhook, PlaidEvent, PlaidWebhook};
+pub use holdings::normalize_holdings;
+#[cfg(feature = "server")]
+pub use jwt::{verify_webhook, webhook_key_id};
+pub use keys::{parse_verification_key_response, verification_key_request, Jwk};
+pub use link::{link_token_request, parse_link_token_response, HostedLinkSession, LinkLocale, CLIENT_NAME};
