@@ -10,11 +10,24 @@
 //! - `GET /__sim/calls` → per-provider `{total, billed, operations: {op: n}, users: {user: {total, billed, operations}}}`.
 //! - `POST /__sim/calls/reset` → `{"reset": true}`.
 //! - `POST /__sim/ratelimit` `{"per_minute": n}` → `{"per_minute": n}`: the SnapTrade client rate limit (default 250).
+//! - `POST /__sim/snaptrade/webhook` `{"url"?: "http://127.0.0.1:<port>/webhooks/snaptrade", "event_type": "…",
+//!   "user_id": "…", "account_id"?, "authorization_id"?, "brokerage_id"?, "details"?: {…}, "webhook_id"?: "…"
+//!   (reuse one to send a replay with a fresh timestamp), "event_timestamp"?: Unix seconds | "RFC 3339",
+//!   "tamper"?: "bad_signature"|"stale"|"future"|"missing_timestamp"|"malformed_timestamp"|"wrong_client"|
+//!   "reordered_keys"|"non_json"|"no_signature"}` → `{"webhook_id", "status": <receiver's HTTP status>,
+//!   "body": "<receiver's answer>"}` (502 `{"error", "webhook_id"}` when delivery failed). Sends a webhook
+//!   signed the way SnapTrade documents it; each tamper adds exactly one defect, and `reordered_keys` is
+//!   still correctly signed (the receiver canonicalises), see [`crate::webhooks::snaptrade::Tamper`].
+//!   `url` defaults to the stored SnapTrade webhook URL; only http loopback URLs are accepted (else 400).
+//! - `POST /__sim/snaptrade/webhook/replay` `{"webhook_id"}` → same answer: resends the exact bytes and
+//!   headers last sent under that id (404 for an unknown id).
+//! - `POST /__sim/webhook-url` `{"snaptrade"?: url|null, "plaid"?: url|null}` → `{"snaptrade": url|null,
+//!   "plaid": url|null}`: stores (null clears) the default webhook targets; `GET /__sim/webhook-url` reads them.
 
 use crate::faults::{FaultKind, FaultSpec, Provider, MAX_LATENCY_MS};
 use crate::snaptrade::ratelimit::MAX_LIMIT;
 use crate::util::now_unix;
-use crate::{lock, Sim};
+use crate::{lock, webhooks, Sim};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,13 +48,18 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/__sim/calls", get(calls))
         .route("/__sim/calls/reset", post(reset_calls))
         .route("/__sim/ratelimit", post(set_rate_limit))
+        .route("/__sim/snaptrade/webhook", post(webhooks::snaptrade::send))
+        .route("/__sim/snaptrade/webhook/replay", post(webhooks::snaptrade::replay))
+        .route("/__sim/webhook-url", post(webhooks::set_default_urls).get(webhooks::default_urls))
 }
 
-fn bad(message: impl Into<String>) -> Response {
+/// A 400 answer `{"error": message}`.
+pub(crate) fn bad(message: impl Into<String>) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": message.into() }))).into_response()
 }
 
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+/// `body` as JSON of type `T`, or a message saying why not.
+pub(crate) fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
     serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
 }
 

@@ -23,6 +23,18 @@ pub const SNAPTRADE_ENDPOINTS: &[&str] = &[
     "brokerages",
 ];
 
+/// The Plaid operation names a fault can target (besides `*`); see `crate::plaid::OPERATIONS`.
+pub const PLAID_ENDPOINTS: &[&str] = &[
+    "link_token_create",
+    "link_token_get",
+    "item_public_token_exchange",
+    "investments_holdings_get",
+    "investments_refresh",
+    "item_get",
+    "item_remove",
+    "webhook_verification_key_get",
+];
+
 /// The provider a fault or a call belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Provider {
@@ -53,7 +65,8 @@ pub enum FaultKind {
     Timeout,
     /// Answer 200 with a body that is not valid JSON.
     Malformed,
-    /// Mark the user's connections disabled (applied once, when registered).
+    /// SnapTrade: mark the user's connections disabled (applied once, when registered). Plaid: kept
+    /// like other faults; matching Item calls answer `ITEM_LOGIN_REQUIRED` while it lasts.
     Disabled,
 }
 
@@ -99,14 +112,14 @@ impl FaultSpec {
         let endpoint_known = self.endpoint == "*"
             || match provider {
                 Provider::SnapTrade => SNAPTRADE_ENDPOINTS.contains(&self.endpoint.as_str()),
-                Provider::Plaid => !self.endpoint.is_empty(),
+                Provider::Plaid => PLAID_ENDPOINTS.contains(&self.endpoint.as_str()),
             };
         if !endpoint_known {
-            return Err(format!(
-                "unknown {} endpoint {:?}; one of {SNAPTRADE_ENDPOINTS:?} or \"*\"",
-                provider.name(),
-                self.endpoint
-            ));
+            let known = match provider {
+                Provider::SnapTrade => SNAPTRADE_ENDPOINTS,
+                Provider::Plaid => PLAID_ENDPOINTS,
+            };
+            return Err(format!("unknown {} endpoint {:?}; one of {known:?} or \"*\"", provider.name(), self.endpoint));
         }
         let kind = match self.kind.as_str() {
             "latency" => match self.ms {
@@ -151,11 +164,12 @@ pub struct Faults {
 }
 
 impl Faults {
-    /// Registers `fault` and returns its id. `disabled` faults are not kept: the caller applies them once.
+    /// Registers `fault` and returns its id. SnapTrade `disabled` faults are not kept: the caller
+    /// applies them once; Plaid ones are kept and consulted per request like any other.
     pub fn add(&mut self, mut fault: Fault) -> u64 {
         self.next_id += 1;
         fault.id = self.next_id;
-        if fault.kind != FaultKind::Disabled {
+        if fault.kind != FaultKind::Disabled || fault.provider == Provider::Plaid {
             self.active.push(fault);
         }
         self.next_id

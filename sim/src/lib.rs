@@ -8,8 +8,10 @@
 pub mod calls;
 pub mod control;
 pub mod faults;
+pub mod plaid;
 pub mod snaptrade;
 pub mod util;
+pub mod webhooks;
 
 use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
@@ -57,11 +59,15 @@ pub struct Sim {
     /// `http://127.0.0.1:<port>`, used to build connection-portal links.
     pub base_url: String,
     pub snaptrade: Mutex<snaptrade::state::SnapState>,
+    /// Plaid Items, tokens and webhook signing keys.
+    pub plaid: plaid::PlaidSim,
     pub faults: Mutex<faults::Faults>,
     pub calls: Mutex<calls::Calls>,
     pub rate: Mutex<snaptrade::ratelimit::RateLimiter>,
     /// Extra latency added to every provider API request (`POST /__sim/latency`).
     pub latency_ms: AtomicU64,
+    /// Default webhook targets and every webhook sent, for replays (see [`webhooks`]).
+    pub webhooks: Mutex<webhooks::Webhooks>,
 }
 
 impl Sim {
@@ -71,10 +77,12 @@ impl Sim {
             config,
             base_url,
             snaptrade: Mutex::default(),
+            plaid: plaid::PlaidSim::new(),
             faults: Mutex::default(),
             calls: Mutex::default(),
             rate: Mutex::default(),
             latency_ms: AtomicU64::new(0),
+            webhooks: Mutex::default(),
         }
     }
 }
@@ -89,6 +97,7 @@ pub fn app(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/health", get(health))
         .merge(snaptrade::router(sim.clone()))
+        .merge(plaid::router(sim.clone()))
         .merge(control::router())
         .fallback(snaptrade::not_found)
         .with_state(sim)

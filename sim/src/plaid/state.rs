@@ -1,0 +1,317 @@
+//! The simulator's Plaid memory: link tokens and their hosted-Link sessions, public tokens, Items
+//! and their access tokens. Times are Unix seconds passed in by the caller.
+
+use super::seed::{self, Institution};
+use super::{random_id, PlaidError};
+use crate::util::random_uuid;
+use std::collections::HashMap;
+
+/// How long a link token lives (Plaid: 4 hours).
+pub const LINK_TOKEN_TTL_SECS: i64 = 4 * 3600;
+/// How long a hosted Link URL stays usable unless `url_lifetime_seconds` says otherwise (30 minutes).
+pub const HOSTED_LINK_DEFAULT_LIFETIME_SECS: i64 = 30 * 60;
+/// How long a public token may wait to be exchanged (Plaid: 30 minutes).
+pub const PUBLIC_TOKEN_TTL_SECS: i64 = 30 * 60;
+
+/// What `/link/token/create` asked for.
+#[derive(Clone, Debug)]
+pub struct LinkRequest {
+    pub client_user_id: String,
+    pub client_name: String,
+    pub language: String,
+    pub country_codes: Vec<String>,
+    pub products: Vec<String>,
+    pub webhook: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub completion_redirect_uri: String,
+    pub url_lifetime_secs: i64,
+}
+
+/// A link token and what became of it.
+#[derive(Debug)]
+pub struct LinkToken {
+    pub token: String,
+    pub request: LinkRequest,
+    pub created: i64,
+    pub expires: i64,
+    /// When the hosted Link URL stops working.
+    pub url_expires: i64,
+    /// The finished hosted-Link session, once the person picked an institution.
+    pub session: Option<LinkSession>,
+}
+
+/// A finished hosted-Link session.
+#[derive(Clone, Debug)]
+pub struct LinkSession {
+    pub id: String,
+    pub started: i64,
+    pub finished: i64,
+    pub public_token: String,
+    pub item_id: String,
+}
+
+/// Where an Item is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemStatus {
+    /// Linked; its public token has not been exchanged yet.
+    Pending,
+    /// Exchanged: the access token works.
+    Active,
+    /// Removed with `/item/remove`.
+    Removed,
+}
+
+/// A linked login at one institution.
+#[derive(Debug)]
+pub struct Item {
+    pub item_id: String,
+    pub client_user_id: String,
+    pub institution: &'static Institution,
+    pub webhook: Option<String>,
+    pub link_token: String,
+    pub public_token: String,
+    pub access_token: Option<String>,
+    /// Account ids in seed order.
+    pub account_ids: Vec<String>,
+    pub status: ItemStatus,
+    pub created: i64,
+    /// When holdings were last "updated" from the institution (link, refresh).
+    pub last_update: i64,
+    /// The last webhook sent for this Item: (unix time, webhook_code).
+    pub last_webhook: Option<(i64, String)>,
+}
+
+/// Why the hosted Link page cannot be used.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkPageError {
+    /// No such link token was issued.
+    UnknownToken,
+    /// The link token or its hosted Link URL lifetime is over.
+    Expired,
+    /// The session already finished (one Item per link token).
+    AlreadyCompleted,
+    /// The submitted `institution_id` is not a seeded institution.
+    UnknownInstitution(String),
+}
+
+/// The result of finishing a hosted-Link session.
+#[derive(Debug)]
+pub struct Completed {
+    pub public_token: String,
+    pub link_session_id: String,
+    pub institution: &'static Institution,
+    pub completion_redirect_uri: String,
+}
+
+/// Everything the Plaid half remembers.
+#[derive(Debug, Default)]
+pub struct PlaidState {
+    link_tokens: HashMap<String, LinkToken>,
+    /// Public token → item id.
+    public_tokens: HashMap<String, String>,
+    /// Access token → item id (kept after removal so the token answers `ITEM_NOT_FOUND`).
+    access_tokens: HashMap<String, String>,
+    items: HashMap<String, Item>,
+}
+
+impl PlaidState {
+    /// Stores a new link token for `request`; returns the token.
+    pub fn create_link_token(&mut self, request: LinkRequest, now: i64) -> &LinkToken {
+        let token = format!("link-sandbox-{}", random_uuid());
+        let url_expires = now + request.url_lifetime_secs;
+        let link = LinkToken {
+            token: token.clone(),
+            request,
+            created: now,
+            expires: now + LINK_TOKEN_TTL_SECS,
+            url_expires,
+            session: None,
+        };
+        self.link_tokens.entry(token).or_insert(link)
+    }
+
+    /// The link token `token`, if it was ever issued.
+    pub fn link_token(&self, token: &str) -> Option<&LinkToken> {
+        self.link_tokens.get(token)
+    }
+
+    /// The link token `token` if its hosted Link page may still be used at `now`.
+    pub fn open_link(&self, token: &str, now: i64) -> Result<&LinkToken, LinkPageError> {
+        let link = self.link_tokens.get(token).ok_or(LinkPageError::UnknownToken)?;
+        if link.session.is_some() {
+            Err(LinkPageError::AlreadyCompleted)
+        } else if now >= link.url_expires.min(link.expires) {
+            Err(LinkPageError::Expired)
+        } else {
+            Ok(link)
+        }
+    }
+
+    /// Finishes the hosted-Link session of `token` at `institution_id`: creates the (pending) Item
+    /// and its public token.
+    pub fn complete_link(&mut self, token: &str, institution_id: &str, now: i64) -> Result<Completed, LinkPageError> {
+        self.open_link(token, now)?;
+        let institution = seed::institution(institution_id)
+            .ok_or_else(|| LinkPageError::UnknownInstitution(institution_id.to_owned()))?;
+        let link = self.link_tokens.get_mut(token).ok_or(LinkPageError::UnknownToken)?;
+        let item_id = random_id(37);
+        let public_token = format!("public-sandbox-{}", random_uuid());
+        let session = LinkSession {
+            id: random_uuid(),
+            started: link.created.max(now - 60),
+            finished: now,
+            public_token: public_token.clone(),
+            item_id: item_id.clone(),
+        };
+        let item = Item {
+            item_id: item_id.clone(),
+            client_user_id: link.request.client_user_id.clone(),
+            institution,
+            webhook: link.request.webhook.clone(),
+            link_token: token.to_owned(),
+            public_token: public_token.clone(),
+            access_token: None,
+            account_ids: institution.accounts.iter().map(|_| random_id(37)).collect(),
+            status: ItemStatus::Pending,
+            created: now,
+            last_update: now,
+            last_webhook: None,
+        };
+        let completed = Completed {
+            public_token: public_token.clone(),
+            link_session_id: session.id.clone(),
+            institution,
+            completion_redirect_uri: link.request.completion_redirect_uri.clone(),
+        };
+        link.session = Some(session);
+        self.public_tokens.insert(public_token, item_id.clone());
+        self.items.insert(item_id, item);
+        Ok(completed)
+    }
+
+    /// Exchanges a public token (once, within [`PUBLIC_TOKEN_TTL_SECS`]) for an access token:
+    /// returns (access token, item id, client user id).
+    pub fn exchange(&mut self, public_token: &str, now: i64) -> Result<(String, String, String), PlaidError> {
+        let invalid = |m: &str| PlaidError::invalid_input("INVALID_PUBLIC_TOKEN", m);
+        let item_id = self.public_tokens.get(public_token).ok_or_else(|| {
+            invalid("provided public token is in an invalid format. expected format: public-<environment>-<identifier>")
+        })?;
+        let item = self.items.get_mut(item_id).ok_or_else(|| invalid("provided public token is invalid"))?;
+        if item.status != ItemStatus::Pending {
+            return Err(invalid("provided public token has already been exchanged"));
+        }
+        if now - item.created > PUBLIC_TOKEN_TTL_SECS {
+            return Err(invalid("provided public token is expired. Public tokens expire 30 minutes after creation at which point they can no longer be exchanged"));
+        }
+        let access_token = format!("access-sandbox-{}", random_uuid());
+        item.access_token = Some(access_token.clone());
+        item.status = ItemStatus::Active;
+        self.access_tokens.insert(access_token.clone(), item.item_id.clone());
+        Ok((access_token, item.item_id.clone(), item.client_user_id.clone()))
+    }
+
+    /// The active Item behind `access_token`: `INVALID_ACCESS_TOKEN` if it was never issued,
+    /// `ITEM_NOT_FOUND` if its Item was removed.
+    pub fn item(&self, access_token: &str) -> Result<&Item, PlaidError> {
+        let item = self.access_tokens.get(access_token).and_then(|id| self.items.get(id));
+        match item {
+            None => Err(invalid_access_token()),
+            Some(item) if item.status == ItemStatus::Removed => Err(item_not_found()),
+            Some(item) => Ok(item),
+        }
+    }
+
+    /// Like [`PlaidState::item`], mutably.
+    pub fn item_mut(&mut self, access_token: &str) -> Result<&mut Item, PlaidError> {
+        self.item(access_token)?;
+        let id = self.access_tokens.get(access_token).ok_or_else(invalid_access_token)?;
+        self.items.get_mut(id).ok_or_else(invalid_access_token)
+    }
+
+    /// Any Item (pending, active or removed) by id.
+    pub fn item_by_id(&self, item_id: &str) -> Option<&Item> {
+        self.items.get(item_id)
+    }
+
+    /// Any Item by id, mutably.
+    pub fn item_by_id_mut(&mut self, item_id: &str) -> Option<&mut Item> {
+        self.items.get_mut(item_id)
+    }
+
+    /// Removes the Item behind `access_token`; its token then answers `ITEM_NOT_FOUND`.
+    pub fn remove(&mut self, access_token: &str) -> Result<(), PlaidError> {
+        self.item_mut(access_token)?.status = ItemStatus::Removed;
+        Ok(())
+    }
+
+    /// The `client_user_id` a link token was created for.
+    pub fn link_token_user(&self, token: &str) -> Option<String> {
+        self.link_tokens.get(token).map(|l| l.request.client_user_id.clone())
+    }
+
+    /// The `client_user_id` of the Item a public token belongs to.
+    pub fn public_token_user(&self, token: &str) -> Option<String> {
+        self.public_tokens.get(token).and_then(|id| self.items.get(id)).map(|i| i.client_user_id.clone())
+    }
+
+    /// The `client_user_id` of the Item an access token belongs to (removed Items included).
+    pub fn access_token_user(&self, token: &str) -> Option<String> {
+        self.access_tokens.get(token).and_then(|id| self.items.get(id)).map(|i| i.client_user_id.clone())
+    }
+}
+
+fn invalid_access_token() -> PlaidError {
+    PlaidError::invalid_input(
+        "INVALID_ACCESS_TOKEN",
+        "provided access token is in an invalid format. expected format: access-<environment>-<identifier>",
+    )
+}
+
+fn item_not_found() -> PlaidError {
+    PlaidError::new(400, "ITEM_ERROR", "ITEM_NOT_FOUND", "the requested item was not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> LinkRequest {
+        LinkRequest {
+            client_user_id: "u1".into(),
+            client_name: "App".into(),
+            language: "en".into(),
+            country_codes: vec!["US".into()],
+            products: vec!["investments".into()],
+            webhook: None,
+            redirect_uri: None,
+            completion_redirect_uri: "http://app.test/done".into(),
+            url_lifetime_secs: HOSTED_LINK_DEFAULT_LIFETIME_SECS,
+        }
+    }
+
+    #[test]
+    fn a_link_completes_once_and_its_public_token_exchanges_once() {
+        let mut state = PlaidState::default();
+        let token = state.create_link_token(request(), 1000).token.clone();
+        assert!(state.complete_link(&token, "ins_nope", 1001).is_err());
+        let done = state.complete_link(&token, "ins_56", 1001).unwrap();
+        assert_eq!(state.complete_link(&token, "ins_56", 1002).unwrap_err(), LinkPageError::AlreadyCompleted);
+        let (access, item_id, user) = state.exchange(&done.public_token, 1003).unwrap();
+        assert_eq!(user, "u1");
+        assert_eq!(state.item(&access).unwrap().item_id, item_id);
+        assert_eq!(state.exchange(&done.public_token, 1004).unwrap_err().error_code, "INVALID_PUBLIC_TOKEN");
+        state.remove(&access).unwrap();
+        assert_eq!(state.item(&access).unwrap_err().error_code, "ITEM_NOT_FOUND");
+        assert_eq!(state.item("access-sandbox-x").unwrap_err().error_code, "INVALID_ACCESS_TOKEN");
+    }
+
+    #[test]
+    fn hosted_links_and_public_tokens_expire() {
+        let mut state = PlaidState::default();
+        let token = state.create_link_token(request(), 0).token.clone();
+        assert_eq!(state.open_link(&token, HOSTED_LINK_DEFAULT_LIFETIME_SECS).unwrap_err(), LinkPageError::Expired);
+        let token = state.create_link_token(request(), 0).token.clone();
+        let done = state.complete_link(&token, "ins_11", 10).unwrap();
+        assert!(state.exchange(&done.public_token, 10 + PUBLIC_TOKEN_TTL_SECS + 1).is_err());
+    }
+}

@@ -1,0 +1,155 @@
+//! Signed Plaid webhooks on demand (a loopback test control, not part of Plaid's API):
+//!
+//! `POST /__sim/plaid/webhook` `{"item_id": "<item>", "webhook_type": "HOLDINGS", "webhook_code":
+//! "DEFAULT_UPDATE", "url"?: "<loopback URL>", "error"?: {…}, "new_holdings"?: n,
+//! "updated_holdings"?: n, "tamper"?: "body"|"alg_none"|"alg_hs256"|"stale_iat"|"unknown_kid"|
+//! "other_key"|"missing_hash"}` builds the webhook body `{webhook_type, webhook_code, item_id,
+//! error, environment: "sandbox"}` — plus `new_holdings` (default 0) and `updated_holdings`
+//! (default: the Item's holding count) for `HOLDINGS`, `new_investments_transactions` and
+//! `canceled_investments_transactions` (0) for `INVESTMENTS_TRANSACTIONS`; `error` defaults to
+//! `null`, or to an `ITEM_LOGIN_REQUIRED` error for `ITEM` `ERROR` — serialises it (pretty-printed,
+//! like Plaid), signs it (see [`super::keys`]; `tamper` injects exactly that defect) and sends
+//! `POST <url>` with `Content-Type: application/json` and `Plaid-Verification: <jwt>` to `url`,
+//! else to the `webhook` given when the Item's link token was created, else to the default Plaid
+//! target stored with `POST /__sim/webhook-url` (delivery is [`crate::webhooks::deliver`]: plain
+//! `http://` loopback only, no proxy, no redirects, no retries). `webhook_type: "LINK"`
+//! takes `"link_token"` instead of `item_id` and sends `SESSION_FINISHED`-style
+//! `{webhook_type, webhook_code, status: "SUCCESS", link_session_id, link_token, public_tokens,
+//! environment}` for the token's finished session.
+//!
+//! Answers `{"sent": true, "status": <receiver's HTTP status>, "body": <receiver's response text>}`;
+//! 400 `{"error"}` for bad input, an unknown item or link token, no URL, or a URL that is not
+//! `http://` on a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`); 502 `{"sent": false,
+//! "error"}` when the receiver cannot be reached.
+
+use super::keys::Tamper;
+use super::PlaidError;
+use crate::faults::Provider;
+use crate::util::now_unix;
+use crate::webhooks::{check_loopback_url, deliver, target_url, Delivery, SentWebhook};
+use crate::{lock, Sim};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Where the control lives.
+pub const PATH: &str = "/__sim/plaid/webhook";
+
+/// The body of `POST /__sim/plaid/webhook`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRequest {
+    #[serde(default)]
+    pub item_id: Option<String>,
+    #[serde(default)]
+    pub link_token: Option<String>,
+    pub webhook_type: String,
+    pub webhook_code: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub error: Option<Value>,
+    #[serde(default)]
+    pub new_holdings: Option<u64>,
+    #[serde(default)]
+    pub updated_holdings: Option<u64>,
+    #[serde(default)]
+    pub tamper: Option<String>,
+}
+
+fn bad(message: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// The webhook body and the URL it goes to (unless the request names one), or the error message.
+fn build(sim: &Sim, req: &WebhookRequest) -> Result<(Value, Option<String>), String> {
+    let state = lock(&sim.plaid.state);
+    if req.webhook_type == "LINK" {
+        let token = req.link_token.as_deref().ok_or("LINK webhooks need \"link_token\"")?;
+        let link = state.link_token(token).ok_or_else(|| format!("unknown link_token {token:?}"))?;
+        let session = link.session.as_ref().ok_or("that link token's Link session has not finished")?;
+        let body = json!({
+            "webhook_type": req.webhook_type, "webhook_code": req.webhook_code, "status": "SUCCESS",
+            "link_session_id": session.id, "link_token": token, "public_tokens": [session.public_token],
+            "environment": "sandbox",
+        });
+        return Ok((body, link.request.webhook.clone()));
+    }
+    let item_id = req.item_id.as_deref().ok_or("\"item_id\" is required")?;
+    let item = state.item_by_id(item_id).ok_or_else(|| format!("unknown item_id {item_id:?}"))?;
+    let default_error = (req.webhook_type == "ITEM" && req.webhook_code == "ERROR").then(|| {
+        let mut error = PlaidError::item_login_required().body();
+        error["status"] = json!(400);
+        error
+    });
+    let mut body = json!({
+        "webhook_type": req.webhook_type, "webhook_code": req.webhook_code, "item_id": item_id,
+        "error": req.error.clone().or(default_error), "environment": "sandbox",
+    });
+    match req.webhook_type.as_str() {
+        "HOLDINGS" => {
+            let holdings: usize = item.institution.accounts.iter().map(|a| a.holdings.len()).sum();
+            body["new_holdings"] = json!(req.new_holdings.unwrap_or(0));
+            body["updated_holdings"] = json!(req.updated_holdings.unwrap_or(holdings as u64));
+        }
+        "INVESTMENTS_TRANSACTIONS" => {
+            body["new_investments_transactions"] = json!(0);
+            body["canceled_investments_transactions"] = json!(0);
+        }
+        _ => {}
+    }
+    Ok((body, item.webhook.clone()))
+}
+
+/// `POST /__sim/plaid/webhook`: builds, signs and sends one webhook.
+pub async fn send(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let req: WebhookRequest = match serde_json::from_slice(&body) {
+        Ok(req) => req,
+        Err(e) => return bad(format!("invalid JSON body: {e}")),
+    };
+    if req.webhook_type.trim().is_empty() || req.webhook_code.trim().is_empty() {
+        return bad("webhook_type and webhook_code must not be empty");
+    }
+    let tamper = match req.tamper.as_deref().map(|t| Tamper::parse(t).ok_or(t)) {
+        None => None,
+        Some(Ok(tamper)) => Some(tamper),
+        Some(Err(t)) => {
+            return bad(format!(
+            "unknown tamper {t:?}; one of body, alg_none, alg_hs256, stale_iat, unknown_kid, other_key, missing_hash"
+        ))
+        }
+    };
+    let (webhook, stored_url) = match build(&sim, &req) {
+        Ok(built) => built,
+        Err(message) => return bad(message),
+    };
+    let url = match req.url.clone().or(stored_url) {
+        Some(url) => check_loopback_url(&url),
+        None => target_url(&sim, Provider::Plaid, None),
+    };
+    let url = match url {
+        Ok(url) => url,
+        Err(message) => return bad(message),
+    };
+    let now = now_unix();
+    let bytes = serde_json::to_vec_pretty(&webhook).unwrap_or_default();
+    let signed = sim.plaid.keys.sign(&bytes, tamper, now);
+    if let Some(item_id) = req.item_id.as_deref().filter(|_| req.webhook_type != "LINK") {
+        if let Some(item) = lock(&sim.plaid.state).item_by_id_mut(item_id) {
+            item.last_webhook = Some((now, req.webhook_code.clone()));
+        }
+    }
+    let headers = vec![
+        (header::CONTENT_TYPE.to_string(), "application/json".to_owned()),
+        ("Plaid-Verification".to_owned(), signed.jwt),
+    ];
+    match deliver(&SentWebhook { url, headers, body: signed.body }).await {
+        Ok(Delivery { status, body }) => Json(json!({ "sent": true, "status": status, "body": body })).into_response(),
+        Err(error) => (StatusCode::BAD_GATEWAY, Json(json!({ "sent": false, "error": error }))).into_response(),
+    }
+}
