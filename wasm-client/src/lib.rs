@@ -1,5 +1,22 @@
 //! `@tributary/client`: Tributary's browser module. A thin wasm-bindgen layer over
-//! `tributary-core` (compiled without its server half): every decision is the core's.
+//! `tributary-core` (compiled without its server half): every decision is the core's; this crate
+//! only converts arguments and answers.
+//!
+//! Boundary design: structured values cross as ONE JSON string each way (see [`boundary`]).
+//! Arguments may be plain objects or their JSON text; answers are plain objects built by the
+//! engine's `JSON.parse`. Merging 10,000 positions therefore costs two string copies across the
+//! boundary rather than a boundary call per field. Errors are thrown as `Error` objects with a
+//! stable `code` (see [`error`]); the `.d.ts` types every value (see [`types`]).
+
+pub mod boundary;
+pub mod error;
+pub mod merge;
+pub mod routing;
+pub mod types;
+
+pub use error::ClientError;
+pub use merge::{merge_portfolios, merge_portfolios_json, MergeView};
+pub use routing::{capabilities_for, choose_provider, resolve_institution};
 
 use tributary_core::Money;
 use wasm_bindgen::prelude::*;

@@ -1,7 +1,34 @@
 //! Cases shared by the Node (`node.rs`) and Chromium (`browser.rs`) suites.
 
-use tributary_client::{format_money, version};
+use serde_json::{json, Value};
+use tributary_client::{
+    capabilities_for, choose_provider, format_money, merge_portfolios, resolve_institution, version, ClientError,
+};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
+
+/// A JS value as JSON, the way a JavaScript caller would see it.
+fn seen(value: &JsValue) -> Value {
+    serde_json::from_str(&String::from(js_sys::JSON::stringify(value).unwrap())).unwrap()
+}
+
+/// A plain JS object or array, as a caller would pass it.
+fn js(value: Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap()
+}
+
+fn route(institution: &str, need_trading: bool) -> Value {
+    seen(&choose_provider(institution, need_trading, JsValue::UNDEFINED).unwrap())
+}
+
+/// The error as JavaScript receives it: an `Error` with `code` and `message` properties.
+fn thrown(error: ClientError) -> (String, String) {
+    let value: JsValue = error.into();
+    assert!(value.is_instance_of::<js_sys::Error>(), "thrown as an Error");
+    let property = |name: &str| js_sys::Reflect::get(&value, &JsValue::from_str(name)).unwrap().as_string().unwrap();
+    (property("code"), property("message"))
+}
+
 #[wasm_bindgen_test]
 fn version_matches_the_crate() {
     assert_eq!(version(), env!("CARGO_PKG_VERSION"));
@@ -17,4 +44,189 @@ fn format_money_is_exact_and_grouped() {
 fn format_money_refuses_bad_input() {
     assert!(format_money("12abc", "USD").is_err());
     assert!(format_money("1", "U$").is_err());
+}
+
+#[wasm_bindgen_test]
+fn aliases_resolve_exactly_and_never_by_substring() {
+    assert_eq!(resolve_institution("SCHWAB & CO.").as_deref(), Some("charles_schwab"));
+    assert_eq!(resolve_institution("Charles Schwab").as_deref(), Some("charles_schwab"));
+    assert_eq!(resolve_institution("Purchase Bank"), None, "\"Chase\" inside it does not count");
+    assert_eq!(resolve_institution("  "), None);
+}
+
+#[wasm_bindgen_test]
+fn schwab_goes_to_snaptrade_with_trading() {
+    let decision = route("Schwab", true);
+    assert_eq!((&decision["provider"], &decision["trading_available"]), (&json!("snaptrade"), &json!(true)));
+    assert_eq!(
+        (&decision["institution"], &decision["reason"]["code"]),
+        (&json!("charles_schwab"), &json!("preferred"))
+    );
+    assert_eq!(decision["passed_over"], json!([]));
+    assert!(decision["message"].as_str().is_some_and(|m| m.contains("SnapTrade")));
+}
+
+#[wasm_bindgen_test]
+fn fidelity_goes_to_snaptrade_without_trading() {
+    for need_trading in [false, true] {
+        let decision = route("Fidelity", need_trading);
+        assert_eq!((&decision["provider"], &decision["trading_available"]), (&json!("snaptrade"), &json!(false)));
+    }
+}
+
+#[wasm_bindgen_test]
+fn chase_goes_to_plaid_without_trading() {
+    let decision = route("Chase", false);
+    assert_eq!((&decision["provider"], &decision["trading_available"]), (&json!("plaid"), &json!(false)));
+}
+
+#[wasm_bindgen_test]
+fn an_unknown_institution_goes_to_snaptrade_when_trading_is_needed_else_plaid() {
+    let trading = route("Tiny Credit Union of Nowhere", true);
+    assert_eq!((&trading["provider"], &trading["institution"]), (&json!("snaptrade"), &Value::Null));
+    assert_eq!(trading["reason"]["code"], "unknown_institution_needs_trading");
+    assert_eq!(route("Tiny Credit Union of Nowhere", false)["provider"], "plaid");
+}
+
+#[wasm_bindgen_test]
+fn provider_health_as_object_or_json_text_reroutes_and_bad_health_throws() {
+    let health = json!({"snaptrade": {"configured": true, "available": false}, "plaid": {"configured": true}});
+    for argument in [js(health.clone()), JsValue::from_str(&health.to_string())] {
+        let decision = seen(&choose_provider("Charles Schwab", false, argument).unwrap());
+        assert_eq!((&decision["provider"], &decision["used_fallback"]), (&json!("plaid"), &json!(true)));
+        assert_eq!(
+            decision["reason"],
+            json!({"code": "fell_back", "from": "snaptrade", "problem": {"code": "unavailable"}})
+        );
+    }
+    let (code, message) = thrown(choose_provider("Chase", false, js(json!({}))).unwrap_err());
+    assert_eq!(code, "no_provider_available", "{message}");
+    let (code, _) = thrown(choose_provider("Chase", false, JsValue::from_str("{not json")).unwrap_err());
+    assert_eq!(code, "invalid_json");
+    let (code, message) = thrown(choose_provider("   ", false, JsValue::NULL).unwrap_err());
+    assert_eq!((code.as_str(), message.is_empty()), ("institution_required", false));
+}
+
+#[wasm_bindgen_test]
+fn capabilities_follow_provider_coverage_and_connection_type() {
+    let caps = |p: &str, i: Option<&str>, c: &str| seen(&capabilities_for(p, i.map(str::to_owned), c).unwrap());
+    assert_eq!(
+        caps("snaptrade", Some("SCHWAB & CO."), "trade"),
+        json!({"trading": true, "realtime": true, "refresh_cost": "paid"})
+    );
+    assert_eq!(caps("snaptrade", Some("fidelity"), "trade")["trading"], false, "coverage forbids it");
+    assert_eq!(caps("snaptrade", Some("Charles Schwab"), "read")["trading"], false, "read connection");
+    assert_eq!(
+        caps("plaid", Some("Chase"), "read"),
+        json!({"trading": false, "realtime": false, "refresh_cost": "paid"})
+    );
+    assert_eq!(caps("snaptrade", None, "trade")["trading"], true, "no rule: the connection type decides");
+    assert_eq!(thrown(capabilities_for("ibkr", None, "read").unwrap_err()).0, "unknown_provider");
+    assert_eq!(thrown(capabilities_for("plaid", None, "trade-if-available").unwrap_err()).0, "unknown_connection_type");
+}
+
+/// `GET /api/snaptrade/holdings` as the worker answers it: two USD positions, one CAD, USD cash.
+fn snaptrade_holdings_body() -> Value {
+    let position = |ticker: &str, quantity: &str, value: &str, currency: &str| {
+        json!({"provider": "snaptrade", "account_id": "st-1", "institution": "charles_schwab", "security_key": ticker,
+               "ticker": ticker, "name": format!("{ticker} Inc."), "kind": "equity", "quantity": quantity,
+               "price": null, "market_value": value, "cost_basis": null, "currency": currency, "as_of": 1_800_000_000})
+    };
+    json!({
+        "provider": "snaptrade",
+        "accounts": [{"provider": "snaptrade", "account_id": "st-1", "connection_id": "auth-1",
+                      "institution": "charles_schwab", "institution_name": "Charles Schwab", "name": "Individual",
+                      "number_mask": "1234", "account_type": "margin", "currency": "USD"}],
+        "positions": [position("AAPL", "10", "1905.00", "USD"), position("VTI", "3.5", "850.25", "USD"),
+                      position("SHOP", "2", "200", "CAD")],
+        "balances": [{"provider": "snaptrade", "account_id": "st-1", "institution": "charles_schwab",
+                      "currency": "USD", "amount": "100.10", "buying_power": null, "as_of": 1_800_000_000}],
+        "last_updated": 1_800_000_000,
+        "cache_info": {"age_hours": null, "ttl_hours": 24, "from_cache": false},
+        "last_error": null
+    })
+}
+
+fn plaid_failed() -> Value {
+    json!({"status": "failed", "provider": "plaid", "error": {"code": "provider_unavailable", "message": "Plaid is down"}})
+}
+
+fn report<'a>(merged: &'a Value, provider: &str) -> &'a Value {
+    merged["providers"].as_array().unwrap().iter().find(|r| r["provider"] == provider).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn merging_snaptrade_ok_and_plaid_failed_keeps_every_snaptrade_position_and_reports_plaid() {
+    let results = js(json!([snaptrade_holdings_body(), plaid_failed()]));
+    let merged = seen(&merge_portfolios(results, "by_account").unwrap());
+    assert_eq!(merged["view"], "by_account");
+    assert!(merged.get("consolidated").is_none(), "only the requested view");
+    let accounts = merged["by_account"].as_array().unwrap();
+    assert_eq!(accounts.len(), 1);
+    let tickers: Vec<&str> =
+        accounts[0]["positions"].as_array().unwrap().iter().map(|p| p["ticker"].as_str().unwrap()).collect();
+    assert_eq!(tickers.len(), 3);
+    assert!(["AAPL", "VTI", "SHOP"].iter().all(|t| tickers.contains(t)), "{tickers:?}");
+
+    let snaptrade = report(&merged, "snaptrade");
+    assert_eq!(
+        (&snaptrade["status"], &snaptrade["positions"], &snaptrade["balances"]),
+        (&json!("ok"), &json!(3), &json!(1))
+    );
+    let plaid = report(&merged, "plaid");
+    assert_eq!(plaid["status"], "failed");
+    assert_eq!(plaid["error"], json!({"code": "provider_unavailable", "message": "Plaid is down"}));
+
+    // Totals in equal totals out, per currency, never converted.
+    let totals = &merged["totals"];
+    assert_eq!(totals.as_array().unwrap().len(), 2);
+    let usd = totals.as_array().unwrap().iter().find(|t| t["currency"] == "USD").unwrap();
+    assert_eq!(
+        (&usd["positions_value"], &usd["cash"], &usd["total"]),
+        (&json!("2755.25"), &json!("100.10"), &json!("2855.35"))
+    );
+    let cad = totals.as_array().unwrap().iter().find(|t| t["currency"] == "CAD").unwrap();
+    assert_eq!((&cad["positions_value"], &cad["total"]), (&json!("200"), &json!("200")));
+}
+
+#[wasm_bindgen_test]
+fn the_consolidated_view_from_json_text_sums_quantities_per_security() {
+    let text = json!([snaptrade_holdings_body(), plaid_failed()]).to_string();
+    let merged = seen(&merge_portfolios(JsValue::from_str(&text), "consolidated").unwrap());
+    assert_eq!(merged["view"], "consolidated");
+    assert!(merged.get("by_account").is_none());
+    let lines = merged["consolidated"].as_array().unwrap();
+    let vti = lines.iter().find(|l| l["security_key"] == "VTI").unwrap();
+    assert_eq!(
+        (&vti["quantity"], &vti["market_value"], &vti["market_value_complete"]),
+        (&json!("3.5"), &json!("850.25"), &json!(true))
+    );
+    assert_eq!(lines.len(), 3);
+    assert_eq!(merged["cash"][0]["amount"], "100.10");
+}
+
+#[wasm_bindgen_test]
+fn tagged_results_and_unreadable_entries_are_reported_not_thrown() {
+    let body = snaptrade_holdings_body();
+    let tagged = json!({"status": "ok", "provider": "snaptrade",
+                        "holdings": {"accounts": body["accounts"], "positions": body["positions"], "balances": []}});
+    let unreadable = json!({"provider": "plaid", "positions": "not a list"});
+    let merged = seen(&merge_portfolios(js(json!([tagged, unreadable])), "by_account").unwrap());
+    assert_eq!(report(&merged, "snaptrade")["positions"], 3);
+    let plaid = report(&merged, "plaid");
+    assert_eq!((&plaid["status"], &plaid["error"]["code"]), (&json!("failed"), &json!("provider_malformed_response")));
+
+    let merged =
+        seen(&merge_portfolios(js(json!([{"status": "not_connected", "provider": "plaid"}])), "by_account").unwrap());
+    assert_eq!(merged["by_account"], json!([]));
+    assert!(merged["providers"].as_array().unwrap().iter().all(|r| r["status"] == "not_connected"));
+}
+
+#[wasm_bindgen_test]
+fn merge_throws_only_for_input_it_cannot_read_at_all() {
+    let code = |results: JsValue, view: &str| thrown(merge_portfolios(results, view).unwrap_err()).0;
+    assert_eq!(code(JsValue::from_str("{\"provider\": \"snaptrade\"}"), "by_account"), "invalid_json", "not an array");
+    assert_eq!(code(js(json!([{"provider": "ibkr"}])), "by_account"), "invalid_json", "no known provider");
+    assert_eq!(code(js(json!([])), "flat"), "invalid_input");
+    assert_eq!(code(JsValue::UNDEFINED, "by_account"), "invalid_input");
 }
