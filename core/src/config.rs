@@ -95,6 +95,9 @@ pub struct Config {
     pub plaid: Option<ProviderConfig>,
     /// Per-attempt timeout of provider calls (`PROVIDER_TIMEOUT_MS`, default 10 000).
     pub provider_timeout_ms: u64,
+    /// Refresh cooldown (`REFRESH_COOLDOWN_SECONDS`, default 60) and paid-refresh cap
+    /// (`PAID_REFRESH_CAP_SECONDS`, default 86 400).
+    pub refresh: crate::refresh::RefreshPolicy,
 }
 
 /// One configuration problem, named by its variable.
@@ -206,9 +209,24 @@ impl Config {
             }
         };
 
+        let defaults = crate::refresh::RefreshPolicy::default();
+        let mut seconds = |name: &'static str, default: i64, max: i64| match get(name).map(|v| v.trim().parse::<i64>())
+        {
+            None => default,
+            Some(Ok(s)) if (0..=max).contains(&s) => s,
+            Some(_) => {
+                problem(name, "must be a whole number of seconds within the documented range");
+                default
+            }
+        };
+        let refresh = crate::refresh::RefreshPolicy {
+            cooldown_s: seconds("REFRESH_COOLDOWN_SECONDS", defaults.cooldown_s, 86_400),
+            paid_cap_s: seconds("PAID_REFRESH_CAP_SECONDS", defaults.paid_cap_s, 31 * 86_400),
+        };
+
         match (session_key, data_key) {
             (Some(session_key), Some(data_key)) if problems.is_empty() => {
-                Ok(Self { environment, session_key, data_key, snaptrade, plaid, provider_timeout_ms })
+                Ok(Self { environment, session_key, data_key, snaptrade, plaid, provider_timeout_ms, refresh })
             }
             _ => Err(ConfigError { problems }),
         }

@@ -141,12 +141,13 @@ pub enum RefreshDecision {
 }
 
 impl RefreshDecision {
-    /// The HTTP status a shell answers with: 200, 429 for `CoolingDown`, 409 for `CostCapped`.
+    /// The HTTP status a shell answers with: 200, 429 for `CoolingDown`, 402 for `CostCapped`.
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Allowed { .. } | Self::NothingPending => 200,
             Self::CoolingDown { .. } => 429,
-            Self::CostCapped { .. } => 409,
+            // 402: the request is fine, but going ahead costs money the caller has not agreed to.
+            Self::CostCapped { .. } => 402,
         }
     }
 }

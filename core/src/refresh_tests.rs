@@ -141,7 +141,7 @@ fn plaid_refresh_twice_within_24h_is_blocked_with_reason() {
         "Plaid charges per refresh; the last one was 3 h ago; confirm the cost to refresh now, \
          or wait 21 h for the next refresh without confirmation"
     );
-    assert_eq!(decision.http_status(), 409);
+    assert_eq!(decision.http_status(), 402);
 }
 
 #[test]

@@ -6,12 +6,16 @@ mod routing;
 mod skeleton;
 mod snaptrade;
 mod support;
+mod webhooks;
 
 use libtest_mimic::{Arguments, Trial};
 use std::sync::Arc;
 use support::Ctx;
 use tributary_e2e::{require_built, secrets, WranglerDev};
 use tributary_sim::{PlaidCredentials, SimConfig, SnapTradeCredentials};
+
+/// The development worker's refresh cooldown in this suite.
+pub const REFRESH_COOLDOWN_S: u64 = 3;
 
 fn main() {
     let args = Arguments::from_args();
@@ -40,6 +44,8 @@ fn main() {
         ("SNAPTRADE_CONSUMER_KEY", snaptrade.consumer_key),
         ("PLAID_CLIENT_ID", plaid.client_id),
         ("PLAID_SECRET", plaid.secret),
+        // A short cooldown so the suite can step past it; its 60 s default is tested in the core.
+        ("REFRESH_COOLDOWN_SECONDS", REFRESH_COOLDOWN_S.to_string()),
     ];
     // Production mode with no secrets at all: proves missing config is a clear error, and that
     // development-only endpoints do not exist there.
@@ -82,6 +88,7 @@ fn main() {
     trials.extend(skeleton::trials());
     trials.extend(snaptrade::trials());
     trials.extend(routing::trials());
+    trials.extend(webhooks::trials());
     trials.extend(browser::trials());
     let trials = trials
         .into_iter()

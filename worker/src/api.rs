@@ -5,8 +5,10 @@ use serde::{de::DeserializeOwned, Serialize};
 use tributary_core::config::ConfigError;
 use tributary_core::coverage::RoutingError;
 use tributary_core::provider_error::ProviderError;
+use tributary_core::refresh::RefreshError;
 use tributary_core::sealed::SealError;
 use tributary_core::session::SessionError;
+use tributary_core::webhook::WebhookError;
 use tributary_core::{ErrorCode, RequestError, ValidationError};
 use worker::{Request, Response};
 
@@ -36,6 +38,11 @@ impl ApiError {
         self.from_provider
     }
 
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     /// The code and message, as a merge reports a failed provider.
     pub fn failure(&self) -> tributary_core::merge::ProviderFailure {
         tributary_core::merge::ProviderFailure { code: self.code.to_owned(), message: self.message.clone() }
@@ -60,7 +67,16 @@ macro_rules! api_error_from {
         }
     )*};
 }
-api_error_from!(RequestError, ValidationError, SessionError, ConfigError, SealError, RoutingError);
+api_error_from!(
+    RequestError,
+    ValidationError,
+    SessionError,
+    ConfigError,
+    SealError,
+    RoutingError,
+    WebhookError,
+    RefreshError
+);
 
 impl From<ProviderError> for ApiError {
     fn from(error: ProviderError) -> Self {
@@ -101,18 +117,33 @@ pub fn json_fallbacks(result: worker::Result<Response>, method: &str, path: &str
     }
 }
 
-/// Reads a JSON body of at most [`MAX_BODY_BYTES`], refusing anything else with a typed error.
-pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+/// Reads the raw body of at most `max_bytes`, refusing a larger one (declared or actual) with 413.
+pub async fn read_bytes(req: &mut Request, max_bytes: usize) -> Result<Vec<u8>, ApiError> {
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(RequestError::BodyTooLarge { max_bytes: MAX_BODY_BYTES }.into());
+    if declared.is_some_and(|n| n > max_bytes) {
+        return Err(RequestError::BodyTooLarge { max_bytes }.into());
     }
     let bytes = req.bytes().await.map_err(|e| ApiError::internal("read body", e))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(RequestError::BodyTooLarge { max_bytes: MAX_BODY_BYTES }.into());
+    if bytes.len() > max_bytes {
+        return Err(RequestError::BodyTooLarge { max_bytes }.into());
     }
+    Ok(bytes)
+}
+
+/// Reads a JSON body of at most [`MAX_BODY_BYTES`], refusing anything else with a typed error.
+pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiError> {
+    let bytes = read_bytes(req, MAX_BODY_BYTES).await?;
     if bytes.is_empty() {
         return Err(RequestError::InvalidJson("the body is empty".into()).into());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| RequestError::InvalidJson(e.to_string()).into())
+}
+
+/// Like [`read_json`], but an empty body means `T::default()` (for endpoints whose fields are all optional).
+pub async fn read_json_or_default<T: DeserializeOwned + Default>(req: &mut Request) -> Result<T, ApiError> {
+    let bytes = read_bytes(req, MAX_BODY_BYTES).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
     }
     serde_json::from_slice(&bytes).map_err(|e| RequestError::InvalidJson(e.to_string()).into())
 }

@@ -4,7 +4,7 @@ use tributary_core::config::{Config, ConfigError};
 use worker::Env;
 
 /// Every variable the core's configuration reads, by its contract name.
-const NAMES: [&str; 10] = [
+const NAMES: [&str; 12] = [
     "ENVIRONMENT",
     "SESSION_SIGNING_KEY",
     "DATA_ENCRYPTION_KEY",
@@ -15,6 +15,8 @@ const NAMES: [&str; 10] = [
     "PLAID_CLIENT_ID",
     "PLAID_SECRET",
     "PROVIDER_TIMEOUT_MS",
+    "REFRESH_COOLDOWN_SECONDS",
+    "PAID_REFRESH_CAP_SECONDS",
 ];
 
 fn lookup(env: &Env, name: &str) -> Option<String> {

@@ -36,6 +36,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/api/institutions", |req, ctx| api(routes::institutions::search(req, ctx)))
         .post_async("/api/connections", |req, ctx| api(routes::connections::create(req, ctx)))
         .get_async("/api/portfolio", |req, ctx| api(routes::portfolio::get(req, ctx)))
+        .get_async("/api/pending-updates", |req, ctx| api(routes::refresh::pending(req, ctx)))
+        .post_async("/api/holdings/refresh", |req, ctx| api(routes::refresh::post(req, ctx)))
+        .post_async("/webhooks/snaptrade", |req, ctx| api(routes::webhooks::snaptrade(req, ctx)))
         .run(req, env)
         .await;
     Ok(api::json_fallbacks(response, &method, &path))

@@ -119,4 +119,14 @@ impl<'a> SnapTradeClient<'a> {
     pub async fn brokerages(&self) -> Result<Value, ProviderError> {
         self.call(Method::Get, "/brokerages", None, None, Operation::Read("brokerages")).await
     }
+
+    /// `POST /authorizations/{id}/refresh`: asks the brokerage for fresh data (billed per call).
+    pub async fn refresh_authorization(
+        &self,
+        user: &SnapTradeUser<'_>,
+        authorization_id: &str,
+    ) -> Result<Value, ProviderError> {
+        let path = format!("/authorizations/{}/refresh", tributary_core::url::encode_component(authorization_id));
+        self.call(Method::Post, &path, Some(user), None, Operation::Refresh).await
+    }
 }

@@ -6,4 +6,6 @@ pub mod health;
 pub mod institutions;
 pub mod me;
 pub mod portfolio;
+pub mod refresh;
 pub mod snaptrade;
+pub mod webhooks;

@@ -3,7 +3,9 @@
 pub mod health;
 pub mod holdings;
 pub mod plaid;
+pub mod refresh;
 pub mod snaptrade;
+pub mod webhooks;
 
 use tributary_core::sealed::NONCE_LEN;
 

@@ -26,3 +26,8 @@ pub async fn create_link(
 ) -> Result<PlaidLink, ApiError> {
     Err(ProviderError::NotConfigured { provider: Provider::Plaid }.into())
 }
+
+/// Asks Plaid to refresh every Item of the user (`/investments/refresh`, billed per call).
+pub async fn provider_refresh(_env: &Env, _session: &Authenticated) -> Result<(usize, Option<ApiError>), ApiError> {
+    Err(ProviderError::NotConfigured { provider: Provider::Plaid }.into())
+}

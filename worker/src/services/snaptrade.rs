@@ -155,3 +155,22 @@ pub async fn portal_url(
     let login = login_body(broker, connection_type, reconnect, redirect);
     Ok(client(session)?.login(&SnapTradeUser { user_id: &user_id, user_secret: &secret }, &login).await?)
 }
+
+/// Asks SnapTrade to refresh every connection of the user (one billed call each). Returns how
+/// many billed calls succeeded, and the first failure if any (the rest are still attempted).
+pub async fn provider_refresh(env: &Env, session: &Authenticated) -> Result<(usize, Option<ApiError>), ApiError> {
+    let (user_id, secret, _) = ensure_registered(env, session).await?;
+    let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
+    let client = client(session)?;
+    let mut billed = 0;
+    let mut first_error = None;
+    for connection in connections::list(env, &session.claims.user_id, P).await? {
+        match client.refresh_authorization(&credentials, &connection.external_id).await {
+            Ok(_) => billed += 1,
+            Err(error) => {
+                first_error.get_or_insert(ApiError::from(error));
+            }
+        }
+    }
+    Ok((billed, first_error))
+}

@@ -148,3 +148,60 @@ pub async fn connected_providers(env: &Env, user: &UserId) -> DbResult<Vec<Provi
     .await?;
     Ok(rows.into_iter().filter(|r| r.n > 0).filter_map(|r| Provider::parse(&r.provider).ok()).collect())
 }
+
+/// Marks one of the user's connections as needing repair (or repaired), with the reason.
+pub fn repair_statement(
+    env: &Env,
+    user: &UserId,
+    provider: Provider,
+    external_id: &str,
+    needs_repair: bool,
+    reason: Option<&str>,
+    now: i64,
+) -> DbResult<D1PreparedStatement> {
+    db(env)?
+        .prepare(
+            "UPDATE connections SET needs_repair = ?3, repair_reason = ?4, updated_at = ?5 WHERE id = ?1 AND user_id = ?2",
+        )
+        .bind(&[
+            connection_id(provider, external_id).into(),
+            user.as_str().into(),
+            (if needs_repair { 1.0 } else { 0.0 }).into(),
+            reason.map_or(JsValue::NULL, JsValue::from),
+            (now as f64).into(),
+        ])
+}
+
+/// Removes one of the user's connections and every cached row under it, as statements for one batch.
+pub fn remove_statements(
+    env: &Env,
+    user: &UserId,
+    provider: Provider,
+    external_id: &str,
+) -> DbResult<Vec<D1PreparedStatement>> {
+    let database = db(env)?;
+    let args = [connection_id(provider, external_id).into(), JsValue::from(user.as_str())];
+    let under = "account_id IN (SELECT id FROM accounts WHERE connection_id = ?1 AND user_id = ?2)";
+    Ok(vec![
+        database.prepare(format!("DELETE FROM positions WHERE {under}")).bind(&args)?,
+        database.prepare(format!("DELETE FROM balances WHERE {under}")).bind(&args)?,
+        database.prepare("DELETE FROM accounts WHERE connection_id = ?1 AND user_id = ?2").bind(&args)?,
+        database.prepare("DELETE FROM connections WHERE id = ?1 AND user_id = ?2").bind(&args)?,
+    ])
+}
+
+/// Removes one of the user's accounts and its cached positions and balances, as batch statements.
+pub fn remove_account_statements(
+    env: &Env,
+    user: &UserId,
+    provider: Provider,
+    account_external_id: &str,
+) -> DbResult<Vec<D1PreparedStatement>> {
+    let database = db(env)?;
+    let args = [JsValue::from(format!("{}:{account_external_id}", provider.as_str())), JsValue::from(user.as_str())];
+    Ok(vec![
+        database.prepare("DELETE FROM positions WHERE account_id = ?1 AND user_id = ?2").bind(&args)?,
+        database.prepare("DELETE FROM balances WHERE account_id = ?1 AND user_id = ?2").bind(&args)?,
+        database.prepare("DELETE FROM accounts WHERE id = ?1 AND user_id = ?2").bind(&args)?,
+    ])
+}

@@ -4,7 +4,9 @@ pub mod connections;
 pub mod holdings;
 pub mod pending;
 pub mod provider_users;
+pub mod refresh;
 pub mod users;
+pub mod webhooks;
 
 use crate::api::ApiError;
 use serde::de::DeserializeOwned;

@@ -68,3 +68,19 @@ pub async fn insert(
         .await?;
     Ok(())
 }
+
+#[derive(Deserialize)]
+struct Owner {
+    user_id: String,
+}
+
+/// Our user registered at `provider` under the provider's id `provider_user_id`, if any.
+pub async fn owner(env: &Env, provider: Provider, provider_user_id: &str) -> DbResult<Option<UserId>> {
+    let row: Option<Owner> = query_first(
+        env,
+        "SELECT user_id FROM provider_users WHERE provider = ?1 AND provider_user_id = ?2",
+        &[provider.as_str().into(), provider_user_id.into()],
+    )
+    .await?;
+    Ok(row.and_then(|r| UserId::parse(&r.user_id).ok()))
+}

@@ -1,0 +1,173 @@
+//! Carrying out `POST /api/holdings/refresh`: gather the state the core's refresh policy needs,
+//! let it decide, claim the user's cooldown atomically, then refresh the planned providers in
+//! parallel. One provider's failure never fails the others; each provider's pending flag is
+//! cleared only after its own successful refresh; every refresh and billed call is logged.
+
+use crate::api::{json, now_unix, ApiError, ApiResult};
+use crate::auth::Authenticated;
+use crate::services::holdings::fetch_and_cache;
+use crate::services::{plaid, snaptrade};
+use crate::store::refresh::{self as log_store, LogEntry};
+use crate::store::{connections, pending};
+use futures_util::future::join_all;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tributary_core::capabilities::provider_refresh_cost;
+use tributary_core::refresh::{
+    PlannedRefresh, ProviderRefreshState, RefreshDecision, RefreshMode, RefreshRequest, RefreshTrigger,
+    UserRefreshState,
+};
+use tributary_core::Provider;
+use worker::{Env, Response};
+
+/// The request body; every field is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    #[serde(default)]
+    providers: Option<Vec<String>>,
+    #[serde(default)]
+    confirm_cost: bool,
+}
+
+fn with_status(body: &Value, status: u16, retry_after_s: Option<u64>) -> ApiResult {
+    let mut response =
+        Response::from_json(body).map_err(|e| ApiError::internal("serialise response", e))?.with_status(status);
+    if let Some(seconds) = retry_after_s {
+        response
+            .headers_mut()
+            .set("Retry-After", &seconds.to_string())
+            .map_err(|e| ApiError::internal("set Retry-After", e))?;
+    }
+    Ok(response)
+}
+
+fn cooling_down(retry_after_s: u64) -> ApiResult {
+    let body = json!({
+        "error": {"code": "refresh_cooling_down", "message": format!("Refreshed moments ago; try again in {retry_after_s} s.")},
+        "decision": "cooling_down",
+        "retry_after_s": retry_after_s,
+    });
+    with_status(&body, 429, Some(retry_after_s))
+}
+
+/// Runs the refresh policy for the session user and carries out its decision.
+pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> ApiResult {
+    let user = &session.claims.user_id;
+    let providers = body
+        .providers
+        .map(|names| names.iter().map(|n| Provider::parse(n)).collect::<Result<Vec<_>, _>>())
+        .transpose()?;
+    let request = RefreshRequest { providers, confirm_cost: body.confirm_cost, trigger: RefreshTrigger::Manual };
+    let (connected, flags, history, last) = futures_util::try_join!(
+        connections::connected_providers(env, user),
+        pending::flags(env, user),
+        log_store::history(env, user),
+        log_store::last_refresh_at(env, user),
+    )?;
+    let state = UserRefreshState {
+        last_refresh_at: last,
+        providers: connected
+            .iter()
+            .map(|&provider| {
+                let past = history.iter().find(|h| h.provider == provider.as_str());
+                ProviderRefreshState {
+                    provider,
+                    connected: true,
+                    pending: flags.iter().any(|f| f.provider == provider && f.pending),
+                    last_refresh_at: past.and_then(|h| h.last_refresh_at),
+                    last_billed_refresh_at: past.and_then(|h| h.last_billed_at),
+                    refresh_cost: provider_refresh_cost(provider),
+                }
+            })
+            .collect(),
+    };
+    let policy = session.config.refresh;
+    let now = now_unix();
+    match policy.decide(&request, &state, now)? {
+        RefreshDecision::CoolingDown { retry_after_s } => cooling_down(retry_after_s),
+        RefreshDecision::CostCapped { provider, next_allowed_at, reason } => {
+            let body = json!({
+                "error": {"code": "refresh_cost_capped", "message": reason},
+                "decision": "cost_capped",
+                "provider": provider,
+                "next_allowed_at": next_allowed_at,
+                "reason": reason,
+            });
+            with_status(&body, 402, None)
+        }
+        RefreshDecision::NothingPending => json(200, &json!({ "decision": "nothing_pending", "results": [] })),
+        RefreshDecision::Allowed { plan } => {
+            if !log_store::claim_cooldown(env, user, now, policy.cooldown_cutoff(now)).await? {
+                // Another request (perhaps in another isolate) claimed the cooldown first.
+                let last = log_store::last_refresh_at(env, user).await?.unwrap_or(now);
+                return cooling_down(policy.retry_after_s(last, now_unix()).unwrap_or(1));
+            }
+            let runs = plan.iter().map(|planned| {
+                let seen = flags.iter().find(|f| f.provider == planned.provider).and_then(|f| f.last_event_id.clone());
+                run_one(env, session, *planned, seen)
+            });
+            let results: Vec<Value> = join_all(runs).await;
+            json(200, &json!({ "decision": "allowed", "results": results }))
+        }
+    }
+}
+
+fn failure(provider: Provider, planned: &PlannedRefresh, error: &ApiError) -> Value {
+    json!({"provider": provider, "status": "failed", "mode": planned.mode, "billed": planned.billed, "error": error.failure()})
+}
+
+/// Refreshes one provider as planned and reports it; never fails the whole request.
+async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, seen_event: Option<String>) -> Value {
+    let (user, provider, started) = (&session.claims.user_id, planned.provider, now_unix());
+    let trigger = if planned.mode == RefreshMode::FetchOnly { "webhook" } else { "manual" };
+    let entry = |operation, billed, status, error_code| LogEntry {
+        provider,
+        trigger,
+        billed,
+        operation,
+        status,
+        error_code,
+        started_at: started,
+        finished_at: now_unix(),
+    };
+    let log = |entry: LogEntry<'static>| async move {
+        if let Err(e) = log_store::log(env, user, &entry).await {
+            // Logged by `internal`; the refresh itself stands.
+            let _ = ApiError::internal("refresh log", e);
+        }
+    };
+    if planned.mode == RefreshMode::ProviderRefresh {
+        let asked = match provider {
+            Provider::SnapTrade => snaptrade::provider_refresh(env, session).await,
+            Provider::Plaid => plaid::provider_refresh(env, session).await,
+        };
+        let (billed_calls, error) = match asked {
+            Ok(answer) => answer,
+            Err(error) => (0, Some(error)),
+        };
+        for _ in 0..billed_calls {
+            log(entry("provider_refresh", planned.billed, "ok", None)).await;
+        }
+        if let Some(error) = error {
+            log(entry("provider_refresh", false, "failed", Some(error.code()))).await;
+            return failure(provider, &planned, &error);
+        }
+    }
+    match fetch_and_cache(env, session, provider).await {
+        Ok((holdings, fetched_at)) => {
+            if let Err(e) = pending::clear(env, user, provider, seen_event.as_deref(), now_unix()).await {
+                let _ = ApiError::internal("clear pending flag", e);
+            }
+            log(entry("holdings", false, "ok", None)).await;
+            json!({
+                "provider": provider, "status": "ok", "mode": planned.mode, "billed": planned.billed,
+                "last_updated": fetched_at, "accounts": holdings.accounts.len(), "positions": holdings.positions.len(),
+            })
+        }
+        Err(error) => {
+            log(entry("holdings", false, "failed", Some(error.code()))).await;
+            failure(provider, &planned, &error)
+        }
+    }
+}
