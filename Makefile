@@ -49,7 +49,8 @@ lint:
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
 
 test-native:
-	cargo test -p tributary-core -p tributary-sim -p tributary-e2e --lib
+	cargo test -p tributary-core -p tributary-sim
+	cargo test -p tributary-e2e --lib
 
 test-wasm:
 	cd wasm-client && wasm-pack test --headless --chrome -- --test browser

@@ -2,6 +2,7 @@
 //! production mode) shared by every test; each test uses its own user ids, so tests stay independent.
 
 mod browser;
+mod plaid;
 mod routing;
 mod skeleton;
 mod snaptrade;
@@ -87,6 +88,7 @@ fn main() {
     let mut trials: Vec<(&str, support::TestFn)> = Vec::new();
     trials.extend(skeleton::trials());
     trials.extend(snaptrade::trials());
+    trials.extend(plaid::trials());
     trials.extend(routing::trials());
     trials.extend(webhooks::trials());
     trials.extend(browser::trials());

@@ -38,6 +38,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/api/portfolio", |req, ctx| api(routes::portfolio::get(req, ctx)))
         .get_async("/api/pending-updates", |req, ctx| api(routes::refresh::pending(req, ctx)))
         .post_async("/api/holdings/refresh", |req, ctx| api(routes::refresh::post(req, ctx)))
+        .post_async("/api/plaid/link", |req, ctx| api(routes::plaid::link(req, ctx)))
+        .post_async("/api/plaid/exchange", |req, ctx| api(routes::plaid::exchange(req, ctx)))
+        .get_async("/api/plaid/holdings", |req, ctx| api(routes::plaid::holdings(req, ctx)))
+        .get_async("/api/plaid/items", |req, ctx| api(routes::plaid::list_items(req, ctx)))
+        .delete_async("/api/plaid/items/:id", |req, ctx| api(routes::plaid::remove(req, ctx)))
+        .post_async("/webhooks/plaid", |req, ctx| api(routes::webhooks::plaid(req, ctx)))
         .post_async("/webhooks/snaptrade", |req, ctx| api(routes::webhooks::snaptrade(req, ctx)))
         .run(req, env)
         .await;

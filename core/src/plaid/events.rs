@@ -158,3 +158,86 @@ mod tests {
         }
     }
 }
+
+/// What the worker does with a verified Plaid webhook, in the same terms as SnapTrade's: the
+/// connection id is the Item id. Holdings updates raise the pending flag; Item errors, pending
+/// disconnects/expirations and revoked permission mark the Item for repair; a repaired login
+/// clears that; everything else is acknowledged (Plaid retries anything not answered 2xx).
+#[cfg(feature = "server")]
+pub fn webhook_effect(webhook: &PlaidWebhook) -> crate::snaptrade::WebhookEffect {
+    use crate::snaptrade::WebhookEffect;
+    let item = webhook.item_id.clone();
+    let needs_item = |make: fn(String) -> WebhookEffect| match &item {
+        Some(id) => make(id.clone()),
+        None => WebhookEffect::Acknowledge { reason: "an Item event without item_id; nothing to change".into() },
+    };
+    match &webhook.event {
+        PlaidEvent::HoldingsUpdated => needs_item(|_| WebhookEffect::SetPending),
+        PlaidEvent::ItemError { .. }
+        | PlaidEvent::PendingDisconnect
+        | PlaidEvent::PendingExpiration
+        | PlaidEvent::PermissionRevoked => needs_item(|id| WebhookEffect::NeedsRepair { authorization_id: id }),
+        PlaidEvent::LoginRepaired => needs_item(|id| WebhookEffect::Repaired { authorization_id: id }),
+        other => WebhookEffect::Acknowledge { reason: format!("{} needs no change", other.name()) },
+    }
+}
+
+impl PlaidEvent {
+    /// `TYPE/CODE` as Plaid names the event, for logs and the event record.
+    pub fn name(&self) -> String {
+        match self {
+            Self::HoldingsUpdated => "HOLDINGS/DEFAULT_UPDATE".into(),
+            Self::InvestmentTransactionsUpdated => "INVESTMENTS_TRANSACTIONS/DEFAULT_UPDATE".into(),
+            Self::ItemError { .. } => "ITEM/ERROR".into(),
+            Self::LoginRepaired => "ITEM/LOGIN_REPAIRED".into(),
+            Self::PendingDisconnect => "ITEM/PENDING_DISCONNECT".into(),
+            Self::PendingExpiration => "ITEM/PENDING_EXPIRATION".into(),
+            Self::PermissionRevoked => "ITEM/USER_PERMISSION_REVOKED".into(),
+            Self::NewAccountsAvailable => "ITEM/NEW_ACCOUNTS_AVAILABLE".into(),
+            Self::LinkSessionFinished { .. } => "LINK/SESSION_FINISHED".into(),
+            Self::Other { webhook_type, webhook_code } => format!("{webhook_type}/{webhook_code}"),
+        }
+    }
+}
+
+/// A stable id for one Plaid webhook delivery (Plaid sends none): the SHA-256 of its signed
+/// token, which covers the body hash and `iat`, so a replayed delivery has the same id.
+#[cfg(feature = "server")]
+pub fn webhook_delivery_id(jwt: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(jwt.trim().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("jwt-{}", &hex[..32])
+}
+
+#[cfg(all(test, feature = "server"))]
+mod effect_tests {
+    use super::*;
+    use crate::snaptrade::WebhookEffect;
+
+    fn hook(body: &str) -> PlaidWebhook {
+        parse_webhook(body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn holdings_updates_raise_the_flag_and_item_trouble_asks_for_repair() {
+        let holdings = hook(r#"{"webhook_type":"HOLDINGS","webhook_code":"DEFAULT_UPDATE","item_id":"it-1"}"#);
+        assert_eq!(webhook_effect(&holdings), WebhookEffect::SetPending);
+        let error = hook(
+            r#"{"webhook_type":"ITEM","webhook_code":"ERROR","item_id":"it-1","error":{"error_code":"ITEM_LOGIN_REQUIRED"}}"#,
+        );
+        assert_eq!(webhook_effect(&error), WebhookEffect::NeedsRepair { authorization_id: "it-1".into() });
+        let pending = hook(r#"{"webhook_type":"ITEM","webhook_code":"PENDING_DISCONNECT","item_id":"it-1"}"#);
+        assert_eq!(webhook_effect(&pending), WebhookEffect::NeedsRepair { authorization_id: "it-1".into() });
+        let repaired = hook(r#"{"webhook_type":"ITEM","webhook_code":"LOGIN_REPAIRED","item_id":"it-1"}"#);
+        assert_eq!(webhook_effect(&repaired), WebhookEffect::Repaired { authorization_id: "it-1".into() });
+        let other = hook(r#"{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE","item_id":"it-1"}"#);
+        assert!(matches!(webhook_effect(&other), WebhookEffect::Acknowledge { .. }));
+    }
+
+    #[test]
+    fn delivery_ids_are_stable_per_token_and_differ_between_tokens() {
+        assert_eq!(webhook_delivery_id("a.b.c"), webhook_delivery_id(" a.b.c "));
+        assert_ne!(webhook_delivery_id("a.b.c"), webhook_delivery_id("a.b.d"));
+    }
+}

@@ -57,15 +57,19 @@ fn parse(jwt: &str) -> Result<Parts<'_>, WebhookError> {
     }
     let (signing_input, signature) = jwt.rsplit_once('.').ok_or_else(|| malformed("expected three parts"))?;
     let (header, payload) = signing_input.split_once('.').ok_or_else(|| malformed("expected three parts"))?;
-    if [header, payload, signature].iter().any(|p| p.is_empty() || p.contains('.')) {
-        return Err(malformed("expected three non-empty parts"));
+    if [header, payload].iter().any(|p| p.is_empty()) || [header, payload, signature].iter().any(|p| p.contains('.')) {
+        return Err(malformed("expected three parts"));
     }
+    // The algorithm is judged first, so an unsigned `alg: none` token is named for what it is.
     let header = json_object(&decode_part(header, "header")?, "header")?;
     match header.get("alg") {
         Some(Value::String(alg)) if alg == ALGORITHM => {}
         Some(Value::String(alg)) => return Err(WebhookError::UnsupportedAlgorithm(alg.clone())),
         Some(_) => return Err(malformed("the header's alg is not a string")),
         None => return Err(malformed("the header has no alg")),
+    }
+    if signature.is_empty() {
+        return Err(malformed("the token has no signature"));
     }
     if header.contains_key("crit") {
         return Err(malformed("the header asks for critical extensions"));

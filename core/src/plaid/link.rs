@@ -145,3 +145,29 @@ pub fn parse_link_token_response(body: &[u8]) -> Result<HostedLinkSession, Provi
 #[cfg(test)]
 #[path = "link_tests.rs"]
 mod tests;
+
+/// The `client_user_id` Tributary gives Plaid for a user: a hash of our user id, so no personal
+/// data (a host app's user id may be an email address) ever reaches Plaid. Stable per user.
+#[cfg(feature = "server")]
+pub fn client_user_id(user: &crate::domain::UserId) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(user.as_str().as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("tributary-{hex}")
+}
+
+#[cfg(all(test, feature = "server"))]
+mod client_user_id_tests {
+    use super::*;
+    use crate::domain::UserId;
+
+    #[test]
+    fn client_user_ids_are_stable_distinct_and_carry_no_personal_data() {
+        let alice = UserId::parse("alice@example.com").unwrap();
+        let bob = UserId::parse("bob@example.com").unwrap();
+        assert_eq!(client_user_id(&alice), client_user_id(&alice));
+        assert_ne!(client_user_id(&alice), client_user_id(&bob));
+        assert!(!client_user_id(&alice).contains("alice"));
+        assert_eq!(client_user_id(&alice).len(), "tributary-".len() + 32);
+    }
+}

@@ -16,8 +16,12 @@ mod securities;
 
 pub use errors::map_error;
 pub use events::{parse_webhook, PlaidEvent, PlaidWebhook};
+#[cfg(feature = "server")]
+pub use events::{webhook_delivery_id, webhook_effect};
 pub use holdings::normalize_holdings;
 #[cfg(feature = "server")]
 pub use jwt::{verify_webhook, webhook_key_id};
 pub use keys::{parse_verification_key_response, verification_key_request, Jwk};
+#[cfg(feature = "server")]
+pub use link::client_user_id;
 pub use link::{link_token_request, parse_link_token_response, HostedLinkSession, LinkLocale, CLIENT_NAME};

@@ -2,6 +2,7 @@
 //! attempt, bounded jittered retries of retryable failures (idempotent calls only), and one
 //! structured JSON log line per attempt that never contains a secret.
 
+pub mod plaid;
 pub mod snaptrade;
 
 use crate::api::now_unix;

@@ -44,8 +44,15 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
             json!({ "kind": "snaptrade_portal", "url": url, "redirect_url": url })
         }
         Provider::Plaid => {
-            let link = plaid::create_link(&ctx.env, &session, decision.institution.as_ref(), &redirect).await?;
-            json!({ "kind": "plaid_hosted_link", "url": link.hosted_link_url, "hosted_link_url": link.hosted_link_url, "link_token": link.link_token })
+            let webhook = crate::routes::plaid::webhook_url(&req)?;
+            let institution = decision.institution.as_ref();
+            match plaid::create_link(&ctx.env, &session, institution, &redirect, Some(&webhook)).await? {
+                plaid::Linked::Done(link) => json!({
+                    "kind": "plaid_hosted_link", "url": link.hosted_link_url,
+                    "hosted_link_url": link.hosted_link_url, "link_token": link.link_token,
+                }),
+                plaid::Linked::AlreadyLinked(item) => return crate::routes::plaid::already_linked(&item),
+            }
         }
     };
     json(200, &json!({ "provider": decision.provider, "decision": decision, "flow": flow }))

@@ -5,6 +5,7 @@ pub mod dev;
 pub mod health;
 pub mod institutions;
 pub mod me;
+pub mod plaid;
 pub mod portfolio;
 pub mod refresh;
 pub mod snaptrade;

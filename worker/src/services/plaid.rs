@@ -1,14 +1,31 @@
-//! Plaid flows: linking, the Item's access token sealed at rest, holdings fetch and cache.
+//! Plaid flows: hosted link, the public-token exchange (the Item's access token sealed at rest,
+//! one Item per institution per user), the holdings fetch across all of a user's Items (cached in
+//! one batch only when every Item answered), billed refreshes, and removing an Item.
 
-use crate::api::ApiError;
+use super::random_nonce;
+use crate::api::{now_unix, ApiError};
 use crate::auth::Authenticated;
+use crate::institutions::resolve;
+use crate::providers::plaid::PlaidClient;
+use crate::store::connections::{self, ConnectionRecord};
+use crate::store::holdings::{self, StoredCapabilities};
+use crate::store::items::{self, ItemRow, NewItem};
+use futures_util::future::join_all;
+use std::time::Duration;
+use tributary_core::capabilities::{capabilities_for, ConnectionType};
+use tributary_core::coverage::CoverageMap;
+use tributary_core::plaid::{client_user_id, link_token_request, normalize_holdings, LinkLocale};
 use tributary_core::provider_error::ProviderError;
-use tributary_core::{Holdings, Provider};
+use tributary_core::sealed::{open, seal};
+use tributary_core::{Account, Holdings, InstitutionSlug, Provider};
 use worker::Env;
 
-/// Fetches the user's Plaid holdings and replaces the cache.
-pub async fn refresh_cache(_env: &Env, _session: &Authenticated) -> Result<(Holdings, i64), ApiError> {
-    Err(ProviderError::NotConfigured { provider: Provider::Plaid }.into())
+const P: Provider = Provider::Plaid;
+
+/// The Plaid client for this deployment, or `provider_not_configured`.
+pub fn client(session: &Authenticated) -> Result<PlaidClient<'_>, ApiError> {
+    let config = session.config.provider(P).ok_or(ProviderError::NotConfigured { provider: P })?;
+    Ok(PlaidClient::new(config, Duration::from_millis(session.config.provider_timeout_ms)))
 }
 
 /// A Plaid hosted-link session for the user.
@@ -17,17 +34,238 @@ pub struct PlaidLink {
     pub link_token: String,
 }
 
-/// Creates a hosted-link session that returns to `redirect`.
+/// The user's existing Item for an institution, when linking it again would duplicate it.
+pub async fn existing_item(
+    env: &Env,
+    session: &Authenticated,
+    slug: &InstitutionSlug,
+) -> Result<Option<ItemRow>, ApiError> {
+    let items = items::list(env, &session.claims.user_id, P).await?;
+    Ok(items.into_iter().find(|i| i.institution_slug.as_deref() == Some(slug.as_str())))
+}
+
+/// What a link or exchange request led to.
+pub enum Linked<T> {
+    Done(T),
+    /// The user already has an Item for this institution; nothing was created or billed.
+    AlreadyLinked(ItemRow),
+}
+
+/// Creates a hosted-link session returning to `redirect`, with webhooks sent to `webhook_url`.
+/// An institution the user already linked is answered with the existing Item instead.
 pub async fn create_link(
-    _env: &Env,
-    _session: &Authenticated,
-    _institution: Option<&tributary_core::InstitutionSlug>,
-    _redirect: &str,
-) -> Result<PlaidLink, ApiError> {
-    Err(ProviderError::NotConfigured { provider: Provider::Plaid }.into())
+    env: &Env,
+    session: &Authenticated,
+    institution: Option<&InstitutionSlug>,
+    redirect: &str,
+    webhook_url: Option<&str>,
+) -> Result<Linked<PlaidLink>, ApiError> {
+    if let Some(slug) = institution {
+        if let Some(item) = existing_item(env, session, slug).await? {
+            return Ok(Linked::AlreadyLinked(item));
+        }
+    }
+    let development = session.config.environment.is_development();
+    let body = link_token_request(
+        &client_user_id(&session.claims.user_id),
+        redirect,
+        webhook_url,
+        &LinkLocale::default(),
+        development,
+    )?;
+    let link = client(session)?.create_link_token(&body).await?;
+    Ok(Linked::Done(PlaidLink { hosted_link_url: link.hosted_link_url, link_token: link.link_token }))
+}
+
+/// A newly stored Item and what its first fetch found.
+pub struct StoredItem {
+    pub item: ItemRow,
+    pub accounts: usize,
+    pub positions: usize,
+}
+
+/// Exchanges a public token for an Item, stores it sealed, and fetches the user's Plaid holdings.
+/// `institution` (the name the user picked) lets a duplicate be refused before any Item is
+/// created; without it, a duplicate found after the exchange is removed at once (ending its
+/// billing) and the existing Item is returned.
+pub async fn exchange(
+    env: &Env,
+    session: &Authenticated,
+    public_token: &str,
+    institution: Option<&InstitutionSlug>,
+) -> Result<Linked<StoredItem>, ApiError> {
+    let user = &session.claims.user_id;
+    if let Some(slug) = institution {
+        if let Some(item) = existing_item(env, session, slug).await? {
+            return Ok(Linked::AlreadyLinked(item));
+        }
+    }
+    let client = client(session)?;
+    let (access_token, item_id) = client.exchange(public_token).await?;
+    let now = now_unix();
+    // The first read names the institution (the Item's `institution_name`) and proves the token works.
+    let first = match client.holdings(&access_token).await.and_then(|raw| normalize_holdings(&raw, institution, now)) {
+        Ok(first) => first,
+        Err(error) => {
+            // Nothing stored refers to the new Item: remove it so it is not billed for nothing.
+            let _ = client.remove(&access_token).await;
+            return Err(error.into());
+        }
+    };
+    let slug = institution.cloned().or_else(|| first.accounts.iter().find_map(|a| a.institution.clone()));
+    let name = first.accounts.iter().find_map(|a| a.institution_name.clone());
+    if let Some(slug) = &slug {
+        if let Some(item) = existing_item(env, session, slug).await? {
+            let _ = client.remove(&access_token).await;
+            return Ok(Linked::AlreadyLinked(item));
+        }
+    }
+    crate::store::users::ensure(env, user, now).await?;
+    let sealed = seal(&session.config.data_key, random_nonce(), user, P, &access_token);
+    let record = ConnectionRecord {
+        external_id: item_id.clone(),
+        institution_slug: slug.as_ref().map(|s| s.as_str().to_owned()),
+        institution_name: name.clone(),
+        connection_type: ConnectionType::Read.as_str(),
+        disabled: false,
+        disabled_date: None,
+    };
+    let new_item = NewItem {
+        external_id: &item_id,
+        institution_slug: slug.as_ref().map(InstitutionSlug::as_str),
+        institution_name: name.as_deref(),
+        sealed: &sealed,
+    };
+    crate::store::db(env)?
+        .batch(vec![
+            items::insert_statement(env, user, P, &new_item, now)?,
+            connections::upsert_statement(env, user, P, &record, now)?,
+        ])
+        .await?;
+    let (holdings, _) = refresh_cache(env, session).await?;
+    let item = items::get(env, user, P, &item_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("plaid exchange", "item missing after insert"))?;
+    Ok(Linked::Done(StoredItem { item, accounts: holdings.accounts.len(), positions: holdings.positions.len() }))
+}
+
+fn access_token(session: &Authenticated, item: &ItemRow) -> Result<String, ApiError> {
+    let sealed = item.sealed().ok_or_else(|| ApiError::internal("plaid item", "unreadable sealed token"))?;
+    Ok(open(&session.config.data_key, &sealed, &session.claims.user_id, P)?)
+}
+
+fn capabilities(account: &Account) -> StoredCapabilities {
+    let rule = account.institution.as_ref().and_then(|slug| CoverageMap::embedded().rule(slug));
+    let caps = capabilities_for(P, rule, ConnectionType::Read);
+    StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
+}
+
+/// Fetches every Item's holdings in parallel; all must succeed for a complete result.
+async fn fetch(session: &Authenticated, items: &[ItemRow], now: i64) -> Result<Holdings, ApiError> {
+    let client = client(session)?;
+    let reads = items.iter().map(|item| {
+        let client = &client;
+        async move {
+            let token = access_token(session, item)?;
+            let raw = client.holdings(&token).await?;
+            let slug = item.institution_slug.as_deref().and_then(resolve);
+            Ok::<_, ApiError>(normalize_holdings(&raw, slug.as_ref(), now)?)
+        }
+    });
+    let mut all = Holdings::default();
+    for result in join_all(reads).await {
+        let holdings = result?;
+        all.accounts.extend(holdings.accounts);
+        all.positions.extend(holdings.positions);
+        all.balances.extend(holdings.balances);
+    }
+    Ok(all)
+}
+
+/// Fetches the user's Plaid holdings (every Item) and replaces the cache; on failure records it
+/// and leaves every cached row as it was.
+pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdings, i64), ApiError> {
+    let user = &session.claims.user_id;
+    let items = items::list(env, user, P).await?;
+    let now = now_unix();
+    if items.is_empty() {
+        // Nothing linked: nothing to fetch, and nothing to cache for a user Plaid has never seen.
+        return Ok((Holdings::default(), now));
+    }
+    match fetch(session, &items, now).await {
+        Ok(fetched) => {
+            holdings::replace(env, user, P, &fetched, &capabilities, now).await?;
+            Ok((fetched, now))
+        }
+        Err(error) => {
+            let failure = error.failure();
+            holdings::record_failure(env, user, P, &failure.code, &failure.message, now).await?;
+            Err(error)
+        }
+    }
 }
 
 /// Asks Plaid to refresh every Item of the user (`/investments/refresh`, billed per call).
-pub async fn provider_refresh(_env: &Env, _session: &Authenticated) -> Result<(usize, Option<ApiError>), ApiError> {
-    Err(ProviderError::NotConfigured { provider: Provider::Plaid }.into())
+/// Returns how many billed calls succeeded and the first failure (the rest are still attempted).
+pub async fn provider_refresh(env: &Env, session: &Authenticated) -> Result<(usize, Option<ApiError>), ApiError> {
+    let client = client(session)?;
+    let mut billed = 0;
+    let mut first_error = None;
+    for item in items::list(env, &session.claims.user_id, P).await? {
+        let result = match access_token(session, &item) {
+            Ok(token) => client.refresh(&token).await.map_err(ApiError::from),
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(()) => billed += 1,
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Ok((billed, first_error))
+}
+
+/// What removing an Item removes: the Item and its cached rows.
+#[derive(serde::Serialize)]
+pub struct Removal {
+    pub item: ItemRow,
+    pub accounts: i64,
+    pub positions: i64,
+    pub balances: i64,
+}
+
+/// Removes one of the user's Items (exact id), or with `dry_run` only reports what would go.
+/// A real run ends the Item at Plaid first (an Item Plaid no longer knows counts as ended), then
+/// deletes its rows in one batch.
+pub async fn remove_item(
+    env: &Env,
+    session: &Authenticated,
+    item_id: &str,
+    dry_run: bool,
+) -> Result<Removal, ApiError> {
+    let user = &session.claims.user_id;
+    let item = items::get(env, user, P, item_id)
+        .await?
+        .ok_or_else(|| ProviderError::NotFound { provider: P, what: "that Item".into() })?;
+    let counts = connections::counts(env, user, P, item_id).await?;
+    let removal = Removal { item, accounts: counts.0, positions: counts.1, balances: counts.2 };
+    if dry_run {
+        return Ok(removal);
+    }
+    let token = access_token(session, &removal.item)?;
+    match client(session)?.remove(&token).await {
+        Ok(()) => {}
+        Err(ProviderError::NotFound { .. }) => {}
+        Err(error) => return Err(error.into()),
+    }
+    let mut batch = connections::remove_statements(env, user, P, item_id)?;
+    batch.push(items::remove_statement(env, user, P, item_id)?);
+    crate::store::db(env)?.batch(batch).await?;
+    worker::console_log!(
+        "{}",
+        serde_json::json!({"level": "info", "event": "plaid_item_removed", "provider": "plaid",
+            "accounts": removal.accounts, "positions": removal.positions, "balances": removal.balances})
+    );
+    Ok(removal)
 }

@@ -205,3 +205,25 @@ pub fn remove_account_statements(
         database.prepare("DELETE FROM accounts WHERE id = ?1 AND user_id = ?2").bind(&args)?,
     ])
 }
+
+#[derive(Deserialize)]
+struct Counts {
+    accounts: i64,
+    positions: i64,
+    balances: i64,
+}
+
+/// How many cached accounts, positions and balances sit under one of the user's connections.
+pub async fn counts(env: &Env, user: &UserId, provider: Provider, external_id: &str) -> DbResult<(i64, i64, i64)> {
+    let row: Option<Counts> = query_first(
+        env,
+        "SELECT (SELECT COUNT(*) FROM accounts WHERE connection_id = ?1 AND user_id = ?2) AS accounts,
+                (SELECT COUNT(*) FROM positions WHERE user_id = ?2 AND account_id IN
+                    (SELECT id FROM accounts WHERE connection_id = ?1 AND user_id = ?2)) AS positions,
+                (SELECT COUNT(*) FROM balances WHERE user_id = ?2 AND account_id IN
+                    (SELECT id FROM accounts WHERE connection_id = ?1 AND user_id = ?2)) AS balances",
+        &[connection_id(provider, external_id).into(), user.as_str().into()],
+    )
+    .await?;
+    Ok(row.map_or((0, 0, 0), |c| (c.accounts, c.positions, c.balances)))
+}

@@ -2,6 +2,7 @@
 
 pub mod connections;
 pub mod holdings;
+pub mod items;
 pub mod pending;
 pub mod provider_users;
 pub mod refresh;

@@ -1,0 +1,138 @@
+//! `/api/plaid/*`: hosted link, the public-token exchange, holdings, and Item removal. Every route
+//! needs a session and only ever touches the session user's Items.
+
+use crate::api::{json, read_json, ApiError, ApiResult};
+use crate::auth::authenticate;
+use crate::institutions::resolve;
+use crate::services::holdings::{cached_or_fetch, has_pending, holdings_body};
+use crate::services::plaid::{create_link, exchange as exchange_token, remove_item, Linked};
+use crate::store::items::ItemRow;
+use serde::Deserialize;
+use serde_json::json;
+use tributary_core::url::validate_redirect;
+use tributary_core::{InstitutionSlug, Provider, ValidationError};
+use worker::{Request, RouteContext};
+
+const P: Provider = Provider::Plaid;
+
+/// 409 with the Item the user already has for this institution (nothing new was created or billed).
+pub fn already_linked(item: &ItemRow) -> ApiResult {
+    let name = item.institution_name.as_deref().or(item.institution_slug.as_deref()).unwrap_or("this institution");
+    json(
+        409,
+        &json!({
+            "error": {"code": "already_connected", "message": format!("{name} is already linked through Plaid; no second Item was created.")},
+            "item": item,
+        }),
+    )
+}
+
+/// Where Plaid should send this deployment's webhooks: `/webhooks/plaid` on the request's origin.
+pub fn webhook_url(req: &Request) -> Result<String, ApiError> {
+    let url = req.url().map_err(|e| ApiError::internal("request url", e))?;
+    Ok(format!("{}/webhooks/plaid", url.origin().ascii_serialization()))
+}
+
+fn institution(name: Option<&str>) -> Result<Option<InstitutionSlug>, ValidationError> {
+    match name.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(name) => resolve(name)
+            .map(Some)
+            .ok_or(ValidationError::BadCharacters { field: "institution", allowed: "an institution Tributary knows" }),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkRequest {
+    institution: Option<String>,
+    redirect: Option<String>,
+}
+
+/// `POST /api/plaid/link {institution?, redirect}` → `{hosted_link_url, link_token}`.
+pub async fn link(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let session = authenticate(&req, &ctx.env)?;
+    let body: LinkRequest = read_json(&mut req).await?;
+    let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
+    let redirect = validate_redirect(redirect, session.config.environment.is_development())?.to_owned();
+    let slug = institution(body.institution.as_deref())?;
+    let webhook = webhook_url(&req)?;
+    match create_link(&ctx.env, &session, slug.as_ref(), &redirect, Some(&webhook)).await? {
+        Linked::Done(link) => {
+            json(200, &json!({ "hosted_link_url": link.hosted_link_url, "link_token": link.link_token }))
+        }
+        Linked::AlreadyLinked(item) => already_linked(&item),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExchangeRequest {
+    public_token: Option<String>,
+    /// The institution the user picked, when the app knows it: lets a duplicate be refused before
+    /// an Item is created.
+    institution: Option<String>,
+    /// Plaid's institution id from the redirect; accepted and ignored (the Item names its institution).
+    institution_id: Option<String>,
+}
+
+/// `POST /api/plaid/exchange {public_token, institution?}` → the stored Item (201), or 409 with the existing one.
+pub async fn exchange(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let session = authenticate(&req, &ctx.env)?;
+    let body: ExchangeRequest = read_json(&mut req).await?;
+    let _ = body.institution_id;
+    let token = body.public_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let token = token.ok_or(ValidationError::Empty { field: "public_token" })?;
+    if token.len() > 200 {
+        return Err(ValidationError::TooLong { field: "public_token", max: 200 }.into());
+    }
+    let slug = institution(body.institution.as_deref())?;
+    match exchange_token(&ctx.env, &session, token, slug.as_ref()).await? {
+        Linked::Done(stored) => {
+            json(201, &json!({ "item": stored.item, "accounts": stored.accounts, "positions": stored.positions }))
+        }
+        Linked::AlreadyLinked(item) => already_linked(&item),
+    }
+}
+
+/// `GET /api/plaid/holdings`: the cached holdings, fetched first when there are none yet.
+pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let session = authenticate(&req, &ctx.env)?;
+    let data = cached_or_fetch(&ctx.env, &session, P).await?;
+    let pending = has_pending(&ctx.env, &session, P).await?;
+    json(200, &holdings_body(&data, pending))
+}
+
+/// `GET /api/plaid/items`: the user's Items (never their tokens).
+pub async fn list_items(req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let session = authenticate(&req, &ctx.env)?;
+    let items = crate::store::items::list(&ctx.env, &session.claims.user_id, P).await?;
+    let connections = crate::store::connections::list(&ctx.env, &session.claims.user_id, P).await?;
+    json(200, &json!({ "items": items, "connections": connections }))
+}
+
+/// `DELETE /api/plaid/items/{id}?dry_run=true|false`: exact Item id of the user; `dry_run` is required.
+pub async fn remove(req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let session = authenticate(&req, &ctx.env)?;
+    let id = ctx.param("id").map(String::as_str).unwrap_or_default().to_owned();
+    let url = req.url().map_err(|e| ApiError::internal("request url", e))?;
+    let dry_run = match url.query_pairs().find(|(k, _)| k == "dry_run").map(|(_, v)| v.into_owned()).as_deref() {
+        Some("true") => true,
+        Some("false") => false,
+        _ => {
+            return Err(ValidationError::BadCharacters { field: "dry_run", allowed: "true or false (required)" }.into())
+        }
+    };
+    let removal = remove_item(&ctx.env, &session, &id, dry_run).await?;
+    json(
+        200,
+        &json!({
+            "dry_run": dry_run,
+            "removed": !dry_run,
+            "item": removal.item,
+            "accounts": removal.accounts,
+            "positions": removal.positions,
+            "balances": removal.balances,
+        }),
+    )
+}
