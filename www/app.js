@@ -147,6 +147,8 @@ async function connect(entry, needTrading) {
   const status = $("connect-status");
   const popup = window.open("", "tributary-connect", "popup,width=520,height=720");
   status.textContent = `Opening the connection for ${entry.display_name}…`;
+  // Remembered so the Plaid exchange can refuse a duplicate before an Item is created.
+  sessionStorage.setItem("tributary:connecting", entry.slug ?? entry.display_name);
   try {
     const answer = await apiJson("/api/connections", {
       method: "POST",
@@ -171,7 +173,8 @@ async function completeFlow(result) {
   try {
     if (result.public_token) {
       status.textContent = "Linking your institution…";
-      await apiJson("/api/plaid/exchange", { method: "POST", body: { public_token: result.public_token } });
+      const institution = sessionStorage.getItem("tributary:connecting") ?? undefined;
+      await apiJson("/api/plaid/exchange", { method: "POST", body: { public_token: result.public_token, institution } });
     } else if (result.status === "SUCCESS") {
       status.textContent = "Importing your accounts…";
       await apiJson("/api/snaptrade/connections/sync", { method: "POST", body: {} });

@@ -1,6 +1,7 @@
 //! Routing and merge end to end: the institution picker, link-time routing to a provider's flow,
 //! and the merged portfolio with per-provider status.
 
+use crate::plaid::link_plaid;
 use crate::snaptrade::connect_snaptrade;
 use crate::support::{Ctx, TestResult};
 use crate::trials;
@@ -13,6 +14,8 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         connections_route_schwab_trading_to_the_snaptrade_portal,
         connections_refuse_bad_requests_with_json_errors,
         portfolio_merges_snaptrade_holdings_in_both_views_with_provider_status,
+        portfolio_counts_schwab_once_when_both_providers_connect_it,
+        portfolio_keeps_the_plaid_copy_when_snaptrade_fails,
     ]
 }
 
@@ -131,5 +134,72 @@ async fn portfolio_merges_snaptrade_holdings_in_both_views_with_provider_status(
 
     let bad = ctx.get(&ctx.dev, "/api/portfolio?view=pie", Some(&token)).await;
     assert_eq!((bad.status, bad.code()), (400, "invalid_input"));
+    Ok(())
+}
+
+fn line<'a>(body: &'a Value, ticker: &str) -> &'a Value {
+    body["consolidated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["ticker"] == ticker && l["kind"] != "option")
+        .unwrap_or_else(|| panic!("{ticker} in {body}"))
+}
+
+fn report<'a>(body: &'a Value, provider: &str) -> &'a Value {
+    body["providers"].as_array().unwrap().iter().find(|p| p["provider"] == provider).unwrap()
+}
+
+async fn portfolio_counts_schwab_once_when_both_providers_connect_it(ctx: Arc<Ctx>) -> TestResult {
+    let token = ctx.token(&ctx.user("rt-both"));
+    connect_snaptrade(&ctx, &token, "Charles Schwab", "SCHWAB").await;
+    assert_eq!(ctx.post(&ctx.dev, "/api/snaptrade/connections/sync", &token, json!({})).await.status, 200);
+    link_plaid(&ctx, &token, "Charles Schwab", "ins_11").await;
+    let plaid = ctx.get(&ctx.dev, "/api/plaid/holdings", Some(&token)).await.body;
+    assert!(
+        plaid["positions"].as_array().unwrap().iter().any(|p| p["ticker"] == "AAPL"),
+        "Plaid has its own Schwab copy"
+    );
+
+    let merged = ctx.get(&ctx.dev, "/api/portfolio?view=consolidated", Some(&token)).await;
+    assert_eq!(merged.status, 200, "{:?}", merged.body);
+    let aapl = line(&merged.body, "AAPL");
+    assert_eq!(aapl["quantity"], "10", "Schwab's 10 AAPL counted once, not 20: {aapl}");
+    assert!(aapl["sources"].as_array().unwrap().iter().all(|s| s["provider"] == "snaptrade"), "{aapl}");
+    let plaid_report = report(&merged.body, "plaid");
+    assert_eq!(plaid_report["status"], "routed_away", "{plaid_report}");
+    assert_eq!(plaid_report["routed_away"][0]["institution"], "charles_schwab", "{plaid_report}");
+    assert_eq!(report(&merged.body, "snaptrade")["status"], "ok");
+    // Cached reads are deduplicated too: the second read comes from D1 only.
+    let again = ctx.get(&ctx.dev, "/api/portfolio?view=by_account", Some(&token)).await;
+    let accounts = again.body["by_account"].as_array().unwrap();
+    assert!(accounts.iter().all(|a| a["account"]["provider"] == "snaptrade"), "{:?}", again.body);
+    Ok(())
+}
+
+async fn portfolio_keeps_the_plaid_copy_when_snaptrade_fails(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("rt-failopen");
+    let token = ctx.token(&user);
+    link_plaid(&ctx, &token, "Charles Schwab", "ins_11").await;
+    connect_snaptrade(&ctx, &token, "Charles Schwab", "SCHWAB").await;
+    let fault =
+        json!({"provider": "snaptrade", "endpoint": "positions", "user_id": user, "kind": "status", "status": 500});
+    assert_eq!(ctx.http.post(format!("{}/__sim/faults", ctx.sim)).json(&fault).send().await.unwrap().status(), 200);
+    let sync = ctx.post(&ctx.dev, "/api/snaptrade/connections/sync", &token, json!({})).await;
+    assert_eq!(sync.status, 502, "{:?}", sync.body);
+
+    let merged = ctx.get(&ctx.dev, "/api/portfolio", Some(&token)).await;
+    assert_eq!(merged.status, 200, "one failed provider never fails the portfolio: {:?}", merged.body);
+    let aapl = line(&merged.body, "AAPL");
+    let quantity: rust_decimal::Decimal = aapl["quantity"].as_str().unwrap().parse().unwrap();
+    assert_eq!(quantity, rust_decimal::Decimal::from(10), "{aapl}");
+    assert!(aapl["sources"].as_array().unwrap().iter().all(|s| s["provider"] == "plaid"), "fail-open: {aapl}");
+    let snaptrade = report(&merged.body, "snaptrade");
+    assert_eq!(
+        (snaptrade["status"].as_str(), snaptrade["error"]["code"].as_str()),
+        (Some("failed"), Some("provider_unavailable")),
+        "{snaptrade}"
+    );
+    assert_eq!(report(&merged.body, "plaid")["status"], "ok");
     Ok(())
 }
