@@ -15,6 +15,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         snaptrade_bad_connection_url_requests_get_json_errors,
         snaptrade_wrong_consumer_key_is_rejected_by_the_provider_as_a_clear_auth_error,
         snaptrade_user_secret_is_stored_encrypted_never_in_plain_text,
+        measure_cached_snaptrade_holdings_latency,
     ]
 }
 
@@ -244,5 +245,34 @@ async fn snaptrade_user_secret_is_stored_encrypted_never_in_plain_text(ctx: Arc<
     );
     let all_text = everything[0]["all_text"].as_str().unwrap_or_default();
     assert!(!all_text.contains(&secret) && !all_text.to_lowercase().contains(&secret_hex), "no plain secret anywhere");
+    Ok(())
+}
+
+/// Prints p50/p99 of `GET /api/snaptrade/holdings` served from the D1 cache (200 sequential
+/// requests on loopback, after 20 warm-up requests). A measurement, not an assertion.
+async fn measure_cached_snaptrade_holdings_latency(ctx: Arc<Ctx>) -> TestResult {
+    let token = ctx.token(&ctx.user("st-measure"));
+    connect(&ctx, &token, "Charles Schwab", "SCHWAB").await;
+    assert_eq!(post(&ctx, &token, "/api/snaptrade/connections/sync", json!({})).await.status, 200);
+    let mut samples = Vec::with_capacity(200);
+    for i in 0..220 {
+        let started = std::time::Instant::now();
+        let reply = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await;
+        let elapsed = started.elapsed();
+        assert_eq!((reply.status, &reply.body["cache_info"]["from_cache"]), (200, &json!(true)));
+        if i >= 20 {
+            samples.push(elapsed.as_secs_f64() * 1000.0);
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    let pick = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "cached GET /api/snaptrade/holdings on wrangler dev: n={} p50={:.2} ms p99={:.2} ms min={:.2} ms max={:.2} ms",
+        samples.len(),
+        pick(0.5),
+        pick(0.99),
+        samples[0],
+        samples[samples.len() - 1]
+    );
     Ok(())
 }
