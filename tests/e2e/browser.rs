@@ -11,6 +11,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_page_shows_wasm_output_and_healthy_api,
         browser_person_connects_schwab_in_a_popup_and_sees_holdings,
         browser_merge_equals_the_workers_portfolio,
+        browser_person_links_chase_through_plaid_and_sees_holdings,
     ]
 }
 
@@ -56,4 +57,8 @@ async fn browser_merge_equals_the_workers_portfolio(ctx: Arc<Ctx>) -> TestResult
     crate::plaid::link_plaid(&ctx, &token, "Charles Schwab", "ins_11").await;
     crate::plaid::link_plaid(&ctx, &token, "Chase", "ins_56").await;
     run_node_test_with(&ctx, "merge-parity.test.mjs", &[("TRIBUTARY_TOKEN", &token)]).await
+}
+
+async fn browser_person_links_chase_through_plaid_and_sees_holdings(ctx: Arc<Ctx>) -> TestResult {
+    run_node_test(&ctx, "connect-plaid.test.mjs").await
 }

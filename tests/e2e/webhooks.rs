@@ -18,6 +18,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         refresh_within_the_cooldown_is_429_with_retry_after,
         refresh_twenty_concurrent_requests_make_one_provider_call,
         refresh_billed_twice_within_the_cap_needs_confirmation,
+        refresh_plaid_twice_within_a_day_is_blocked_unless_the_cost_is_confirmed,
     ]
 }
 
@@ -248,5 +249,40 @@ async fn refresh_billed_twice_within_the_cap_needs_confirmation(ctx: Arc<Ctx>) -
     let (confirmed, _) = refresh(&ctx, &token, json!({"providers": ["snaptrade"], "confirm_cost": true})).await;
     assert_eq!((confirmed.status, &confirmed.body["decision"]), (200, &json!("allowed")), "{:?}", confirmed.body);
     assert_eq!(confirmed.body["results"][0]["mode"], "provider_refresh");
+    Ok(())
+}
+
+async fn refresh_plaid_twice_within_a_day_is_blocked_unless_the_cost_is_confirmed(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("rf-plaid");
+    let token = ctx.token(&user);
+    crate::plaid::link_plaid(&ctx, &token, "Chase", "ins_56").await;
+    let plaid_user = crate::plaid::plaid_user(&user);
+    let billed =
+        |calls: &Value| calls["plaid"]["users"][&plaid_user]["operations"]["investments_refresh"].as_u64().unwrap_or(0);
+    let calls = || async {
+        ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json::<Value>().await.unwrap()
+    };
+
+    let (first, _) = refresh(&ctx, &token, json!({"providers": ["plaid"]})).await;
+    assert_eq!((first.status, &first.body["results"][0]["billed"]), (200, &json!(true)), "{:?}", first.body);
+    assert_eq!(billed(&calls().await), 1);
+    tokio::time::sleep(std::time::Duration::from_secs(crate::REFRESH_COOLDOWN_S + 1)).await;
+    let (capped, _) = refresh(&ctx, &token, json!({"providers": ["plaid"]})).await;
+    assert_eq!((capped.status, capped.code()), (402, "refresh_cost_capped"), "{:?}", capped.body);
+    assert_eq!(capped.body["provider"], "plaid");
+    assert!(capped.body["reason"].as_str().unwrap().contains("Plaid"), "{:?}", capped.body);
+    assert_eq!(billed(&calls().await), 1, "blocked means not billed");
+
+    let (confirmed, _) = refresh(&ctx, &token, json!({"providers": ["plaid"], "confirm_cost": true})).await;
+    assert_eq!(
+        (confirmed.status, &confirmed.body["results"][0]["status"]),
+        (200, &json!("ok")),
+        "{:?}",
+        confirmed.body
+    );
+    assert_eq!(billed(&calls().await), 2, "the confirmed refresh is the second billed call");
+    let log = ctx
+        .d1("SELECT COUNT(*) AS n FROM refresh_log WHERE user_id = ?1 AND provider = 'plaid' AND billed = 1", &[&user]);
+    assert_eq!(log[0]["n"], 2, "both billed calls are logged");
     Ok(())
 }
