@@ -152,3 +152,28 @@ impl AliasTable {
 #[cfg(test)]
 #[path = "institutions_tests.rs"]
 mod tests;
+
+/// An optional `institution` request field: absent or blank is `None`; a name the alias table
+/// does not know is refused (never guessed), so a request cannot silently connect something else.
+pub fn resolve_field(name: Option<&str>) -> Result<Option<InstitutionSlug>, crate::error::ValidationError> {
+    match name.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(name) => resolve_institution(name).map(Some).ok_or(crate::error::ValidationError::BadCharacters {
+            field: "institution",
+            allowed: "an institution Tributary knows",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod resolve_field_tests {
+    use super::*;
+
+    #[test]
+    fn blank_is_none_known_resolves_unknown_is_refused() {
+        assert_eq!(resolve_field(None), Ok(None));
+        assert_eq!(resolve_field(Some("  ")), Ok(None));
+        assert_eq!(resolve_field(Some("Schwab")).unwrap().unwrap().as_str(), "charles_schwab");
+        assert_eq!(resolve_field(Some("Purchase Bank")).unwrap_err().field(), "institution");
+    }
+}

@@ -126,6 +126,27 @@ pub struct PlannedRefresh {
     pub billed: bool,
 }
 
+impl PlannedRefresh {
+    /// What caused this refresh, for the refresh log: re-reading data a webhook announced is the
+    /// webhook's doing; asking the provider to refresh is the person's.
+    pub fn trigger(&self) -> RefreshTrigger {
+        match self.mode {
+            RefreshMode::FetchOnly => RefreshTrigger::Webhook,
+            RefreshMode::ProviderRefresh => RefreshTrigger::Manual,
+        }
+    }
+}
+
+impl RefreshTrigger {
+    /// The refresh log's name (`manual`, `webhook`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
 /// The answer to a refresh request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]

@@ -81,6 +81,26 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+const PAGE_STYLE: &str =
+    "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}\
+fieldset{border:1px solid #888;border-radius:.5rem;padding:1rem}\
+label{margin-left:.4rem}.row{margin:.4rem 0}.note{color:#555;font-size:.9em}\
+button{margin-top:1rem;padding:.5rem 1.5rem;font-size:1rem}\
+:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}";
+
+/// A complete, accessible HTML page for the simulated provider pages: `title` (escaped) as the
+/// heading, `product` naming the simulated page in the tab title, `body` as given (already HTML).
+pub fn page_html(product: &str, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{title} · {product} (simulated)</title><style>{PAGE_STYLE}</style></head>\
+         <body><main><h1>{title}</h1>{body}</main></body></html>",
+        title = escape_html(title),
+        product = escape_html(product),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

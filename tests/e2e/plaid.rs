@@ -53,7 +53,7 @@ pub async fn link_plaid(ctx: &Ctx, token: &str, institution: &str, institution_i
 }
 
 async fn sim_calls(ctx: &Ctx) -> Value {
-    ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json().await.unwrap()
+    ctx.sim_calls().await
 }
 
 fn find<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
@@ -181,18 +181,8 @@ async fn send_plaid_webhook(ctx: &Ctx, item: &str, tamper: Option<&str>) -> (u16
     if let Some(tamper) = tamper {
         spec["tamper"] = json!(tamper);
     }
-    let answer: Value = ctx
-        .http
-        .post(format!("{}/__sim/plaid/webhook", ctx.sim))
-        .json(&spec)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let status = answer["status"].as_u64().unwrap_or_else(|| panic!("sent: {answer}")) as u16;
-    (status, serde_json::from_str(answer["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null))
+    let (status, body, _) = ctx.sim_webhook("/__sim/plaid/webhook", &spec).await;
+    (status, body)
 }
 
 async fn plaid_signed_holdings_webhook_raises_the_flag(ctx: Arc<Ctx>) -> TestResult {

@@ -184,7 +184,7 @@ async fn portfolio_keeps_the_plaid_copy_when_snaptrade_fails(ctx: Arc<Ctx>) -> T
     connect_snaptrade(&ctx, &token, "Charles Schwab", "SCHWAB").await;
     let fault =
         json!({"provider": "snaptrade", "endpoint": "positions", "user_id": user, "kind": "status", "status": 500});
-    assert_eq!(ctx.http.post(format!("{}/__sim/faults", ctx.sim)).json(&fault).send().await.unwrap().status(), 200);
+    crate::snaptrade::sim_fault(&ctx, fault).await;
     let sync = ctx.post(&ctx.dev, "/api/snaptrade/connections/sync", &token, json!({})).await;
     assert_eq!(sync.status, 502, "{:?}", sync.body);
 

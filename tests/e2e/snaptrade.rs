@@ -53,7 +53,8 @@ async fn connect(ctx: &Ctx, token: &str, institution: &str, broker: &str) -> Str
     location.rsplit('=').next().unwrap().to_owned()
 }
 
-async fn sim_fault(ctx: &Ctx, spec: Value) {
+/// Injects a simulator fault (`POST /__sim/faults`).
+pub async fn sim_fault(ctx: &Ctx, spec: Value) {
     let response = ctx.http.post(format!("{}/__sim/faults", ctx.sim)).json(&spec).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200, "{spec}");
 }
@@ -202,7 +203,7 @@ async fn snaptrade_wrong_consumer_key_is_rejected_by_the_provider_as_a_clear_aut
     assert_eq!((reply.status, reply.code()), (502, "provider_auth_failed"), "{:?}", reply.body);
     let message = reply.body["error"]["message"].as_str().unwrap_or_default().to_lowercase();
     assert!(message.contains("snaptrade") && message.contains("signature"), "a message a person can act on: {message}");
-    let calls: Value = ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json().await.unwrap();
+    let calls: Value = ctx.sim_calls().await;
     let register_calls = calls["snaptrade"]["users"][&user]["operations"]["register"].as_u64().unwrap_or(0);
     assert!(register_calls >= 1, "the call reached the simulator, which rejected the signature: {calls}");
     // Nothing was stored for the user: a retry with the right key starts clean.

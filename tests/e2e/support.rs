@@ -99,6 +99,25 @@ impl Ctx {
         tributary_sim::lock(&self.sim_state.snaptrade).users.get(user).map(|u| u.secret.clone())
     }
 
+    /// The simulator's call and billing counts (`GET /__sim/calls`).
+    pub async fn sim_calls(&self) -> Value {
+        self.http.get(format!("{}/__sim/calls", self.sim)).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// POSTs a control request to the simulator (`/__sim/...`) and returns its JSON answer.
+    pub async fn sim_control(&self, path: &str, body: &Value) -> Value {
+        self.http.post(format!("{}{path}", self.sim)).json(body).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Has the simulator send a webhook (`path` under `/__sim/`); returns the receiver's status,
+    /// its JSON body, and the simulator's whole answer (e.g. the `webhook_id` it used).
+    pub async fn sim_webhook(&self, path: &str, spec: &Value) -> (u16, Value, Value) {
+        let answer = self.sim_control(path, spec).await;
+        let status = answer["status"].as_u64().unwrap_or_else(|| panic!("the simulator sent it: {answer}")) as u16;
+        let body = serde_json::from_str(answer["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+        (status, body, answer)
+    }
+
     /// Rows of a read-only SQL query against the development worker's D1 database.
     pub fn d1(&self, sql: &str, params: &[&str]) -> Vec<Value> {
         tributary_e2e::d1::query(&self.dev_state, sql, params).unwrap_or_else(|e| panic!("D1 query failed: {e}"))

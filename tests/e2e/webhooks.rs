@@ -36,18 +36,7 @@ async fn connected_user(ctx: &Ctx, label: &str) -> (String, String, String) {
 async fn send_webhook(ctx: &Ctx, base: &str, spec: Value) -> (String, u16, Value) {
     let mut spec = spec;
     spec["url"] = json!(format!("{base}/webhooks/snaptrade"));
-    let answer: Value = ctx
-        .http
-        .post(format!("{}/__sim/snaptrade/webhook", ctx.sim))
-        .json(&spec)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let status = answer["status"].as_u64().unwrap_or_else(|| panic!("the simulator sent it: {answer}")) as u16;
-    let body = serde_json::from_str(answer["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+    let (status, body, answer) = ctx.sim_webhook("/__sim/snaptrade/webhook", &spec).await;
     (answer["webhook_id"].as_str().unwrap_or_default().to_owned(), status, body)
 }
 
@@ -103,7 +92,7 @@ async fn webhook_holdings_update_raises_the_flag_and_a_refresh_clears_it(ctx: Ar
     assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": false}));
     let log = ctx.d1("SELECT provider, trigger, billed, status FROM refresh_log WHERE user_id = ?1", &[&user]);
     assert_eq!(log, vec![json!({"provider": "snaptrade", "trigger": "webhook", "billed": 0, "status": "ok"})]);
-    let calls: Value = ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json().await.unwrap();
+    let calls: Value = ctx.sim_calls().await;
     assert_eq!(calls["snaptrade"]["users"][&user]["billed"], 0, "a webhook-driven refresh costs nothing: {calls}");
     Ok(())
 }
@@ -141,18 +130,9 @@ async fn webhook_replayed_id_is_acknowledged_once(ctx: Arc<Ctx>) -> TestResult {
     assert_eq!(status, 200);
     assert_eq!(refresh(&ctx, &token, json!({})).await.0.status, 200, "the refresh clears the flag");
     let after_first = d1_state(&ctx, &user);
-    let replay: Value = ctx
-        .http
-        .post(format!("{}/__sim/snaptrade/webhook/replay", ctx.sim))
-        .json(&json!({"webhook_id": webhook_id}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(replay["status"], 200, "a replay is acknowledged so SnapTrade stops retrying: {replay}");
-    let body: Value = serde_json::from_str(replay["body"].as_str().unwrap()).unwrap();
+    let (status, body, _) =
+        ctx.sim_webhook("/__sim/snaptrade/webhook/replay", &json!({"webhook_id": webhook_id})).await;
+    assert_eq!(status, 200, "a replay is acknowledged so SnapTrade stops retrying: {body}");
     assert_eq!(body["duplicate"], true);
     assert_eq!(d1_state(&ctx, &user), after_first, "the replay raised nothing again");
     assert_eq!(pending(&ctx, &token).await["snaptrade"], false);
@@ -213,15 +193,14 @@ async fn refresh_within_the_cooldown_is_429_with_retry_after(ctx: Arc<Ctx>) -> T
 
 async fn refresh_twenty_concurrent_requests_make_one_provider_call(ctx: Arc<Ctx>) -> TestResult {
     let (user, token, _) = connected_user(&ctx, "rf-burst").await;
-    let calls_before: Value =
-        ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json().await.unwrap();
+    let calls_before: Value = ctx.sim_calls().await;
     let positions_before = calls_before["snaptrade"]["users"][&user]["operations"]["positions"].as_u64().unwrap_or(0);
     let requests = (0..20).map(|_| refresh(&ctx, &token, json!({"providers": ["snaptrade"]})));
     let replies = futures_util::future::join_all(requests).await;
     let statuses: Vec<u16> = replies.iter().map(|(r, _)| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "exactly one refresh ran: {statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 19, "{statuses:?}");
-    let calls: Value = ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json().await.unwrap();
+    let calls: Value = ctx.sim_calls().await;
     let mine = &calls["snaptrade"]["users"][&user];
     assert_eq!(mine["billed"], 1, "one billed refresh: {mine}");
     assert_eq!(mine["operations"]["refresh"], 1, "{mine}");
@@ -243,7 +222,7 @@ async fn refresh_billed_twice_within_the_cap_needs_confirmation(ctx: Arc<Ctx>) -
     let next = capped.body["next_allowed_at"].as_i64().unwrap();
     assert!(next > crate::support::now() + 80_000, "next allowed about a day later: {next}");
     assert!(capped.body["reason"].as_str().unwrap().contains("confirm"), "{:?}", capped.body);
-    let calls: Value = ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json().await.unwrap();
+    let calls: Value = ctx.sim_calls().await;
     assert_eq!(calls["snaptrade"]["users"][&user]["billed"], 1, "the capped request billed nothing");
 
     let (confirmed, _) = refresh(&ctx, &token, json!({"providers": ["snaptrade"], "confirm_cost": true})).await;
@@ -259,9 +238,7 @@ async fn refresh_plaid_twice_within_a_day_is_blocked_unless_the_cost_is_confirme
     let plaid_user = crate::plaid::plaid_user(&user);
     let billed =
         |calls: &Value| calls["plaid"]["users"][&plaid_user]["operations"]["investments_refresh"].as_u64().unwrap_or(0);
-    let calls = || async {
-        ctx.http.get(format!("{}/__sim/calls", ctx.sim)).send().await.unwrap().json::<Value>().await.unwrap()
-    };
+    let calls = || async { ctx.sim_calls().await };
 
     let (first, _) = refresh(&ctx, &token, json!({"providers": ["plaid"]})).await;
     assert_eq!((first.status, &first.body["results"][0]["billed"]), (200, &json!(true)), "{:?}", first.body);

@@ -15,8 +15,9 @@ pub mod routing;
 pub mod types;
 
 pub use error::ClientError;
-pub use merge::{merge_portfolios, merge_portfolios_json, MergeView};
+pub use merge::{merge_portfolios, merge_portfolios_json};
 pub use routing::{capabilities_for, choose_provider, resolve_institution};
+pub use tributary_core::merge::MergeView;
 
 use tributary_core::Money;
 use wasm_bindgen::prelude::*;

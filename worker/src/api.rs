@@ -50,12 +50,14 @@ impl ApiError {
 
     /// A failure of the platform (D1, KV, runtime): logged with context, answered as a bare 500.
     pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
-        worker::console_error!(
-            "{}",
-            serde_json::json!({"level": "error", "context": context, "error": error.to_string()})
-        );
+        log_failure(context, error);
         Self::from_coded(&RequestError::Internal)
     }
+}
+
+/// Logs a platform failure that does not end the request (the request carries on without it).
+pub fn log_failure(context: &str, error: impl std::fmt::Display) {
+    worker::console_error!("{}", serde_json::json!({"level": "error", "context": context, "error": error.to_string()}));
 }
 
 macro_rules! api_error_from {

@@ -6,9 +6,11 @@
 //! per currency, whatever dedup did not route away); no currency is dropped or converted; the
 //! result does not depend on the order of the inputs. It does not fetch, price or convert anything.
 
+mod answer;
 mod check;
 mod views;
 
+pub use answer::{MergeView, PortfolioView, ProviderResultInput};
 pub use check::{HoldingsCheckError, MAX_PLAUSIBLE_MAGNITUDE};
 
 use crate::cache::CacheInfo;

@@ -19,21 +19,8 @@ use std::time::Instant;
 /// Where the portal lives (the path of every `redirectURI`).
 pub const PATH: &str = "/snapTrade/redeemToken";
 
-const STYLE: &str =
-    "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}\
-fieldset{border:1px solid #888;border-radius:.5rem;padding:1rem}\
-label{margin-left:.4rem}.row{margin:.4rem 0}.note{color:#555;font-size:.9em}\
-button{margin-top:1rem;padding:.5rem 1.5rem;font-size:1rem}\
-:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}";
-
 fn page_html(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{title} · SnapTrade (simulated)</title><style>{STYLE}</style></head>\
-         <body><main><h1>{title}</h1>{body}</main></body></html>",
-        title = escape_html(title)
-    )
+    crate::util::page_html("SnapTrade", title, body)
 }
 
 fn error_page(error: &PortalError) -> Response {

@@ -3,14 +3,14 @@
 
 use crate::api::{json, read_json, ApiError, ApiResult};
 use crate::auth::authenticate;
-use crate::institutions::resolve;
 use crate::services::holdings::{cached_or_fetch, has_pending, holdings_body};
 use crate::services::plaid::{create_link, exchange as exchange_token, remove_item, Linked};
 use crate::store::items::ItemRow;
 use serde::Deserialize;
 use serde_json::json;
+use tributary_core::institutions::resolve_field;
 use tributary_core::url::validate_redirect;
-use tributary_core::{InstitutionSlug, Provider, ValidationError};
+use tributary_core::{Provider, ValidationError};
 use worker::{Request, RouteContext};
 
 const P: Provider = Provider::Plaid;
@@ -33,15 +33,6 @@ pub fn webhook_url(req: &Request) -> Result<String, ApiError> {
     Ok(format!("{}/webhooks/plaid", url.origin().ascii_serialization()))
 }
 
-fn institution(name: Option<&str>) -> Result<Option<InstitutionSlug>, ValidationError> {
-    match name.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(name) => resolve(name)
-            .map(Some)
-            .ok_or(ValidationError::BadCharacters { field: "institution", allowed: "an institution Tributary knows" }),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LinkRequest {
@@ -55,7 +46,7 @@ pub async fn link(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let body: LinkRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
     let redirect = validate_redirect(redirect, session.config.environment.is_development())?.to_owned();
-    let slug = institution(body.institution.as_deref())?;
+    let slug = resolve_field(body.institution.as_deref())?;
     let webhook = webhook_url(&req)?;
     match create_link(&ctx.env, &session, slug.as_ref(), &redirect, Some(&webhook)).await? {
         Linked::Done(link) => {
@@ -72,21 +63,18 @@ struct ExchangeRequest {
     /// The institution the user picked, when the app knows it: lets a duplicate be refused before
     /// an Item is created.
     institution: Option<String>,
-    /// Plaid's institution id from the redirect; accepted and ignored (the Item names its institution).
-    institution_id: Option<String>,
 }
 
 /// `POST /api/plaid/exchange {public_token, institution?}` → the stored Item (201), or 409 with the existing one.
 pub async fn exchange(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env)?;
     let body: ExchangeRequest = read_json(&mut req).await?;
-    let _ = body.institution_id;
     let token = body.public_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let token = token.ok_or(ValidationError::Empty { field: "public_token" })?;
     if token.len() > 200 {
         return Err(ValidationError::TooLong { field: "public_token", max: 200 }.into());
     }
-    let slug = institution(body.institution.as_deref())?;
+    let slug = resolve_field(body.institution.as_deref())?;
     match exchange_token(&ctx.env, &session, token, slug.as_ref()).await? {
         Linked::Done(stored) => {
             json(201, &json!({ "item": stored.item, "accounts": stored.accounts, "positions": stored.positions }))

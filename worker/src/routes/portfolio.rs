@@ -5,9 +5,7 @@
 use crate::api::{json, ApiResult};
 use crate::auth::authenticate;
 use crate::services::holdings::{available_providers, provider_results};
-use serde_json::json;
-use tributary_core::merge::merge_portfolios;
-use tributary_core::ValidationError;
+use tributary_core::merge::{merge_portfolios, MergeView};
 use worker::{Request, RouteContext};
 
 /// `GET /api/portfolio?view=…` (default `consolidated`).
@@ -15,21 +13,8 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env)?;
     let url = req.url().map_err(|e| crate::api::ApiError::internal("request url", e))?;
     let view = url.query_pairs().find(|(k, _)| k == "view").map(|(_, v)| v.into_owned());
-    let view = match view.as_deref() {
-        None | Some("consolidated") => "consolidated",
-        Some("by_account") => "by_account",
-        Some(_) => {
-            return Err(ValidationError::BadCharacters { field: "view", allowed: "by_account or consolidated" }.into())
-        }
-    };
+    let view = view.as_deref().map(MergeView::parse).transpose()?.unwrap_or_default();
     let results = provider_results(&ctx.env, &session).await?;
     let merged = merge_portfolios(results, &available_providers(&session));
-    let mut body = json!({
-        "view": view,
-        "cash": merged.cash,
-        "totals": merged.totals,
-        "providers": merged.providers,
-    });
-    body[view] = if view == "by_account" { json!(merged.by_account) } else { json!(merged.consolidated) };
-    json(200, &body)
+    json(200, &merged.view(view))
 }

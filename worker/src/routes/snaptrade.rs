@@ -10,6 +10,7 @@ use crate::services::snaptrade::{client, ensure_registered, portal_url, refresh_
 use crate::store::connections::{self, ConnectionRecord};
 use serde::Deserialize;
 use serde_json::json;
+use tributary_core::institutions::resolve_field;
 use tributary_core::snaptrade::{normalize_authorizations, PortalConnectionType};
 use tributary_core::url::validate_redirect;
 use tributary_core::{Provider, ValidationError};
@@ -45,13 +46,7 @@ pub async fn connection_url(mut req: Request, ctx: RouteContext<()>) -> ApiResul
         .map(PortalConnectionType::parse)
         .transpose()?
         .unwrap_or(PortalConnectionType::Read);
-    let broker = match body.institution.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(name) => Some(resolve(name).ok_or(ValidationError::BadCharacters {
-            field: "institution",
-            allowed: "an institution Tributary knows",
-        })?),
-    };
+    let broker = resolve_field(body.institution.as_deref())?;
     let url =
         portal_url(&ctx.env, &session, broker.as_ref(), connection_type, body.reconnect.as_deref(), &redirect).await?;
     json(200, &json!({ "redirect_url": url }))

@@ -3,7 +3,7 @@
 //! parallel. One provider's failure never fails the others; each provider's pending flag is
 //! cleared only after its own successful refresh; every refresh and billed call is logged.
 
-use crate::api::{json, now_unix, ApiError, ApiResult};
+use crate::api::{json, log_failure, now_unix, ApiError, ApiResult};
 use crate::auth::Authenticated;
 use crate::services::holdings::fetch_and_cache;
 use crate::services::{plaid, snaptrade};
@@ -120,7 +120,7 @@ fn failure(provider: Provider, planned: &PlannedRefresh, error: &ApiError) -> Va
 /// Refreshes one provider as planned and reports it; never fails the whole request.
 async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, seen_event: Option<String>) -> Value {
     let (user, provider, started) = (&session.claims.user_id, planned.provider, now_unix());
-    let trigger = if planned.mode == RefreshMode::FetchOnly { "webhook" } else { "manual" };
+    let trigger = planned.trigger().as_str();
     let entry = |operation, billed, status, error_code| LogEntry {
         provider,
         trigger,
@@ -133,8 +133,8 @@ async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, se
     };
     let log = |entry: LogEntry<'static>| async move {
         if let Err(e) = log_store::log(env, user, &entry).await {
-            // Logged by `internal`; the refresh itself stands.
-            let _ = ApiError::internal("refresh log", e);
+            // The refresh itself stands; the missing log line is reported.
+            log_failure("refresh log", e);
         }
     };
     if planned.mode == RefreshMode::ProviderRefresh {
@@ -157,7 +157,7 @@ async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, se
     match fetch_and_cache(env, session, provider).await {
         Ok((holdings, fetched_at)) => {
             if let Err(e) = pending::clear(env, user, provider, seen_event.as_deref(), now_unix()).await {
-                let _ = ApiError::internal("clear pending flag", e);
+                log_failure("clear pending flag", e);
             }
             log(entry("holdings", false, "ok", None)).await;
             json!({

@@ -224,7 +224,12 @@ fn slug(text: Option<String>) -> Option<InstitutionSlug> {
     text.and_then(|s| InstitutionSlug::parse(&s).ok())
 }
 
-/// Reads the cached holdings of `provider` for `user`.
+/// A cached row that no longer parses: a loud storage error, never a silently smaller portfolio.
+fn corrupt_row(kind: &str, key: &str, field: &str) -> worker::Error {
+    worker::Error::RustError(format!("cached {kind} {key} has an unreadable {field}"))
+}
+
+/// Reads the cached holdings of `provider` for `user`; an unreadable row fails the read.
 pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Holdings> {
     let args = [JsValue::from(user.as_str()), JsValue::from(provider.as_str())];
     let accounts: Vec<AccountRow> = query_all(
@@ -266,8 +271,11 @@ pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Hold
             .collect(),
         positions: positions
             .into_iter()
-            .filter_map(|r| {
-                Some(Position {
+            .map(|r| {
+                let corrupt = |what: &str| corrupt_row("position", &r.security_key, what);
+                let quantity = Quantity(Decimal::from_str(&r.quantity).map_err(|_| corrupt("quantity"))?);
+                let currency = Currency::parse(&r.currency).map_err(|_| corrupt("currency"))?;
+                Ok(Position {
                     provider,
                     account_id: r.account_external_id,
                     institution: slug(r.institution_slug),
@@ -275,28 +283,31 @@ pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Hold
                     security_key: r.security_key,
                     name: r.name,
                     kind: SecurityKind::from_name(&r.kind),
-                    quantity: Quantity(Decimal::from_str(&r.quantity).ok()?),
+                    quantity,
                     price: dec(r.price.as_deref()),
                     market_value: dec(r.market_value.as_deref()),
                     cost_basis: dec(r.cost_basis.as_deref()),
-                    currency: Currency::parse(&r.currency).ok()?,
+                    currency,
                     as_of: r.as_of,
                 })
             })
-            .collect(),
+            .collect::<DbResult<_>>()?,
         balances: balances
             .into_iter()
-            .filter_map(|r| {
-                Some(CashBalance {
+            .map(|r| {
+                let corrupt = |what: &str| corrupt_row("balance", &r.account_external_id, what);
+                let currency = Currency::parse(&r.currency).map_err(|_| corrupt("currency"))?;
+                let amount = Decimal::from_str(&r.cash).map_err(|_| corrupt("cash"))?;
+                Ok(CashBalance {
                     provider,
                     account_id: r.account_external_id,
                     institution: slug(r.institution_slug),
-                    currency: Currency::parse(&r.currency).ok()?,
-                    amount: Decimal::from_str(&r.cash).ok()?,
+                    currency,
+                    amount,
                     buying_power: dec(r.buying_power.as_deref()),
                     as_of: r.as_of,
                 })
             })
-            .collect(),
+            .collect::<DbResult<_>>()?,
     })
 }
