@@ -71,6 +71,28 @@ impl DataKey {
     }
 }
 
+/// How a refresh fans out to providers and, within a provider, to its per-account calls
+/// (`REFRESH_FANOUT`). `Sequential` exists to measure what the parallel design buys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fanout {
+    /// Independent calls run at once: a refresh costs its longest dependent chain of round trips.
+    #[default]
+    Parallel,
+    /// One call at a time: a refresh costs the sum of its round trips.
+    Sequential,
+}
+
+impl Fanout {
+    /// `parallel` or `sequential` (trimmed, lower case); anything else is refused.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "parallel" => Some(Self::Parallel),
+            "sequential" => Some(Self::Sequential),
+            _ => None,
+        }
+    }
+}
+
 /// Credentials and base URL of one provider.
 #[derive(Clone)]
 pub struct ProviderConfig {
@@ -98,6 +120,8 @@ pub struct Config {
     /// Refresh cooldown (`REFRESH_COOLDOWN_SECONDS`, default 60) and paid-refresh cap
     /// (`PAID_REFRESH_CAP_SECONDS`, default 86 400).
     pub refresh: crate::refresh::RefreshPolicy,
+    /// Whether provider calls fan out in parallel (`REFRESH_FANOUT`, default `parallel`).
+    pub fanout: Fanout,
 }
 
 /// One configuration problem, named by its variable.
@@ -224,9 +248,18 @@ impl Config {
             paid_cap_s: seconds("PAID_REFRESH_CAP_SECONDS", defaults.paid_cap_s, 31 * 86_400),
         };
 
+        let fanout = match get("REFRESH_FANOUT").map(|v| Fanout::parse(&v)) {
+            None => Fanout::default(),
+            Some(Some(fanout)) => fanout,
+            Some(None) => {
+                problem("REFRESH_FANOUT", "must be parallel or sequential");
+                Fanout::default()
+            }
+        };
+
         match (session_key, data_key) {
             (Some(session_key), Some(data_key)) if problems.is_empty() => {
-                Ok(Self { environment, session_key, data_key, snaptrade, plaid, provider_timeout_ms, refresh })
+                Ok(Self { environment, session_key, data_key, snaptrade, plaid, provider_timeout_ms, refresh, fanout })
             }
             _ => Err(ConfigError { problems }),
         }

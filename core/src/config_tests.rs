@@ -83,3 +83,32 @@ fn debug_output_redacts_secrets() {
     let shown = format!("{:?}", Config::load(vars(&v)).unwrap());
     assert!(!shown.contains("plaid-secret-value") && !shown.contains("0123456789abcdef") && !shown.contains(KEY_B64));
 }
+
+#[test]
+fn refresh_fanout_defaults_to_parallel_and_refuses_unknown_modes() {
+    assert_eq!(Config::load(vars(&base())).unwrap().fanout, Fanout::Parallel);
+    for (value, expected) in [("parallel", Fanout::Parallel), (" sequential ", Fanout::Sequential)] {
+        let mut v = base();
+        v.push(("REFRESH_FANOUT", value));
+        assert_eq!(Config::load(vars(&v)).unwrap().fanout, expected, "{value:?}");
+    }
+    let mut v = base();
+    v.push(("REFRESH_FANOUT", "Serial"));
+    let err = Config::load(vars(&v)).unwrap_err();
+    assert_eq!(err.names(), vec!["REFRESH_FANOUT"]);
+    assert!(err.to_string().contains("parallel or sequential") && !err.to_string().contains("Serial"));
+}
+
+#[test]
+fn refresh_cooldown_may_be_zero_but_not_negative_or_beyond_a_day() {
+    let with = |value: &str| {
+        let mut v = base();
+        v.push(("REFRESH_COOLDOWN_SECONDS", value));
+        Config::load(vars(&v))
+    };
+    assert_eq!(with("0").unwrap().refresh.cooldown_s, 0, "no cooldown (the reliability suites' worker)");
+    assert_eq!(with("86400").unwrap().refresh.cooldown_s, 86_400);
+    for bad in ["-1", "86401", "3s"] {
+        assert_eq!(with(bad).unwrap_err().names(), vec!["REFRESH_COOLDOWN_SECONDS"], "{bad}");
+    }
+}

@@ -21,6 +21,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         dev_session_issues_a_token_that_me_accepts,
         dev_session_refuses_bad_input_with_json_errors,
         dev_session_does_not_exist_outside_development,
+        dev_clock_does_not_exist_outside_development_and_refuses_bad_advances,
         missing_config_is_a_clear_503_not_a_crash,
         unknown_paths_and_methods_get_json_errors,
     ]
@@ -151,6 +152,27 @@ async fn dev_session_does_not_exist_outside_development(ctx: Arc<Ctx>) -> TestRe
     let reply =
         ctx.send(ctx.http.post(format!("{}/api/dev/session", ctx.prod)).json(&json!({"user_id": "mallory"}))).await;
     assert_eq!((reply.status, reply.code()), (404, "not_found"), "{:?}", reply.body);
+    Ok(())
+}
+
+async fn dev_clock_does_not_exist_outside_development_and_refuses_bad_advances(ctx: Arc<Ctx>) -> TestResult {
+    let clock = |base: &str, body: serde_json::Value| ctx.http.post(format!("{base}/api/dev/clock")).json(&body);
+    let prod = ctx.send(clock(&ctx.prod, json!({"advance_s": 3600}))).await;
+    assert_eq!((prod.status, prod.code()), (404, "not_found"), "{:?}", prod.body);
+    // The shared development worker's clock must not move (other tests' sessions would expire):
+    // only refusals are tried here; the bench (`make bench`) drives real advances.
+    for (body, code) in [
+        (json!({"advance_s": 0}), "clock_advance_out_of_range"),
+        (json!({"advance_s": -60}), "clock_advance_out_of_range"),
+        (json!({"advance_s": 400 * 86_400}), "clock_advance_out_of_range"),
+        (json!({"advance_s": "1h"}), "invalid_json"),
+    ] {
+        let reply = ctx.send(clock(&ctx.dev, body.clone())).await;
+        assert_eq!((reply.status, reply.code()), (400, code), "{body}: {:?}", reply.body);
+    }
+    let user = ctx.user("clock");
+    let me = ctx.get(&ctx.dev, "/api/me", Some(&ctx.token(&user))).await;
+    assert_eq!(me.status, 200, "a fresh session still works, so the clock did not move: {:?}", me.body);
     Ok(())
 }
 

@@ -33,6 +33,18 @@ impl WranglerDev {
     /// written to a private env file (so no secret shows on a command line), and waits until it
     /// answers HTTP. `name` labels the state dir and log.
     pub fn start(name: &str, vars: &[(&str, String)]) -> Result<Self, String> {
+        Self::start_with_config(name, None, vars)
+    }
+
+    /// [`WranglerDev::start`] for another worker: `config` is its wrangler.toml (the repository's
+    /// own when `None`).
+    pub fn start_with_config(
+        name: &str,
+        config: Option<&std::path::Path>,
+        vars: &[(&str, String)],
+    ) -> Result<Self, String> {
+        let config_args: Vec<std::ffi::OsString> =
+            config.map(|c| vec!["--config".into(), c.as_os_str().to_owned()]).unwrap_or_default();
         let state_dir = repo_root().join("target/e2e").join(format!("{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&state_dir);
         std::fs::create_dir_all(&state_dir).map_err(|e| format!("create {}: {e}", state_dir.display()))?;
@@ -41,6 +53,7 @@ impl WranglerDev {
         let migrate = wrangler()
             .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
             .arg(&persist)
+            .args(&config_args)
             .output()
             .map_err(|e| format!("run wrangler: {e}"))?;
         if !migrate.status.success() {
@@ -69,6 +82,7 @@ impl WranglerDev {
             .arg(&persist)
             .arg("--env-file")
             .arg(&env_file)
+            .args(&config_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)

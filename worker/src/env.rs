@@ -4,7 +4,7 @@ use tributary_core::config::{Config, ConfigError};
 use worker::Env;
 
 /// Every variable the core's configuration reads, by its contract name.
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 13] = [
     "ENVIRONMENT",
     "SESSION_SIGNING_KEY",
     "DATA_ENCRYPTION_KEY",
@@ -17,9 +17,11 @@ const NAMES: [&str; 12] = [
     "PROVIDER_TIMEOUT_MS",
     "REFRESH_COOLDOWN_SECONDS",
     "PAID_REFRESH_CAP_SECONDS",
+    "REFRESH_FANOUT",
 ];
 
-fn lookup(env: &Env, name: &str) -> Option<String> {
+/// A variable by its contract name: the secret if there is one, else the plain var.
+pub(crate) fn lookup(env: &Env, name: &str) -> Option<String> {
     debug_assert!(NAMES.contains(&name), "unknown config name {name}");
     env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
 }

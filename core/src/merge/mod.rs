@@ -259,7 +259,9 @@ pub fn merge_portfolios_with(
             reports.push(views::not_connected(provider));
         }
     }
-    views::sort_deterministically(&mut reports, |r| provider_priority(r.provider));
+    views::sort_deterministically(&mut reports, |a, b| {
+        provider_priority(a.provider).cmp(&provider_priority(b.provider))
+    });
     views::build(merged, reports)
 }
 

@@ -7,6 +7,7 @@ use super::{MergedPortfolio, PositionSource, ProviderReport, ProviderStatus};
 use crate::domain::{Account, CashBalance, Currency, Holdings, Position, Provider, Quantity, SecurityKind};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// The report of a provider that had no result at all.
@@ -23,21 +24,37 @@ pub(super) fn not_connected(provider: Provider) -> ProviderReport {
     }
 }
 
-/// Sorts by `key`, ties broken by the items' JSON: a total order on everything a client can see.
-pub(super) fn sort_deterministically<T: Serialize, K: Ord>(items: &mut [T], key: impl Fn(&T) -> K) {
-    items.sort_by_cached_key(|item| serde_json::to_string(item).unwrap_or_default());
-    items.sort_by_key(key);
+/// Sorts by `order`, ties broken by the items' JSON: a total order on everything a client can see.
+/// Only items that tie under `order` are serialised — the same result as sorting everything by
+/// JSON first and then stably by `order`, without serialising every item.
+pub(super) fn sort_deterministically<T: Serialize>(items: &mut [T], order: impl Fn(&T, &T) -> Ordering) {
+    items.sort_by(&order);
+    let mut start = 0;
+    while start < items.len() {
+        let run = items[start..].iter().take_while(|item| order(item, &items[start]) == Ordering::Equal).count();
+        if run > 1 {
+            items[start..start + run].sort_by_cached_key(|item| serde_json::to_string(item).unwrap_or_default());
+        }
+        start += run;
+    }
+}
+
+/// Orders rows by provider priority, then by each of `fields` in turn.
+fn by_provider_then<T>(a: &T, b: &T, provider: fn(&T) -> Provider, fields: &[fn(&T) -> &str]) -> Ordering {
+    provider_priority(provider(a))
+        .cmp(&provider_priority(provider(b)))
+        .then_with(|| fields.iter().map(|field| field(a).cmp(field(b))).find(|o| o.is_ne()).unwrap_or(Ordering::Equal))
 }
 
 /// Assembles the portfolio from the kept rows and the (already sorted) provider reports.
 pub(super) fn build(rows: Holdings, providers: Vec<ProviderReport>) -> MergedPortfolio {
     let Holdings { mut accounts, mut positions, mut balances } = rows;
-    sort_deterministically(&mut accounts, |a| (provider_priority(a.provider), a.account_id.clone()));
-    sort_deterministically(&mut positions, |p| {
-        (provider_priority(p.provider), p.account_id.clone(), p.security_key.clone(), p.currency.clone())
+    sort_deterministically(&mut accounts, |a, b| by_provider_then(a, b, |a| a.provider, &[|a| &a.account_id]));
+    sort_deterministically(&mut positions, |a, b| {
+        by_provider_then(a, b, |p| p.provider, &[|p| &p.account_id, |p| &p.security_key, |p| p.currency.as_str()])
     });
-    sort_deterministically(&mut balances, |b| {
-        (provider_priority(b.provider), b.account_id.clone(), b.currency.clone())
+    sort_deterministically(&mut balances, |a, b| {
+        by_provider_then(a, b, |b| b.provider, &[|b| &b.account_id, |b| b.currency.as_str()])
     });
     MergedPortfolio {
         consolidated: consolidate(&positions),

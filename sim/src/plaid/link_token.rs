@@ -148,7 +148,7 @@ pub async fn link_token_get(State(sim): State<Arc<Sim>>, Extension(req): Extensi
             let item = state.item_by_id(&s.item_id);
             let accounts: Vec<Value> = item
                 .map(|item| {
-                    item.institution.accounts.iter().zip(&item.account_ids).map(|(seed, id)| {
+                    item.institution.accounts.iter().cycle().zip(&item.account_ids).map(|(seed, id)| {
                         json!({"id": id, "name": seed.name, "mask": seed.mask, "type": "investment",
                                "subtype": seed.subtype, "verification_status": null, "class_type": null})
                     }).collect()

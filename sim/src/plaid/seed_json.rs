@@ -160,7 +160,8 @@ pub fn holdings_json(item: &Item, include: &dyn Fn(usize) -> bool) -> Value {
     let mut accounts = Vec::new();
     let mut holdings = Vec::new();
     let mut securities: Vec<&SeedSecurity> = Vec::new();
-    let seeds = item.institution.accounts.iter().zip(&item.account_ids).enumerate();
+    // A widened Item (`POST /__sim/plaid/accounts`) repeats the seeded accounts in order.
+    let seeds = item.institution.accounts.iter().cycle().zip(&item.account_ids).enumerate();
     for (_, (seed, account_id)) in seeds.filter(|(i, _)| include(*i)) {
         accounts.push(account_json(account_id, seed));
         for holding in seed.holdings {

@@ -5,9 +5,11 @@
 pub mod plaid;
 pub mod snaptrade;
 
-use crate::api::now_unix;
-use futures_util::future::{select, Either};
+use crate::clock::real_now_unix;
+use futures_util::future::{join, join_all, select, Either};
+use std::future::Future;
 use std::time::Duration;
+use tributary_core::config::Fanout;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::Provider;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
@@ -59,7 +61,7 @@ fn retry_after(headers: &Headers) -> Option<u64> {
     header("retry-after").and_then(|v| v.trim().parse().ok()).or_else(|| {
         let reset: u64 = header("x-ratelimit-reset")?.trim().parse().ok()?;
         // Either seconds-until-reset or an absolute Unix time.
-        let now = now_unix() as u64;
+        let now = real_now_unix() as u64;
         Some(if reset > now { reset - now } else { reset })
     })
 }
@@ -135,5 +137,28 @@ pub async fn send(
         let backoff = BACKOFF_BASE_MS << (attempt_no - 1);
         let wait_ms = if short_rate_limit { 1000 } else { backoff + random_u64() % backoff };
         Delay::from(Duration::from_millis(wait_ms)).await;
+    }
+}
+
+/// Runs independent calls as `fanout` says — all at once, or one after another — and returns
+/// their answers in the calls' order either way.
+pub async fn fan_out<F: Future>(fanout: Fanout, calls: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    match fanout {
+        Fanout::Parallel => join_all(calls).await,
+        Fanout::Sequential => {
+            let mut answers = Vec::new();
+            for call in calls {
+                answers.push(call.await);
+            }
+            answers
+        }
+    }
+}
+
+/// [`fan_out`] for two calls of different types.
+pub async fn fan_out_pair<A: Future, B: Future>(fanout: Fanout, a: A, b: B) -> (A::Output, B::Output) {
+    match fanout {
+        Fanout::Parallel => join(a, b).await,
+        Fanout::Sequential => (a.await, b.await),
     }
 }

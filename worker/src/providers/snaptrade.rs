@@ -2,7 +2,7 @@
 //! core's SDK-exact signature over the exact path and query sent, and maps answers to typed errors.
 
 use super::{send, Answer, Call};
-use crate::api::now_unix;
+use crate::clock::real_now_unix;
 use serde_json::Value;
 use std::time::Duration;
 use tributary_core::config::ProviderConfig;
@@ -38,7 +38,8 @@ impl<'a> SnapTradeClient<'a> {
         body: Option<&Value>,
         operation: Operation,
     ) -> Result<Value, ProviderError> {
-        let timestamp = now_unix().to_string();
+        // The provider checks this against its own clock: never the development clock.
+        let timestamp = real_now_unix().to_string();
         let mut pairs = vec![("clientId", self.config.client_id.as_str()), ("timestamp", timestamp.as_str())];
         if let Some(user) = user {
             pairs.push(("userId", user.user_id));

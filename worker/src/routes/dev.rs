@@ -1,10 +1,15 @@
-//! `POST /api/dev/session`: issues a session token for local development. Outside
-//! `ENVIRONMENT=development` the endpoint does not exist (404, like any unknown path).
+//! Development-only endpoints; outside `ENVIRONMENT=development` they do not exist (404, like any
+//! unknown path):
+//! - `POST /api/dev/session`: issues a session token for local development;
+//! - `POST /api/dev/clock {"advance_s"}`: moves the worker's clock forward (see [`crate::clock`]),
+//!   so a test can let hours pass without sleeping.
 
-use crate::api::{json, now_unix, read_json, ApiResult};
+use crate::api::{json, now_unix, read_json, ApiError, ApiResult, WholeNumber};
+use crate::clock::{self, AdvanceError};
 use crate::env::load_config;
 use serde::Deserialize;
 use serde_json::json;
+use tributary_core::config::Config;
 use tributary_core::session::issue_session_token;
 use tributary_core::{RequestError, UserId, ValidationError};
 use worker::{Request, RouteContext};
@@ -17,23 +22,45 @@ const MAX_TTL_SECONDS: i64 = 86_400;
 #[serde(deny_unknown_fields)]
 struct SessionRequest {
     user_id: Option<String>,
-    ttl_seconds: Option<i64>,
+    ttl_seconds: Option<WholeNumber>,
+}
+
+/// The configuration of a development deployment; `not_found` for any other.
+fn development_only(req: &Request, ctx: &RouteContext<()>) -> Result<Config, ApiError> {
+    match load_config(&ctx.env) {
+        Ok(config) if config.environment.is_development() => Ok(config),
+        _ => Err(RequestError::NotFound { method: "POST".into(), path: req.path() }.into()),
+    }
 }
 
 /// `{"user_id", "ttl_seconds"?}` → `{"token", "expires_at"}`, development only.
 pub async fn create_session(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let config = load_config(&ctx.env);
-    if !config.as_ref().is_ok_and(|c| c.environment.is_development()) {
-        return Err(RequestError::NotFound { method: "POST".into(), path: req.path() }.into());
-    }
-    let config = config?;
+    let config = development_only(&req, &ctx)?;
     let body: SessionRequest = read_json(&mut req).await?;
     let user_id = UserId::parse(body.user_id.as_deref().ok_or(ValidationError::Empty { field: "user_id" })?)?;
-    let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL_SECONDS);
+    let ttl = body.ttl_seconds.map_or(DEFAULT_TTL_SECONDS, |n| n.0);
     if !(1..=MAX_TTL_SECONDS).contains(&ttl) {
         return Err(ValidationError::TooLong { field: "ttl_seconds", max: MAX_TTL_SECONDS as usize }.into());
     }
     let now = now_unix();
     let token = issue_session_token(&user_id, &config.session_key, now, ttl);
     json(201, &json!({ "token": token, "user_id": user_id, "expires_at": now + ttl }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockRequest {
+    advance_s: WholeNumber,
+}
+
+/// `{"advance_s"}` → `{"offset_s", "now"}`: the clock moved forward, development only.
+pub async fn advance_clock(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+    development_only(&req, &ctx)?;
+    let body: ClockRequest = read_json(&mut req).await?;
+    let offset_s = match clock::advance(&ctx.env, body.advance_s.0).await {
+        Ok(offset_s) => offset_s,
+        Err(AdvanceError::Refused(error)) => return Err(error.into()),
+        Err(AdvanceError::Storage(error)) => return Err(ApiError::internal("store dev clock", error)),
+    };
+    json(200, &json!({ "offset_s": offset_s, "now": now_unix() }))
 }

@@ -48,9 +48,13 @@ pub async fn cached_or_fetch(
     provider: Provider,
 ) -> Result<ProviderHoldings, ApiError> {
     let user = &session.claims.user_id;
-    let snapshot = holdings::snapshot(env, user, provider).await?;
+    // The cache is read beside its snapshot (one D1 round trip fewer); it is used only when the
+    // snapshot says something was fetched.
+    let (snapshot, cached) =
+        futures_util::future::join(holdings::snapshot(env, user, provider), holdings::read(env, user, provider)).await;
+    let snapshot = snapshot?;
     let (holdings, from_cache, last_updated) = match snapshot.as_ref().and_then(|s| s.fetched_at) {
-        Some(fetched_at) => (holdings::read(env, user, provider).await?, true, fetched_at),
+        Some(fetched_at) => (cached?, true, fetched_at),
         None => {
             let (holdings, fetched_at) = fetch_and_cache(env, session, provider).await?;
             (holdings, false, fetched_at)
@@ -104,7 +108,7 @@ pub async fn provider_results(env: &Env, session: &Authenticated) -> Result<Vec<
             }
         }
     });
-    futures_util::future::join_all(reads).await.into_iter().collect()
+    crate::providers::fan_out(session.config.fanout, reads).await.into_iter().collect()
 }
 
 /// The providers a merge may route data to: configured for this deployment.

@@ -1,15 +1,16 @@
 //! Carrying out `POST /api/holdings/refresh`: gather the state the core's refresh policy needs,
 //! let it decide, claim the user's cooldown atomically, then refresh the planned providers in
-//! parallel. One provider's failure never fails the others; each provider's pending flag is
-//! cleared only after its own successful refresh; every refresh and billed call is logged.
+//! parallel (one after another when `REFRESH_FANOUT=sequential`). One provider's failure never
+//! fails the others; each provider's pending flag is cleared only after its own successful
+//! refresh; every refresh and billed call is logged.
 
 use crate::api::{json, log_failure, now_unix, ApiError, ApiResult};
 use crate::auth::Authenticated;
+use crate::providers::fan_out;
 use crate::services::holdings::fetch_and_cache;
 use crate::services::{plaid, snaptrade};
 use crate::store::refresh::{self as log_store, LogEntry};
 use crate::store::{connections, pending};
-use futures_util::future::join_all;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tributary_core::capabilities::provider_refresh_cost;
@@ -107,7 +108,7 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
                 let seen = flags.iter().find(|f| f.provider == planned.provider).and_then(|f| f.last_event_id.clone());
                 run_one(env, session, *planned, seen)
             });
-            let results: Vec<Value> = join_all(runs).await;
+            let results: Vec<Value> = fan_out(session.config.fanout, runs).await;
             json(200, &json!({ "decision": "allowed", "results": results }))
         }
     }
@@ -156,10 +157,11 @@ async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, se
     }
     match fetch_and_cache(env, session, provider).await {
         Ok((holdings, fetched_at)) => {
-            if let Err(e) = pending::clear(env, user, provider, seen_event.as_deref(), now_unix()).await {
+            let clear = pending::clear(env, user, provider, seen_event.as_deref(), now_unix());
+            let (cleared, ()) = futures_util::future::join(clear, log(entry("holdings", false, "ok", None))).await;
+            if let Err(e) = cleared {
                 log_failure("clear pending flag", e);
             }
-            log(entry("holdings", false, "ok", None)).await;
             json!({
                 "provider": provider, "status": "ok", "mode": planned.mode, "billed": planned.billed,
                 "last_updated": fetched_at, "accounts": holdings.accounts.len(), "positions": holdings.positions.len(),

@@ -6,13 +6,14 @@ use crate::api::{now_unix, ApiError};
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
 use crate::providers::snaptrade::{SnapTradeClient, SnapTradeUser};
+use crate::providers::{fan_out, fan_out_pair};
 use crate::store::connections;
 use crate::store::holdings::{self, StoredCapabilities};
 use crate::store::provider_users::{self, Registration};
-use futures_util::future::join_all;
 use std::collections::HashMap;
 use std::time::Duration;
 use tributary_core::capabilities::{capabilities_for, ConnectionType};
+use tributary_core::config::Fanout;
 use tributary_core::coverage::CoverageMap;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
@@ -70,8 +71,14 @@ fn capabilities(account: &Account, connection_types: &HashMap<String, String>) -
     StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
 }
 
-/// Fetches accounts, then every account's positions and balances in parallel, normalised.
-async fn fetch(client: &SnapTradeClient<'_>, user: &SnapTradeUser<'_>, now: i64) -> Result<Holdings, ProviderError> {
+/// Fetches accounts, then every account's positions and balances (in parallel unless `fanout`
+/// says sequential: two dependent round trips in all when parallel), normalised.
+async fn fetch(
+    client: &SnapTradeClient<'_>,
+    user: &SnapTradeUser<'_>,
+    now: i64,
+    fanout: Fanout,
+) -> Result<Holdings, ProviderError> {
     let raw_accounts = client.get(user, "/accounts", "accounts").await?;
     let rows = raw_accounts
         .as_array()
@@ -85,14 +92,12 @@ async fn fetch(client: &SnapTradeClient<'_>, user: &SnapTradeUser<'_>, now: i64)
         })
         .collect();
     let calls = paths.iter().map(|(positions, balances)| async move {
-        let (p, b) = futures_util::future::join(
-            client.get(user, positions, "positions"),
-            client.get(user, balances, "balances"),
-        )
-        .await;
+        let (p, b) =
+            fan_out_pair(fanout, client.get(user, positions, "positions"), client.get(user, balances, "balances"))
+                .await;
         Ok::<_, ProviderError>((p?, b?))
     });
-    let answers = join_all(calls).await;
+    let answers = fan_out(fanout, calls).await;
     let mut holdings = Holdings { accounts: Vec::new(), positions: Vec::new(), balances: Vec::new() };
     for (account, answer) in accounts.into_iter().zip(answers) {
         let (positions, balances) = answer?;
@@ -110,13 +115,17 @@ pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdin
     let (user_id, secret, _) = ensure_registered(env, session).await?;
     let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
     let now = now_unix();
-    match fetch(&client(session)?, &credentials, now).await {
+    let client = client(session)?;
+    // The stored connection types are read while the provider answers (no extra round trip).
+    let (fetched, stored) = futures_util::future::join(
+        fetch(&client, &credentials, now, session.config.fanout),
+        connections::list(env, user, P),
+    )
+    .await;
+    match fetched {
         Ok(fetched) => {
-            let connection_types: HashMap<String, String> = connections::list(env, user, P)
-                .await?
-                .into_iter()
-                .map(|c| (c.external_id, c.connection_type))
-                .collect();
+            let connection_types: HashMap<String, String> =
+                stored?.into_iter().map(|c| (c.external_id, c.connection_type)).collect();
             holdings::replace(env, user, P, &fetched, &|a: &Account| capabilities(a, &connection_types), now).await?;
             Ok((fetched, now))
         }

@@ -1,0 +1,72 @@
+//! The worker's clock. Decisions read [`now_unix`]: the runtime's time, moved forward by the
+//! development clock offset (kept in KV, set by `POST /api/dev/clock`) and applied only when
+//! `ENVIRONMENT=development`, by the core's rule. Provider calls read [`real_now_unix`]: their
+//! signatures are checked against the provider's own clock.
+//!
+//! Every request starts with [`load`], which sets the offset this isolate applies: in production
+//! it is always 0 and nothing is read from KV.
+
+use crate::store::KV;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tributary_core::config::Environment;
+use tributary_core::dev_clock::{advance as advance_offset, effective_now, DevClockError};
+use worker::Env;
+
+/// Where the development clock offset (seconds) is kept.
+const OFFSET_KEY: &str = "dev:clock:offset_s";
+
+/// The offset [`now_unix`] applies, as set by the latest [`load`] or [`advance`] in this isolate.
+static APPLIED_OFFSET_S: AtomicI64 = AtomicI64::new(0);
+
+/// Unix seconds from the runtime's clock, never shifted.
+pub fn real_now_unix() -> i64 {
+    (worker::Date::now().as_millis() / 1000) as i64
+}
+
+/// Unix seconds as decisions see them (the real time outside development).
+pub fn now_unix() -> i64 {
+    real_now_unix().saturating_add(APPLIED_OFFSET_S.load(Ordering::Relaxed))
+}
+
+fn environment(env: &Env) -> Environment {
+    Environment::parse(crate::env::lookup(env, "ENVIRONMENT").as_deref())
+}
+
+async fn stored_offset(env: &Env) -> i64 {
+    let Ok(kv) = env.kv(KV) else { return 0 };
+    match kv.get(OFFSET_KEY).text().await {
+        Ok(Some(text)) => text.trim().parse().unwrap_or(0),
+        Ok(None) => 0,
+        Err(e) => {
+            crate::api::log_failure("read dev clock", e);
+            0
+        }
+    }
+}
+
+/// Sets the offset this request's decisions use: the stored one in development, 0 elsewhere.
+pub async fn load(env: &Env) {
+    let environment = environment(env);
+    let offset = if environment.is_development() { stored_offset(env).await } else { 0 };
+    APPLIED_OFFSET_S.store(effective_now(0, &environment, offset), Ordering::Relaxed);
+}
+
+/// Why the development clock could not be moved.
+pub enum AdvanceError {
+    Refused(DevClockError),
+    Storage(String),
+}
+
+/// Moves the development clock forward by `advance_s` and returns the new offset. Callers check
+/// that this is a development deployment first.
+pub async fn advance(env: &Env, advance_s: i64) -> Result<i64, AdvanceError> {
+    let next = advance_offset(stored_offset(env).await, advance_s).map_err(AdvanceError::Refused)?;
+    let kv = env.kv(KV).map_err(|e| AdvanceError::Storage(e.to_string()))?;
+    kv.put(OFFSET_KEY, next.to_string())
+        .map_err(|e| AdvanceError::Storage(e.to_string()))?
+        .execute()
+        .await
+        .map_err(|e| AdvanceError::Storage(e.to_string()))?;
+    APPLIED_OFFSET_S.store(effective_now(0, &environment(env), next), Ordering::Relaxed);
+    Ok(next)
+}
