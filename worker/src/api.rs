@@ -1,7 +1,7 @@
 //! HTTP plumbing shared by every route: JSON bodies in and out, and the one error shape
 //! `{"error":{"code","message"}}` built from the core's typed errors.
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Deserializer, Serialize};
 use tributary_core::config::ConfigError;
 use tributary_core::coverage::RoutingError;
 use tributary_core::provider_error::ProviderError;
@@ -77,7 +77,9 @@ api_error_from!(
     SealError,
     RoutingError,
     WebhookError,
-    RefreshError
+    RefreshError,
+    tributary_core::dev_clock::DevClockError,
+    tributary_core::plaid::LinkSessionError
 );
 
 impl From<ProviderError> for ApiError {
@@ -103,8 +105,25 @@ pub fn finish(result: ApiResult) -> Response {
     result.unwrap_or_else(|error| error_response(&error))
 }
 
-/// Replaces the router's plain-text 404/405 answers and runtime errors with JSON errors.
-pub fn json_fallbacks(result: worker::Result<Response>, method: &str, path: &str) -> Response {
+/// The methods `routes` (method, `/path/:param` pattern) declare for `path`, for a 405's `Allow`.
+pub fn allowed_methods(routes: &[(&str, &str)], path: &str) -> String {
+    let matches = |pattern: &str| {
+        let (mut want, mut got) = (pattern.split('/'), path.split('/'));
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some(w), Some(g)) if w == g || (w.starts_with(':') && !g.is_empty()) => {}
+                _ => return false,
+            }
+        }
+    };
+    let methods: Vec<&str> = routes.iter().filter(|(_, pattern)| matches(pattern)).map(|(method, _)| *method).collect();
+    methods.join(", ")
+}
+
+/// Replaces the router's plain-text 404/405 answers and runtime errors with JSON errors; a 405
+/// carries `Allow` with the methods `routes` declare for the path (RFC 9110).
+pub fn json_fallbacks(result: worker::Result<Response>, method: &str, path: &str, routes: &[(&str, &str)]) -> Response {
     let response = match result {
         Ok(response) => response,
         Err(e) => return error_response(&ApiError::internal("router", e)),
@@ -114,9 +133,47 @@ pub fn json_fallbacks(result: worker::Result<Response>, method: &str, path: &str
     let (method, path) = (method.to_owned(), path.to_owned());
     match response.status_code() {
         404 if !is_json => error_response(&RequestError::NotFound { method, path }.into()),
-        405 if !is_json => error_response(&RequestError::MethodNotAllowed { method, path }.into()),
+        405 if !is_json => {
+            let allow = allowed_methods(routes, &path);
+            let mut response = error_response(&RequestError::MethodNotAllowed { method, path }.into());
+            if let Err(e) = response.headers_mut().set("Allow", &allow) {
+                log_failure("set Allow", e);
+            }
+            response
+        }
         _ => response,
     }
+}
+
+/// A whole number from a JSON body, written `3600` or `3600.0`: JSON has one number type and
+/// `openapi.yaml`'s `integer` accepts both. A fraction, or a value beyond ±2^53, is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub i64);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        let exact_float = || number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0);
+        number
+            .as_i64()
+            .or_else(|| exact_float().map(|f| f as i64))
+            .map(WholeNumber)
+            .ok_or_else(|| serde::de::Error::custom(format!("{number} is not a whole number")))
+    }
+}
+
+/// Methods the router dispatches on exactly; workers-rs reads any other (e.g. `QUERY`) as GET.
+const ROUTABLE_METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
+
+/// Whether the router may see a request with this (raw) method without mistaking it for another.
+pub fn is_routable_method(method: &str) -> bool {
+    ROUTABLE_METHODS.contains(&method)
+}
+
+/// The answer to a method the router must not see: 405 with `Allow` on a routed path, else 404.
+pub fn unroutable_method(method: &str, path: &str, routes: &[(&str, &str)]) -> Response {
+    let status = if allowed_methods(routes, path).is_empty() { 404 } else { 405 };
+    json_fallbacks(Response::error("unroutable method", status), method, path, routes)
 }
 
 /// Reads the raw body of at most `max_bytes`, refusing a larger one (declared or actual) with 413.
@@ -138,7 +195,7 @@ pub async fn read_json<T: DeserializeOwned>(req: &mut Request) -> Result<T, ApiE
     if bytes.is_empty() {
         return Err(RequestError::InvalidJson("the body is empty".into()).into());
     }
-    serde_json::from_slice(&bytes).map_err(|e| RequestError::InvalidJson(e.to_string()).into())
+    parse_object(&bytes)
 }
 
 /// Like [`read_json`], but an empty body means `T::default()` (for endpoints whose fields are all optional).
@@ -147,10 +204,19 @@ pub async fn read_json_or_default<T: DeserializeOwned + Default>(req: &mut Reque
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(&bytes).map_err(|e| RequestError::InvalidJson(e.to_string()).into())
+    parse_object(&bytes)
 }
 
-/// The current time in Unix seconds, from the runtime's clock.
+/// Every request body is a JSON object: serde would also fill a struct from an array of its
+/// fields in order (`[["plaid"], true]`), which no documented body is.
+fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(RequestError::InvalidJson("the body must be a JSON object".into()).into());
+    }
+    serde_json::from_slice(bytes).map_err(|e| RequestError::InvalidJson(e.to_string()).into())
+}
+
+/// The current time in Unix seconds as decisions see it (see [`crate::clock`]).
 pub fn now_unix() -> i64 {
-    (worker::Date::now().as_millis() / 1000) as i64
+    crate::clock::now_unix()
 }

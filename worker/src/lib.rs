@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod clock;
 mod env;
 mod institutions;
 mod providers;
@@ -20,20 +21,54 @@ async fn api(handler: impl std::future::Future<Output = ApiResult>) -> Result<Re
     Ok(finish(handler.await))
 }
 
+/// Every route the router below declares, as (method, path pattern): a 405 answers `Allow` from
+/// it. `tests/e2e/contract.rs` checks that it, the router and `openapi.yaml` name the same routes.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/health"),
+    ("GET", "/api/me"),
+    ("POST", "/api/dev/session"),
+    ("POST", "/api/dev/clock"),
+    ("POST", "/api/snaptrade/register"),
+    ("POST", "/api/snaptrade/connection-url"),
+    ("POST", "/api/snaptrade/connections/sync"),
+    ("GET", "/api/snaptrade/connections"),
+    ("GET", "/api/snaptrade/holdings"),
+    ("GET", "/api/institutions"),
+    ("GET", "/api/connections"),
+    ("POST", "/api/connections"),
+    ("GET", "/api/portfolio"),
+    ("GET", "/api/pending-updates"),
+    ("POST", "/api/holdings/refresh"),
+    ("POST", "/api/plaid/link"),
+    ("POST", "/api/plaid/exchange"),
+    ("GET", "/api/plaid/holdings"),
+    ("GET", "/api/plaid/items"),
+    ("DELETE", "/api/plaid/items/:id"),
+    ("POST", "/webhooks/plaid"),
+    ("POST", "/webhooks/snaptrade"),
+];
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let method = req.method().to_string();
+    clock::load(&env).await;
+    let method = req.inner().method();
     let path = req.path();
+    if !api::is_routable_method(&method) {
+        // workers-rs reads a method it does not know as GET: never let one reach a GET handler.
+        return Ok(api::unroutable_method(&method, &path, ROUTES));
+    }
     let response = Router::new()
         .get_async("/api/health", |req, ctx: RouteContext<()>| api(routes::health::get(req, ctx)))
         .get_async("/api/me", |req, ctx| api(routes::me::get(req, ctx)))
         .post_async("/api/dev/session", |req, ctx| api(routes::dev::create_session(req, ctx)))
+        .post_async("/api/dev/clock", |req, ctx| api(routes::dev::advance_clock(req, ctx)))
         .post_async("/api/snaptrade/register", |req, ctx| api(routes::snaptrade::register(req, ctx)))
         .post_async("/api/snaptrade/connection-url", |req, ctx| api(routes::snaptrade::connection_url(req, ctx)))
         .post_async("/api/snaptrade/connections/sync", |req, ctx| api(routes::snaptrade::sync(req, ctx)))
         .get_async("/api/snaptrade/connections", |req, ctx| api(routes::snaptrade::list_connections(req, ctx)))
         .get_async("/api/snaptrade/holdings", |req, ctx| api(routes::snaptrade::holdings(req, ctx)))
         .get_async("/api/institutions", |req, ctx| api(routes::institutions::search(req, ctx)))
+        .get_async("/api/connections", |req, ctx| api(routes::connected::list(req, ctx)))
         .post_async("/api/connections", |req, ctx| api(routes::connections::create(req, ctx)))
         .get_async("/api/portfolio", |req, ctx| api(routes::portfolio::get(req, ctx)))
         .get_async("/api/pending-updates", |req, ctx| api(routes::refresh::pending(req, ctx)))
@@ -47,5 +82,5 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/webhooks/snaptrade", |req, ctx| api(routes::webhooks::snaptrade(req, ctx)))
         .run(req, env)
         .await;
-    Ok(api::json_fallbacks(response, &method, &path))
+    Ok(api::json_fallbacks(response, &method, &path, ROUTES))
 }

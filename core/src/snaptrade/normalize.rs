@@ -96,7 +96,8 @@ fn kind_of(instrument_kind: &str) -> SecurityKind {
 
 /// Normalises a `positions/all` body for `account`, fetched at `fetched_at` (Unix seconds).
 ///
-/// Options are valued per share × multiplier; a missing price leaves value unknown (never zero).
+/// Options are valued per share × multiplier; a missing price leaves value unknown (never zero);
+/// a value too large to represent is `Malformed`.
 pub fn normalize_positions(body: &Value, account: &Account, fetched_at: i64) -> Result<Vec<Position>, ProviderError> {
     let results =
         body.get("results").and_then(Value::as_array).ok_or_else(|| malformed("positions: no results list"))?;
@@ -134,6 +135,17 @@ fn normalize_position(row: &Value, account: &Account, as_of: i64) -> Result<Posi
         Decimal::ONE
     };
     let unit_cost = decimal(row.get("cost_basis"), "cost_basis")?;
+    // A total too large for a decimal is a malformed answer, never a panic (found by fuzzing).
+    let total = |per_unit: Option<Decimal>, field: &str| {
+        per_unit
+            .map(|value| {
+                value.checked_mul(units).and_then(|v| v.checked_mul(multiplier)).ok_or_else(|| {
+                    malformed(format!("{field} × units × multiplier of {security_key} is too large to represent"))
+                })
+            })
+            .transpose()
+    };
+    let (market_value, cost_basis) = (total(price, "price")?, total(unit_cost, "cost_basis")?);
     Ok(Position {
         provider: Provider::SnapTrade,
         account_id: account.account_id.clone(),
@@ -143,8 +155,8 @@ fn normalize_position(row: &Value, account: &Account, as_of: i64) -> Result<Posi
         name: string(instrument.get("description")),
         kind,
         quantity: Quantity(units),
-        market_value: price.map(|p| p * units * multiplier),
-        cost_basis: unit_cost.map(|c| c * units * multiplier),
+        market_value,
+        cost_basis,
         price,
         currency,
         as_of,

@@ -93,3 +93,25 @@ fn balances_keep_every_currency_exactly() {
     assert_eq!((balances[1].currency.as_str(), balances[1].amount.to_string()), ("CAD", "1250.5".to_owned()));
     assert!(normalize_balances(&json!({"cash": 1}), &account(), 7).is_err());
 }
+
+/// Found by `fuzz/` (target `snaptrade_normalize`): price × units (× multiplier) beyond what a
+/// decimal holds panicked with "Multiplication overflowed", which aborts the worker's request.
+#[test]
+fn a_value_too_large_to_represent_is_malformed_not_a_panic() {
+    let huge = "9".repeat(28);
+    let position = |kind: &str, units: &str, price: Value, cost_basis: Value| {
+        json!({"results": [{"instrument": {"kind": kind, "symbol": "BIG"}, "units": units,
+                            "price": price, "cost_basis": cost_basis, "currency": "USD"}]})
+    };
+    for body in [
+        position("stock", &huge, json!("10"), Value::Null),
+        position("stock", &huge, Value::Null, json!("10.5")),
+        position("option", "1000000000000000000000000000", json!("1"), Value::Null),
+    ] {
+        let err = normalize_positions(&body, &account(), 0).unwrap_err();
+        assert!(err.to_string().contains("too large to represent"), "{body}: {err}");
+    }
+    let largest = position("stock", &huge, json!("1"), json!("1"));
+    let kept = normalize_positions(&largest, &account(), 0).unwrap();
+    assert_eq!(kept[0].market_value.unwrap().to_string(), huge, "the largest representable value is kept");
+}
