@@ -5,7 +5,8 @@
 //!   "ms"?: n (latency), "status"?: 400..599 (status), "retry_after"?: seconds (rate_limit, default 60),
 //!   "times"?: n (default: until cleared)}` → `{"id": n}`; a `disabled` fault is applied at once (the
 //!   user's connections, or everyone's, become disabled) and also answers `"disabled_connections": n`.
-//! - `GET /__sim/faults` → `{"faults": [...]}`; `DELETE /__sim/faults` clears them → `{"cleared": true}`.
+//! - `GET /__sim/faults` → `{"faults": [...]}`; `DELETE /__sim/faults` clears them → `{"cleared": true}`;
+//!   `DELETE /__sim/faults/{id}` removes just that one → `{"removed": id}` (404 when not active).
 //! - `POST /__sim/latency` `{"ms": n}` → `{"ms": n}`: latency added to every provider API request (0 = off).
 //! - `GET /__sim/calls` → per-provider `{total, billed, operations: {op: n}, users: {user: {total, billed, operations}}}`.
 //! - `POST /__sim/calls/reset` → `{"reset": true}`.
@@ -21,6 +22,10 @@
 //!   `url` defaults to the stored SnapTrade webhook URL; only http loopback URLs are accepted (else 400).
 //! - `POST /__sim/snaptrade/webhook/replay` `{"webhook_id"}` → same answer: resends the exact bytes and
 //!   headers last sent under that id (404 for an unknown id).
+//! - `POST /__sim/snaptrade/webhook/sign` (same body as `/__sim/snaptrade/webhook`; `url` is ignored)
+//!   and `POST /__sim/plaid/webhook/sign` (same body as `/__sim/plaid/webhook`) build and sign a webhook
+//!   exactly as those would, but RETURN it instead of sending it: `{"webhook_id"?, "headers": [[name,
+//!   value], ...], "body": "<exact body text>"}`. For tests that mutate genuine deliveries themselves.
 //! - `POST /__sim/webhook-url` `{"snaptrade"?: url|null, "plaid"?: url|null}` → `{"snaptrade": url|null,
 //!   "plaid": url|null}`: stores (null clears) the default webhook targets; `GET /__sim/webhook-url` reads them.
 
@@ -29,10 +34,10 @@ use crate::snaptrade::ratelimit::MAX_LIMIT;
 use crate::util::now_unix;
 use crate::{lock, webhooks, Sim};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -44,12 +49,15 @@ use std::sync::Arc;
 pub fn router() -> Router<Arc<Sim>> {
     Router::new()
         .route("/__sim/faults", post(add_fault).get(list_faults).delete(clear_faults))
+        .route("/__sim/faults/{id}", delete(remove_fault))
         .route("/__sim/latency", post(set_latency))
         .route("/__sim/calls", get(calls))
         .route("/__sim/calls/reset", post(reset_calls))
         .route("/__sim/ratelimit", post(set_rate_limit))
         .route("/__sim/snaptrade/webhook", post(webhooks::snaptrade::send))
         .route("/__sim/snaptrade/webhook/replay", post(webhooks::snaptrade::replay))
+        .route("/__sim/snaptrade/webhook/sign", post(webhooks::snaptrade::sign_only))
+        .route(crate::plaid::webhook::SIGN_PATH, post(crate::plaid::webhook::sign_only))
         .route("/__sim/webhook-url", post(webhooks::set_default_urls).get(webhooks::default_urls))
 }
 
@@ -87,6 +95,14 @@ async fn list_faults(State(sim): State<Arc<Sim>>) -> Response {
 async fn clear_faults(State(sim): State<Arc<Sim>>) -> Response {
     lock(&sim.faults).clear();
     Json(json!({ "cleared": true })).into_response()
+}
+
+async fn remove_fault(State(sim): State<Arc<Sim>>, Path(id): Path<u64>) -> Response {
+    if lock(&sim.faults).remove(id) {
+        Json(json!({ "removed": id })).into_response()
+    } else {
+        (StatusCode::NOT_FOUND, Json(json!({ "error": format!("no active fault {id}") }))).into_response()
+    }
 }
 
 #[derive(Deserialize)]

@@ -180,6 +180,13 @@ impl Faults {
         self.active.clear();
     }
 
+    /// Removes the fault registered as `id`; whether it was still active.
+    pub fn remove(&mut self, id: u64) -> bool {
+        let before = self.active.len();
+        self.active.retain(|f| f.id != id);
+        self.active.len() != before
+    }
+
     /// Consults the faults for one request: all matching latency faults, then the first matching other
     /// fault; each one used is counted down and retired when it reaches zero.
     pub fn take(&mut self, provider: Provider, endpoint: &str, user_id: Option<&str>) -> Applied {
@@ -261,5 +268,17 @@ mod tests {
         assert!(faults.take(Provider::SnapTrade, "accounts", Some("a")).action.is_some());
         assert_eq!(faults.take(Provider::SnapTrade, "accounts", Some("a")).action, None);
         assert_eq!(faults.take(Provider::Plaid, "accounts", Some("a")), Applied::default());
+    }
+
+    #[test]
+    fn removing_one_fault_by_id_leaves_the_others() {
+        let mut faults = Faults::default();
+        let first = faults.add(spec(json!({"provider": "plaid", "endpoint": "*", "kind": "malformed"})).unwrap());
+        let second = faults.add(spec(json!({"provider": "plaid", "endpoint": "*", "kind": "timeout"})).unwrap());
+        assert!(faults.remove(first));
+        assert!(!faults.remove(first), "already gone");
+        assert_eq!(faults.take(Provider::Plaid, "item_get", None).action, Some(FaultKind::Timeout));
+        assert!(faults.remove(second));
+        assert_eq!(faults.take(Provider::Plaid, "item_get", None), Applied::default());
     }
 }

@@ -3,8 +3,9 @@
 //! so that a bug on our side shows up as a failure instead of cancelling out.
 //!
 //! Routes: `GET /health`; the SnapTrade API and its connection portal (see [`snaptrade`]); and the
-//! loopback test controls under `/__sim/` (see [`control`]).
+//! loopback test controls under `/__sim/` (see [`control`] and [`accounts_control`]).
 
+pub mod accounts_control;
 pub mod calls;
 pub mod control;
 pub mod faults;
@@ -99,6 +100,7 @@ pub fn app(sim: Arc<Sim>) -> Router {
         .merge(snaptrade::router(sim.clone()))
         .merge(plaid::router(sim.clone()))
         .merge(control::router())
+        .merge(accounts_control::router())
         .fallback(snaptrade::not_found)
         .with_state(sim)
 }

@@ -148,6 +148,17 @@ pub fn answer(webhook_id: &str, delivery: Result<Delivery, String>) -> Response 
     }
 }
 
+/// `{"webhook_id"?, "headers": [[name, value], ...], "body": "<exact body text>"}`: a signed
+/// delivery handed back to the caller instead of being sent (the `/sign` controls).
+pub fn unsent(webhook_id: Option<&str>, sent: &SentWebhook) -> Response {
+    let headers: Vec<[&str; 2]> = sent.headers.iter().map(|(n, v)| [n.as_str(), v.as_str()]).collect();
+    let mut answer = json!({ "headers": headers, "body": String::from_utf8_lossy(&sent.body) });
+    if let Some(id) = webhook_id {
+        answer["webhook_id"] = json!(id);
+    }
+    Json(answer).into_response()
+}
+
 fn default_urls_json(webhooks: &Webhooks) -> Value {
     let url = |p| webhooks.default_url(p).map_or(Value::Null, |u| Value::String(u.to_owned()));
     json!({ "snaptrade": url(Provider::SnapTrade), "plaid": url(Provider::Plaid) })

@@ -177,3 +177,24 @@ async fn control_endpoints_reject_bad_input() {
     let listed = h.control(Method::GET, "/__sim/faults", None).await;
     assert_eq!(listed["faults"], json!([]));
 }
+
+#[tokio::test]
+async fn one_fault_is_removed_by_id_and_the_others_stay() {
+    let h = Harness::start().await;
+    let (a, b) = (h.register("olga").await, h.register("pete").await);
+    let mine = h
+        .fault(json!({"provider": "snaptrade", "endpoint": "accounts", "user_id": "olga", "kind": "status",
+                              "status": 500}))
+        .await["id"]
+        .as_u64()
+        .unwrap();
+    h.fault(
+        json!({"provider": "snaptrade", "endpoint": "accounts", "user_id": "pete", "kind": "status", "status": 502}),
+    )
+    .await;
+    assert_eq!(h.control(Method::DELETE, &format!("/__sim/faults/{mine}"), None).await, json!({"removed": mine}));
+    assert_eq!(h.get("/accounts", &a).await.status, 200, "olga's fault is gone");
+    assert_error(&h.get("/accounts", &b).await, 502, "3002");
+    let again = h.http.delete(format!("{}/__sim/faults/{mine}", h.base)).send().await.unwrap();
+    assert_eq!(again.status(), 404, "already removed");
+}

@@ -1,5 +1,6 @@
-//! The Plaid API over HTTP: credentials, hosted Link → exchange → holdings, token lifetimes,
-//! removal, the webhook verification key, signed (and deliberately broken) webhooks, and faults.
+//! The Plaid API over HTTP: credentials, hosted Link → exchange → holdings, Link sessions read back
+//! with `/link/token/get`, token lifetimes, removal, the webhook verification key, signed (and
+//! deliberately broken) webhooks, and faults.
 
 mod common;
 #[path = "common/plaid.rs"]
@@ -402,4 +403,100 @@ async fn injected_faults_answer_in_plaids_error_shape() {
 
     let unknown = json!({"provider": "plaid", "endpoint": "holdings", "kind": "timeout"});
     assert_eq!(p.control("/__sim/faults", unknown).await.0, 400, "Plaid faults name Plaid operations");
+}
+
+#[tokio::test]
+async fn sign_returns_a_delivery_with_the_given_iat_or_raw_body_without_sending_it() {
+    let p = Plaid::start().await;
+    let mut receiver = Receiver::start().await;
+    let linked = p.link_item("signer", "ins_56", Some(&receiver.url)).await;
+    let signed = |request: Value| sign_only(&p, request);
+    let hook = json!({"item_id": linked.item_id, "webhook_type": "HOLDINGS", "webhook_code": "DEFAULT_UPDATE"});
+    let genuine = signed(hook.clone()).await;
+    assert_eq!(defects(&p, &genuine).await, Vec::<&str>::new());
+    let body: Value = serde_json::from_slice(&genuine.body).unwrap();
+    assert_eq!((&body["item_id"], &body["webhook_code"]), (&json!(linked.item_id), &json!("DEFAULT_UPDATE")));
+
+    let mut old = hook.clone();
+    old["iat"] = json!(common::now() - 3600);
+    assert_eq!(defects(&p, &signed(old).await).await, vec!["iat"], "only iat is off");
+    let raw = json!({"webhook_type": "HOLDINGS", "webhook_code": "DEFAULT_UPDATE", "raw_body": "not json at all"});
+    let not_json = signed(raw).await;
+    assert_eq!(&not_json.body[..], b"not json at all");
+    assert_eq!(defects(&p, &not_json).await, Vec::<&str>::new(), "signed over exactly those bytes");
+    let mut bad = hook;
+    bad["tamper"] = json!("bogus");
+    assert_eq!(p.control("/__sim/plaid/webhook/sign", bad).await.0, 400);
+    let nothing = tokio::time::timeout(std::time::Duration::from_millis(200), receiver.next()).await;
+    assert!(nothing.is_err(), "sign never sends");
+}
+
+/// What `/__sim/plaid/webhook/sign` returns, as a receiver would have got it.
+async fn sign_only(p: &Plaid, request: Value) -> plaid::Received {
+    let (status, answer) = p.control("/__sim/plaid/webhook/sign", request).await;
+    assert_eq!(status, 200, "{answer}");
+    let mut headers = axum::http::HeaderMap::new();
+    for pair in answer["headers"].as_array().unwrap() {
+        let name = axum::http::HeaderName::from_bytes(pair[0].as_str().unwrap().as_bytes()).unwrap();
+        headers.insert(name, pair[1].as_str().unwrap().parse().unwrap());
+    }
+    plaid::Received { headers, body: answer["body"].as_str().unwrap().to_owned().into_bytes().into() }
+}
+
+#[tokio::test]
+async fn link_token_get_lists_only_its_own_finished_sessions_public_token_and_is_never_billed() {
+    let p = Plaid::start().await;
+    let (token, url) = p.link_token("lister", None).await;
+    let get = |link_token: &str| p.post("/link/token/get", json!({"link_token": link_token}));
+    let before = get(&token).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    assert_eq!((&before.json["link_token"], &before.json["link_sessions"]), (&json!(token), &json!([])));
+    for field in ["created_at", "expiration"] {
+        assert!(before.json[field].as_str().is_some_and(|t| t.ends_with('Z')), "{field}: {}", before.text);
+    }
+    assert!(before.json["request_id"].as_str().is_some());
+
+    let public_token = |location: &str| {
+        let location = reqwest::Url::parse(location).unwrap();
+        location.query_pairs().find(|(k, _)| k == "public_token").unwrap().1.into_owned()
+    };
+    let (status, location) = p.submit_link(&url, "ins_990001").await;
+    assert_eq!(status, 302);
+    let mine = public_token(&location);
+    let (other_token, other_url) = p.link_token("someone-else", None).await;
+    let theirs = public_token(&p.submit_link(&other_url, "ins_990001").await.1);
+
+    let after = get(&token).await;
+    let sessions = after.json["link_sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{}", after.text);
+    let session = &sessions[0];
+    assert!(session["link_session_id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert!(session["started_at"].as_str().unwrap() <= session["finished_at"].as_str().unwrap());
+    let added = session["results"]["item_add_results"].as_array().unwrap();
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0]["public_token"], json!(mine));
+    assert_eq!(added[0]["institution"], json!({"name": "Vanguard", "institution_id": "ins_990001"}));
+    let accounts = added[0]["accounts"].as_array().unwrap();
+    assert!(!accounts.is_empty() && accounts.iter().all(|a| a["id"].as_str().is_some() && a["type"] == "investment"));
+    assert!(!after.text.contains(&theirs), "another user's session never shows");
+    assert_eq!(
+        get(&other_token).await.json["link_sessions"][0]["results"]["item_add_results"][0]["public_token"],
+        json!(theirs)
+    );
+
+    assert_plaid_error(&get("link-sandbox-never-issued").await, 400, "INVALID_INPUT", "INVALID_LINK_TOKEN");
+    assert_plaid_error(&p.post("/link/token/get", json!({})).await, 400, "INVALID_REQUEST", "MISSING_FIELDS");
+    let extra = json!({"link_token": token, "user": {"client_user_id": "lister"}});
+    assert_plaid_error(&p.post("/link/token/get", extra).await, 400, "INVALID_REQUEST", "UNKNOWN_FIELDS");
+
+    let calls = p.calls().await;
+    let lister = &calls["plaid"]["users"]["lister"];
+    assert_eq!((&lister["operations"]["link_token_get"], &lister["billed"]), (&json!(3), &json!(0)), "{calls}");
+
+    // Faults reach it like any operation, matched on the link token's user.
+    let fault = json!({"provider": "plaid", "endpoint": "link_token_get", "user_id": "lister", "kind": "status", "status": 503, "times": 1});
+    assert_eq!(p.control("/__sim/faults", fault).await.0, 200);
+    assert_eq!(get(&other_token).await.status, 200, "other users are unaffected");
+    assert_plaid_error(&get(&token).await, 503, "API_ERROR", "PLANNED_MAINTENANCE");
+    assert_eq!(get(&token).await.status, 200, "times ran out");
 }

@@ -324,3 +324,30 @@ async fn failed_delivery_and_missing_credentials_are_reported() {
     let (status, _) = send(&h, json!({"event_type": "X", "user_id": "u", "tamper": "sideways"})).await;
     assert_eq!(status, 400, "unknown tamper");
 }
+
+#[tokio::test]
+async fn sign_returns_the_genuine_delivery_without_sending_or_remembering_it() {
+    let (h, receiver) = (Harness::start().await, Receiver::start().await);
+    let spec = json!({"url": receiver.url, "event_type": "ACCOUNT_HOLDINGS_UPDATED", "user_id": "u5",
+                      "account_id": "acc-5"});
+    let (status, answer) = control_post(&h, "/__sim/snaptrade/webhook/sign", spec).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(receiver.received().is_empty(), "nothing was sent");
+    let headers: Vec<(String, String)> = serde_json::from_value(answer["headers"].clone()).unwrap();
+    let signature = headers.iter().find(|(n, _)| n == "signature").map(|(_, v)| v.clone()).unwrap();
+    let body = answer["body"].as_str().unwrap().as_bytes();
+    assert_eq!(body, canonical(body).as_slice(), "the canonical body, as send would post it");
+    assert_eq!(signature, hmac_base64(body), "signed as SnapTrade documents");
+    let payload: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!((&payload["webhookId"], &payload["accountId"]), (&answer["webhook_id"], &json!("acc-5")));
+    let (status, _) =
+        control_post(&h, "/__sim/snaptrade/webhook/replay", json!({"webhook_id": answer["webhook_id"]})).await;
+    assert_eq!(status, 404, "a signed-only webhook is not remembered for replays");
+
+    let stale = json!({"event_type": "X", "user_id": "u5", "tamper": "stale"});
+    let (_, answer) = control_post(&h, "/__sim/snaptrade/webhook/sign", stale).await;
+    let payload: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    let age = common::now() - unix_of(payload["eventTimestamp"].as_str().unwrap());
+    assert!((600..=605).contains(&age), "tampers apply as for send: age {age}");
+    assert_eq!(control_post(&h, "/__sim/snaptrade/webhook/sign", json!({"user_id": "u"})).await.0, 400);
+}

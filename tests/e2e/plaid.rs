@@ -1,5 +1,6 @@
-//! Plaid end to end: hosted link (driven over HTTP) → exchange → holdings, duplicate links,
-//! Item removal, and ES256-signed webhooks — forged ones refused with no change in D1.
+//! Plaid end to end: hosted link (driven over HTTP) → exchange (only of public tokens from the
+//! user's own Link sessions) → holdings, duplicate links, Item removal, and ES256-signed webhooks —
+//! forged ones refused with no change in D1.
 
 use crate::support::{Ctx, TestResult};
 use crate::trials;
@@ -15,6 +16,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         plaid_signed_holdings_webhook_raises_the_flag,
         plaid_forged_webhooks_are_rejected_and_change_nothing,
         plaid_users_never_see_each_others_items,
+        plaid_exchange_takes_only_public_tokens_of_the_users_own_link_sessions_before_billing,
     ]
 }
 
@@ -246,5 +248,43 @@ async fn plaid_users_never_see_each_others_items(ctx: Arc<Ctx>) -> TestResult {
     assert_eq!(steal.status, 404, "{:?}", steal.body);
     let items = ctx.get(&ctx.dev, "/api/plaid/items", Some(&bob)).await;
     assert_eq!(items.body["items"], json!([]));
+    Ok(())
+}
+
+async fn plaid_exchange_takes_only_public_tokens_of_the_users_own_link_sessions_before_billing(
+    ctx: Arc<Ctx>,
+) -> TestResult {
+    let user = ctx.user("pl-owner");
+    let (token, plaid) = (ctx.token(&user), plaid_user(&user));
+    let exchange = |public_token: &str| {
+        let body = json!({"public_token": public_token, "institution": "Vanguard"});
+        ctx.post(&ctx.dev, "/api/plaid/exchange", &token, body)
+    };
+    let unknown = exchange("public-sandbox-00000000-0000-0000-0000-000000000000").await;
+    assert_eq!((unknown.status, unknown.code()), (404, "public_token_unknown"), "{:?}", unknown.body);
+    assert_eq!(
+        unknown.body["error"]["message"],
+        "This Plaid public token was not issued to a Link session you started."
+    );
+    assert!(sim_calls(&ctx).await["plaid"]["users"][&plaid].is_null(), "no Link session, so nothing asked or billed");
+
+    let public_token = hosted_link(&ctx, &token, Some("Vanguard"), "ins_990001").await;
+    // Plaid cannot say whose the token is (our credentials refused): nothing is exchanged.
+    let fault = json!({"provider": "plaid", "endpoint": "link_token_get", "user_id": plaid, "kind": "status",
+                       "status": 401, "times": 1});
+    crate::snaptrade::sim_fault(&ctx, fault).await;
+    let refused = exchange(&public_token).await;
+    assert_eq!((refused.status, refused.code()), (502, "provider_auth_failed"), "{:?}", refused.body);
+    let near_miss = exchange(&format!("{public_token}0")).await;
+    assert_eq!((near_miss.status, near_miss.code()), (404, "public_token_unknown"), "{:?}", near_miss.body);
+    let calls = sim_calls(&ctx).await;
+    let mine = &calls["plaid"]["users"][&plaid];
+    assert_eq!((&mine["operations"]["link_token_get"], &mine["billed"]), (&json!(2), &json!(0)), "{mine}");
+    assert!(mine["operations"]["item_public_token_exchange"].is_null(), "{mine}");
+    assert!(ctx.d1("SELECT id FROM provider_items WHERE user_id = ?1", &[&user]).is_empty());
+
+    let own = exchange(&public_token).await;
+    assert_eq!(own.status, 201, "{:?}", own.body);
+    assert_eq!(sim_calls(&ctx).await["plaid"]["users"][&plaid]["billed"], 1, "one Item created, once");
     Ok(())
 }

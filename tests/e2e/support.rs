@@ -27,6 +27,8 @@ pub struct Servers {
     pub sim: String,
     pub sim_state: Arc<tributary_sim::Sim>,
     pub dev_state: std::path::PathBuf,
+    pub reliability: String,
+    pub reliability_state: std::path::PathBuf,
 }
 
 pub struct Ctx {
@@ -39,6 +41,9 @@ pub struct Ctx {
     pub sim_state: Arc<tributary_sim::Sim>,
     /// The development worker's wrangler state, to read its D1 database directly.
     pub dev_state: std::path::PathBuf,
+    /// The reliability suites' own development worker (no refresh cooldown), and its state dir.
+    pub reliability: String,
+    pub reliability_state: std::path::PathBuf,
     session_key: SessionKey,
     pub session_key_raw: String,
     pub http: reqwest::Client,
@@ -68,6 +73,8 @@ impl Ctx {
             sim: servers.sim,
             sim_state: servers.sim_state,
             dev_state: servers.dev_state,
+            reliability: servers.reliability,
+            reliability_state: servers.reliability_state,
             session_key: SessionKey::new(&session_key).expect("random key is long enough"),
             session_key_raw: session_key,
             http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap(),

@@ -200,12 +200,16 @@ impl PlaidEvent {
     }
 }
 
-/// A stable id for one Plaid webhook delivery (Plaid sends none): the SHA-256 of its signed
-/// token, which covers the body hash and `iat`, so a replayed delivery has the same id.
+/// A stable id for one Plaid webhook delivery (Plaid sends none): the SHA-256 of the token's
+/// signed part (header and claims, which cover the body hash and `iat`), so a replayed delivery
+/// has the same id. The signature is left out: an ECDSA signature `(r, s)` has a twin `(r, n − s)`
+/// that verifies just as well, and a replay re-signed that way must still be a duplicate.
 #[cfg(feature = "server")]
 pub fn webhook_delivery_id(jwt: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(jwt.trim().as_bytes());
+    let jwt = jwt.trim();
+    let signed = jwt.rsplit_once('.').map_or(jwt, |(signed, _signature)| signed);
+    let digest = Sha256::digest(signed.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("jwt-{}", &hex[..32])
 }
@@ -236,8 +240,11 @@ mod effect_tests {
     }
 
     #[test]
-    fn delivery_ids_are_stable_per_token_and_differ_between_tokens() {
+    fn delivery_ids_follow_the_signed_header_and_claims_not_the_signature_bytes() {
         assert_eq!(webhook_delivery_id("a.b.c"), webhook_delivery_id(" a.b.c "));
-        assert_ne!(webhook_delivery_id("a.b.c"), webhook_delivery_id("a.b.d"));
+        assert_ne!(webhook_delivery_id("a.b.c"), webhook_delivery_id("a.x.c"), "other claims, other delivery");
+        assert_ne!(webhook_delivery_id("a.b.c"), webhook_delivery_id("x.b.c"), "other header, other delivery");
+        // The same header and claims under another valid encoding of the signature are one delivery.
+        assert_eq!(webhook_delivery_id("a.b.c"), webhook_delivery_id("a.b.d"));
     }
 }

@@ -1,6 +1,7 @@
 //! Plaid, as Tributary understands it: webhook JWTs verified (ES256 only, fresh, signing the exact
 //! body), its error bodies mapped to [`crate::provider_error::ProviderError`], its investment
-//! holdings normalised into the core portfolio types, and the request bodies the worker sends.
+//! holdings normalised into the core portfolio types, the request bodies the worker sends, and which
+//! public tokens a user may exchange (only those of Link sessions Tributary started for them).
 //!
 //! Nothing here performs I/O or holds credentials: the worker adds `PLAID-CLIENT-ID` and
 //! `PLAID-SECRET` headers, fetches verification keys, and passes the current time in.
@@ -12,6 +13,8 @@ mod holdings;
 mod jwt;
 mod keys;
 mod link;
+#[cfg(feature = "server")]
+mod link_sessions;
 mod securities;
 
 pub use errors::map_error;
@@ -25,3 +28,8 @@ pub use keys::{parse_verification_key_response, verification_key_request, Jwk};
 #[cfg(feature = "server")]
 pub use link::client_user_id;
 pub use link::{link_token_request, parse_link_token_response, HostedLinkSession, LinkLocale, CLIENT_NAME};
+#[cfg(feature = "server")]
+pub use link_sessions::{
+    link_token_get_request, parse_link_token_get_response, public_token_belongs, read_link_token_get, IssuedLinkToken,
+    LinkSessionError, RememberedLinkTokens, LINK_TOKEN_TTL_S, MAX_REMEMBERED_LINK_TOKENS, PUBLIC_TOKEN_TTL_S,
+};

@@ -17,16 +17,23 @@
 //! `{webhook_type, webhook_code, status: "SUCCESS", link_session_id, link_token, public_tokens,
 //! environment}` for the token's finished session.
 //!
+//! Two more optional fields shape the signature itself: `"iat"`: Unix seconds the token says it
+//! was issued at (default now; `stale_iat` subtracts its 10 minutes from it), and `"raw_body"`: text
+//! to sign and send byte for byte instead of the built body (then `item_id` is not needed).
+//!
 //! Answers `{"sent": true, "status": <receiver's HTTP status>, "body": <receiver's response text>}`;
 //! 400 `{"error"}` for bad input, an unknown item or link token, no URL, or a URL that is not
 //! `http://` on a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`); 502 `{"sent": false,
 //! "error"}` when the receiver cannot be reached.
+//!
+//! `POST /__sim/plaid/webhook/sign` takes the same body, signs the same way, and returns the
+//! delivery instead of sending it: `{"headers": [[name, value], ...], "body": "<exact text>"}`.
 
 use super::keys::Tamper;
 use super::PlaidError;
 use crate::faults::Provider;
 use crate::util::now_unix;
-use crate::webhooks::{check_loopback_url, deliver, target_url, Delivery, SentWebhook};
+use crate::webhooks::{check_loopback_url, deliver, target_url, unsent, Delivery, SentWebhook};
 use crate::{lock, Sim};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -39,6 +46,8 @@ use std::sync::Arc;
 
 /// Where the control lives.
 pub const PATH: &str = "/__sim/plaid/webhook";
+/// Where the sign-only control lives.
+pub const SIGN_PATH: &str = "/__sim/plaid/webhook/sign";
 
 /// The body of `POST /__sim/plaid/webhook`.
 #[derive(Debug, Deserialize)]
@@ -60,6 +69,12 @@ pub struct WebhookRequest {
     pub updated_holdings: Option<u64>,
     #[serde(default)]
     pub tamper: Option<String>,
+    /// The token's `iat` (Unix seconds); now when absent.
+    #[serde(default)]
+    pub iat: Option<i64>,
+    /// Exact text to sign and send instead of the built body.
+    #[serde(default)]
+    pub raw_body: Option<String>,
 }
 
 fn bad(message: impl Into<String>) -> Response {
@@ -106,50 +121,73 @@ fn build(sim: &Sim, req: &WebhookRequest) -> Result<(Value, Option<String>), Str
     Ok((body, item.webhook.clone()))
 }
 
-/// `POST /__sim/plaid/webhook`: builds, signs and sends one webhook.
-pub async fn send(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
-    let req: WebhookRequest = match serde_json::from_slice(&body) {
-        Ok(req) => req,
-        Err(e) => return bad(format!("invalid JSON body: {e}")),
-    };
+/// A signed delivery: where it goes (when asked for), its headers and exact body.
+struct Prepared {
+    url: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Parses, builds and signs the webhook `body` describes; `needs_url` resolves its target too.
+fn prepare(sim: &Sim, body: &Bytes, needs_url: bool) -> Result<(WebhookRequest, Prepared), String> {
+    let req: WebhookRequest = serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))?;
     if req.webhook_type.trim().is_empty() || req.webhook_code.trim().is_empty() {
-        return bad("webhook_type and webhook_code must not be empty");
+        return Err("webhook_type and webhook_code must not be empty".into());
     }
     let tamper = match req.tamper.as_deref().map(|t| Tamper::parse(t).ok_or(t)) {
         None => None,
         Some(Ok(tamper)) => Some(tamper),
         Some(Err(t)) => {
-            return bad(format!(
+            return Err(format!(
             "unknown tamper {t:?}; one of body, alg_none, alg_hs256, stale_iat, unknown_kid, other_key, missing_hash"
         ))
         }
     };
-    let (webhook, stored_url) = match build(&sim, &req) {
-        Ok(built) => built,
-        Err(message) => return bad(message),
-    };
-    let url = match req.url.clone().or(stored_url) {
-        Some(url) => check_loopback_url(&url),
-        None => target_url(&sim, Provider::Plaid, None),
-    };
-    let url = match url {
-        Ok(url) => url,
-        Err(message) => return bad(message),
-    };
-    let now = now_unix();
-    let bytes = serde_json::to_vec_pretty(&webhook).unwrap_or_default();
-    let signed = sim.plaid.keys.sign(&bytes, tamper, now);
-    if let Some(item_id) = req.item_id.as_deref().filter(|_| req.webhook_type != "LINK") {
-        if let Some(item) = lock(&sim.plaid.state).item_by_id_mut(item_id) {
-            item.last_webhook = Some((now, req.webhook_code.clone()));
+    let (bytes, stored_url) = match &req.raw_body {
+        Some(raw) => (raw.clone().into_bytes(), None),
+        None => {
+            let (webhook, stored_url) = build(sim, &req)?;
+            (serde_json::to_vec_pretty(&webhook).unwrap_or_default(), stored_url)
         }
-    }
+    };
+    let url = match (needs_url, req.url.clone().or(stored_url)) {
+        (false, _) => None,
+        (true, Some(url)) => Some(check_loopback_url(&url)?),
+        (true, None) => Some(target_url(sim, Provider::Plaid, None)?),
+    };
+    let signed = sim.plaid.keys.sign(&bytes, tamper, req.iat.unwrap_or_else(now_unix));
     let headers = vec![
         (header::CONTENT_TYPE.to_string(), "application/json".to_owned()),
         ("Plaid-Verification".to_owned(), signed.jwt),
     ];
-    match deliver(&SentWebhook { url, headers, body: signed.body }).await {
+    Ok((req, Prepared { url, headers, body: signed.body }))
+}
+
+/// `POST /__sim/plaid/webhook`: builds, signs and sends one webhook.
+pub async fn send(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let (req, prepared) = match prepare(&sim, &body, true) {
+        Ok(prepared) => prepared,
+        Err(message) => return bad(message),
+    };
+    if let Some(item_id) = req.item_id.as_deref().filter(|_| req.webhook_type != "LINK" && req.raw_body.is_none()) {
+        if let Some(item) = lock(&sim.plaid.state).item_by_id_mut(item_id) {
+            item.last_webhook = Some((now_unix(), req.webhook_code.clone()));
+        }
+    }
+    let sent = SentWebhook { url: prepared.url.unwrap_or_default(), headers: prepared.headers, body: prepared.body };
+    match deliver(&sent).await {
         Ok(Delivery { status, body }) => Json(json!({ "sent": true, "status": status, "body": body })).into_response(),
         Err(error) => (StatusCode::BAD_GATEWAY, Json(json!({ "sent": false, "error": error }))).into_response(),
+    }
+}
+
+/// `POST /__sim/plaid/webhook/sign`: signs like [`send`] and returns the delivery unsent.
+pub async fn sign_only(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match prepare(&sim, &body, false) {
+        Ok((_, prepared)) => {
+            let sent = SentWebhook { url: String::new(), headers: prepared.headers, body: prepared.body };
+            unsent(None, &sent)
+        }
+        Err(message) => bad(message),
     }
 }

@@ -8,7 +8,7 @@
 //! one defect and nothing else. It does not check `eventType` against SnapTrade's list, so that a
 //! receiver's handling of unknown events can be tested too.
 
-use super::{answer, deliver, target_url, SentWebhook};
+use super::{answer, deliver, target_url, unsent, SentWebhook};
 use crate::control::{bad, parse};
 use crate::faults::Provider;
 use crate::snaptrade::signature::canonical_json;
@@ -256,30 +256,45 @@ pub fn build(spec: &WebhookSpec, client_id: &str, consumer_key: &str, now_ms: i6
     Ok(Built { webhook_id, body, signature })
 }
 
-/// `POST /__sim/snaptrade/webhook`: builds, signs, remembers and delivers one webhook.
-pub async fn send(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
-    let spec: WebhookSpec = match parse(&body) {
-        Ok(spec) => spec,
-        Err(message) => return bad(message),
-    };
-    let Some(credentials) = sim.config.snaptrade.clone() else {
-        return bad("SnapTrade credentials are not configured, so there is no consumer key to sign with");
-    };
-    let url = match target_url(&sim, Provider::SnapTrade, spec.url.as_deref()) {
-        Ok(url) => url,
-        Err(message) => return bad(message),
-    };
-    let built = match build(&spec, &credentials.client_id, &credentials.consumer_key, now_millis()) {
-        Ok(built) => built,
-        Err(message) => return bad(message),
-    };
+/// The delivery `body` (a [`WebhookSpec`]) describes, addressed to `url`, and its webhook id.
+fn prepare(
+    sim: &Sim,
+    body: &Bytes,
+    url: impl FnOnce(&WebhookSpec) -> Result<String, String>,
+) -> Result<(String, SentWebhook), String> {
+    let spec: WebhookSpec = parse(body)?;
+    let credentials = sim
+        .config
+        .snaptrade
+        .clone()
+        .ok_or("SnapTrade credentials are not configured, so there is no consumer key to sign with")?;
+    let url = url(&spec)?;
+    let built = build(&spec, &credentials.client_id, &credentials.consumer_key, now_millis())?;
     let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
     if let Some(signature) = built.signature {
         headers.push(("signature".to_owned(), signature));
     }
-    let sent = SentWebhook { url, headers, body: built.body };
-    lock(&sim.webhooks).remember(Provider::SnapTrade, &built.webhook_id, sent.clone());
-    answer(&built.webhook_id, deliver(&sent).await)
+    Ok((built.webhook_id, SentWebhook { url, headers, body: built.body }))
+}
+
+/// `POST /__sim/snaptrade/webhook`: builds, signs, remembers and delivers one webhook.
+pub async fn send(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let target = |spec: &WebhookSpec| target_url(&sim, Provider::SnapTrade, spec.url.as_deref());
+    let (webhook_id, sent) = match prepare(&sim, &body, target) {
+        Ok(prepared) => prepared,
+        Err(message) => return bad(message),
+    };
+    lock(&sim.webhooks).remember(Provider::SnapTrade, &webhook_id, sent.clone());
+    answer(&webhook_id, deliver(&sent).await)
+}
+
+/// `POST /__sim/snaptrade/webhook/sign`: builds and signs one webhook like [`send`] and returns it
+/// (headers and exact body) without sending or remembering it; `url` is ignored.
+pub async fn sign_only(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match prepare(&sim, &body, |_| Ok(String::new())) {
+        Ok((webhook_id, sent)) => unsent(Some(&webhook_id), &sent),
+        Err(message) => bad(message),
+    }
 }
 
 #[derive(Deserialize)]

@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use tributary_core::config::ProviderConfig;
 use tributary_core::plaid::{
-    map_error, parse_link_token_response, parse_verification_key_response, HostedLinkSession, Jwk,
+    link_token_get_request, map_error, parse_link_token_response, parse_verification_key_response, read_link_token_get,
+    HostedLinkSession, Jwk,
 };
 use tributary_core::provider_error::ProviderError;
 use tributary_core::Provider;
@@ -36,14 +37,9 @@ impl<'a> PlaidClient<'a> {
         Self { config, timeout }
     }
 
-    async fn post(
-        &self,
-        path: &str,
-        operation: &'static str,
-        body: &Value,
-        kind: Kind,
-    ) -> Result<Vec<u8>, ProviderError> {
-        let call = Call {
+    /// The call for `path`: credentials as headers, retried only when `kind` is a read.
+    fn call(&self, path: &str, operation: &'static str, body: &Value, kind: Kind) -> Call<'static> {
+        Call {
             provider: P,
             operation,
             method: Method::Post,
@@ -57,7 +53,17 @@ impl<'a> PlaidClient<'a> {
             idempotent: matches!(kind, Kind::Read),
             billed: matches!(kind, Kind::Billed),
             timeout: self.timeout,
-        };
+        }
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        operation: &'static str,
+        body: &Value,
+        kind: Kind,
+    ) -> Result<Vec<u8>, ProviderError> {
+        let call = self.call(path, operation, body, kind);
         let classify =
             |answer: &Answer| (!(200..300).contains(&answer.status)).then(|| map_error(answer.status, &answer.body));
         let answer = send(&call, classify).await?;
@@ -82,6 +88,15 @@ impl<'a> PlaidClient<'a> {
     /// `/link/token/create` with a body from the core's `link_token_request`.
     pub async fn create_link_token(&self, body: &Value) -> Result<HostedLinkSession, ProviderError> {
         parse_link_token_response(&self.post("/link/token/create", "link_token_create", body, Kind::Once).await?)
+    }
+
+    /// `/link/token/get` → the public tokens the Link sessions of `link_token` produced (none when
+    /// Plaid no longer knows it), read by the core. A free read, retried like one.
+    pub async fn link_session_public_tokens(&self, link_token: &str) -> Result<Vec<String>, ProviderError> {
+        let call = self.call("/link/token/get", "link_token_get", &link_token_get_request(link_token), Kind::Read);
+        let read = |answer: &Answer| read_link_token_get(answer.status, &answer.body, link_token);
+        let answer = send(&call, |answer| read(answer).err()).await?;
+        read(&answer)
     }
 
     /// `/item/public_token/exchange` → `(access_token, item_id)`. Creates the (billed) Item.

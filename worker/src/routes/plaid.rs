@@ -65,7 +65,8 @@ struct ExchangeRequest {
     institution: Option<String>,
 }
 
-/// `POST /api/plaid/exchange {public_token, institution?}` → the stored Item (201), or 409 with the existing one.
+/// `POST /api/plaid/exchange {public_token, institution?}` → the stored Item (201), 409 with the existing
+/// one, or 404 `public_token_unknown` when no Link session the user started produced the token.
 pub async fn exchange(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env)?;
     let body: ExchangeRequest = read_json(&mut req).await?;

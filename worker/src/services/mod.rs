@@ -3,6 +3,7 @@
 pub mod health;
 pub mod holdings;
 pub mod plaid;
+pub mod plaid_link_sessions;
 pub mod refresh;
 pub mod snaptrade;
 pub mod webhooks;

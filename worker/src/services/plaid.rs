@@ -2,15 +2,15 @@
 //! one Item per institution per user), the holdings fetch across all of a user's Items (cached in
 //! one batch only when every Item answered), billed refreshes, and removing an Item.
 
-use super::random_nonce;
+use super::{plaid_link_sessions, random_nonce};
 use crate::api::{now_unix, ApiError};
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
+use crate::providers::fan_out;
 use crate::providers::plaid::PlaidClient;
 use crate::store::connections::{self, ConnectionRecord};
 use crate::store::holdings::{self, StoredCapabilities};
 use crate::store::items::{self, ItemRow, NewItem};
-use futures_util::future::join_all;
 use std::time::Duration;
 use tributary_core::capabilities::{capabilities_for, ConnectionType};
 use tributary_core::coverage::CoverageMap;
@@ -74,6 +74,7 @@ pub async fn create_link(
         development,
     )?;
     let link = client(session)?.create_link_token(&body).await?;
+    plaid_link_sessions::remember(env, &session.claims.user_id, &link).await?;
     Ok(Linked::Done(PlaidLink { hosted_link_url: link.hosted_link_url, link_token: link.link_token }))
 }
 
@@ -85,7 +86,8 @@ pub struct StoredItem {
 }
 
 /// Exchanges a public token for an Item, stores it sealed, and fetches the user's Plaid holdings.
-/// `institution` (the name the user picked) lets a duplicate be refused before any Item is
+/// Only a public token one of the user's own Link sessions produced is exchanged (else
+/// `public_token_unknown`, before anything is created). `institution` (the name the user picked) lets a duplicate be refused before any Item is
 /// created; without it, a duplicate found after the exchange is removed at once (ending its
 /// billing) and the existing Item is returned.
 pub async fn exchange(
@@ -101,6 +103,7 @@ pub async fn exchange(
         }
     }
     let client = client(session)?;
+    plaid_link_sessions::check_public_token(env, user, &client, public_token).await?;
     let (access_token, item_id) = client.exchange(public_token).await?;
     let now = now_unix();
     // The first read names the institution (the Item's `institution_name`) and proves the token works.
@@ -160,7 +163,8 @@ fn capabilities(account: &Account) -> StoredCapabilities {
     StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
 }
 
-/// Fetches every Item's holdings in parallel; all must succeed for a complete result.
+/// Fetches every Item's holdings (in parallel unless the deployment's fan-out is sequential); all
+/// must succeed for a complete result.
 async fn fetch(session: &Authenticated, items: &[ItemRow], now: i64) -> Result<Holdings, ApiError> {
     let client = client(session)?;
     let reads = items.iter().map(|item| {
@@ -173,7 +177,7 @@ async fn fetch(session: &Authenticated, items: &[ItemRow], now: i64) -> Result<H
         }
     });
     let mut all = Holdings::default();
-    for result in join_all(reads).await {
+    for result in fan_out(session.config.fanout, reads).await {
         let holdings = result?;
         all.accounts.extend(holdings.accounts);
         all.positions.extend(holdings.positions);
