@@ -15,7 +15,7 @@ export WRANGLER_SEND_ERROR_REPORTS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 export NO_UPDATE_NOTIFIER := 1
 
-.PHONY: setup build build-worker build-www build-npm build-sim dev test lint test-native test-wasm test-e2e bench deploy clean
+.PHONY: setup build build-worker build-www build-npm build-sim dev test lint test-native test-wasm test-e2e bench soak soak-fuzz soak-e2e deploy clean
 
 setup:
 	@scripts/setup
@@ -56,12 +56,36 @@ test-wasm:
 	cd wasm-client && wasm-pack test --headless --chrome -- --test browser
 	cd wasm-client && wasm-pack test --node -- --test node
 
-test-e2e: build-worker build-www
+# build-npm: tests/browser/package.test.mjs bundles the npm package (wasm-client/pkg) with esbuild.
+test-e2e: build-worker build-www build-npm
 	cargo test -p tributary-e2e --test e2e
 
-## Benchmarks fill bench/results.md (figures arrive with the measuring issue).
+## Benchmarks: five figures, each a ratio against a baseline from the same run, written to
+## bench/results.md and bench/results.json (bench/README.md says how to read them).
 bench: setup build
-	@echo "make bench: no benchmarks yet; bench/results.md is written once they exist"
+	cd bench/floor-worker && worker-build --release
+	cargo run --quiet -p tributary-bench
+
+## Longer reliability runs (not part of `make test`): every fuzz target and the e2e soak.
+soak: soak-fuzz soak-e2e
+	@echo "make soak: all soak runs passed"
+
+# Each cargo-fuzz target for FUZZ_SECONDS (default 60), seeded from fuzz/corpus/<target>; new
+# inputs go to target/fuzz-corpus/<target>, crashes to fuzz/artifacts/<target>/ (and fail the run).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := snaptrade_webhook plaid_webhook snaptrade_normalize plaid_normalize
+soak-fuzz:
+	@scripts/setup-soak
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p target/fuzz-corpus/$$target; \
+	  cargo +nightly fuzz run --fuzz-dir fuzz -O -s none $$target target/fuzz-corpus/$$target fuzz/corpus/$$target \
+	    -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1; \
+	done
+
+# The reliability suites (tests/e2e/reliability) with every count × 10: 100,000 forged webhooks,
+# 10,000 chaos refresh cycles. TRIBUTARY_SEED=<n> replays a run's random choices.
+soak-e2e: setup build-worker build-www
+	TRIBUTARY_SOAK=1 cargo test -p tributary-e2e --test e2e -- reliability::
 
 deploy: setup build-worker build-www
 	wrangler deploy

@@ -15,6 +15,7 @@ pub mod webhook;
 
 pub mod cache;
 pub mod capabilities;
+pub mod client;
 pub mod coverage;
 pub mod dedup;
 pub mod institutions;
@@ -31,6 +32,8 @@ pub use domain::{
 
 #[cfg(feature = "server")]
 pub mod config;
+#[cfg(feature = "server")]
+pub mod dev_clock;
 #[cfg(feature = "server")]
 pub mod sealed;
 #[cfg(feature = "server")]

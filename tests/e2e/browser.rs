@@ -12,6 +12,9 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_person_connects_schwab_in_a_popup_and_sees_holdings,
         browser_merge_equals_the_workers_portfolio,
         browser_person_links_chase_through_plaid_and_sees_holdings,
+        browser_journey_banner_refresh_countdown_cost_and_failure,
+        browser_person_reconnects_a_broken_connection,
+        browser_npm_package_bundled_with_esbuild_connects_shows_holdings_polls_and_refreshes,
     ]
 }
 
@@ -61,4 +64,54 @@ async fn browser_merge_equals_the_workers_portfolio(ctx: Arc<Ctx>) -> TestResult
 
 async fn browser_person_links_chase_through_plaid_and_sees_holdings(ctx: Arc<Ctx>) -> TestResult {
     run_node_test(&ctx, "connect-plaid.test.mjs").await
+}
+
+async fn browser_journey_banner_refresh_countdown_cost_and_failure(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("br-journey");
+    let plaid_user = crate::plaid::plaid_user(&user);
+    run_node_test_with(&ctx, "journey.test.mjs", &[("TRIBUTARY_USER", &user), ("TRIBUTARY_PLAID_USER", &plaid_user)])
+        .await
+}
+
+async fn browser_person_reconnects_a_broken_connection(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("br-repair");
+    let token = ctx.token(&user);
+    let authorization = crate::snaptrade::connect_snaptrade(&ctx, &token, "Charles Schwab", "SCHWAB").await;
+    let sync = ctx.post(&ctx.dev, "/api/snaptrade/connections/sync", &token, serde_json::json!({})).await;
+    assert_eq!(sync.status, 200, "{:?}", sync.body);
+    // The brokerage drops the connection, and SnapTrade says so by webhook.
+    let disable = serde_json::json!({"provider": "snaptrade", "endpoint": "*", "user_id": user, "kind": "disabled"});
+    crate::snaptrade::sim_fault(&ctx, disable).await;
+    let spec = serde_json::json!({
+        "event_type": "CONNECTION_BROKEN", "user_id": user, "authorization_id": authorization,
+        "url": format!("{}/webhooks/snaptrade", ctx.dev),
+    });
+    let (status, body, _) = ctx.sim_webhook("/__sim/snaptrade/webhook", &spec).await;
+    assert_eq!(status, 200, "{body}");
+    run_node_test_with(&ctx, "reconnect.test.mjs", &[("TRIBUTARY_USER", &user)]).await?;
+    let rows = ctx.d1("SELECT needs_repair, disabled FROM connections WHERE user_id = ?1", &[&user]);
+    assert_eq!(rows, vec![serde_json::json!({"needs_repair": 0, "disabled": 0})], "repaired in D1 too");
+    Ok(())
+}
+
+/// `GET /api/connections` as `(provider, connected)` pairs, in the worker's order.
+async fn connected_providers(ctx: &Ctx, token: &str) -> Vec<(String, bool)> {
+    let reply = ctx.get(&ctx.dev, "/api/connections", Some(token)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let entries = reply.body["providers"].as_array().expect("a providers list").iter();
+    entries.map(|e| (e["provider"].as_str().unwrap().to_owned(), e["connected"].as_bool().unwrap())).collect()
+}
+
+async fn browser_npm_package_bundled_with_esbuild_connects_shows_holdings_polls_and_refreshes(
+    ctx: Arc<Ctx>,
+) -> TestResult {
+    let user = ctx.user("br-package");
+    let token = ctx.token(&user);
+    crate::plaid::link_plaid(&ctx, &token, "Chase", "ins_56").await;
+    let only_plaid = vec![("snaptrade".to_owned(), false), ("plaid".to_owned(), true)];
+    assert_eq!(connected_providers(&ctx, &token).await, only_plaid, "before: Plaid only");
+    run_node_test_with(&ctx, "package.test.mjs", &[("TRIBUTARY_USER", &user)]).await?;
+    let both = vec![("snaptrade".to_owned(), true), ("plaid".to_owned(), true)];
+    assert_eq!(connected_providers(&ctx, &token).await, both, "SnapTrade connected through the package's popup");
+    Ok(())
 }

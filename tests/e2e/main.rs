@@ -2,7 +2,9 @@
 //! production mode) shared by every test; each test uses its own user ids, so tests stay independent.
 
 mod browser;
+mod contract;
 mod plaid;
+mod reliability;
 mod routing;
 mod skeleton;
 mod snaptrade;
@@ -33,6 +35,13 @@ fn main() {
     let plaid = PlaidCredentials { client_id: secrets::random_hex(12), secret: secrets::random_hex(15) };
     let config = SimConfig { snaptrade: Some(snaptrade.clone()), plaid: Some(plaid.clone()) };
     let sim = runtime.block_on(tributary_sim::Simulator::start(0, config)).expect("start the simulator");
+    // Every suite's users share this one simulated SnapTrade client id, so its 250/min client limit
+    // would make the suites starve each other; the limit itself is proven in the simulator's tests.
+    let lifted = runtime.block_on(async {
+        let limit = serde_json::json!({"per_minute": tributary_sim::snaptrade::ratelimit::MAX_LIMIT});
+        reqwest::Client::new().post(format!("{}/__sim/ratelimit", sim.base_url())).json(&limit).send().await
+    });
+    assert!(lifted.is_ok_and(|r| r.status().is_success()), "lift the simulator's SnapTrade rate limit");
 
     let session_key = secrets::random_hex(32);
     let dev_vars = vec![
@@ -56,18 +65,22 @@ fn main() {
         .iter()
         .map(|(k, v)| (*k, if *k == "SNAPTRADE_CONSUMER_KEY" { secrets::random_hex(24) } else { v.clone() }))
         .collect();
+    // The reliability suites' own worker: no refresh cooldown (1,000 chaos cycles), 1 s provider
+    // attempts (injected timeouts stay short); nothing else uses it, so D1 snapshots are theirs.
+    let reliability_vars = reliability::worker_vars(&dev_vars);
 
     WranglerDev::remove_stale_state();
     let started = std::thread::scope(|s| {
         let dev = s.spawn(|| WranglerDev::start("dev", &dev_vars));
         let prod = s.spawn(|| WranglerDev::start("prod", &prod_vars));
         let wrong = s.spawn(|| WranglerDev::start("wrongkey", &wrong_key_vars));
-        (dev.join().unwrap(), prod.join().unwrap(), wrong.join().unwrap())
+        let rel = s.spawn(|| WranglerDev::start("reliability", &reliability_vars));
+        (dev.join().unwrap(), prod.join().unwrap(), wrong.join().unwrap(), rel.join().unwrap())
     });
-    let (dev, prod, wrong_key) = match started {
-        (Ok(dev), Ok(prod), Ok(wrong)) => (dev, prod, wrong),
-        (dev, prod, wrong) => {
-            for error in [dev.err(), prod.err(), wrong.err()].into_iter().flatten() {
+    let (dev, prod, wrong_key, rel) = match started {
+        (Ok(dev), Ok(prod), Ok(wrong), Ok(rel)) => (dev, prod, wrong, rel),
+        (dev, prod, wrong, rel) => {
+            for error in [dev.err(), prod.err(), wrong.err(), rel.err()].into_iter().flatten() {
                 eprintln!("e2e: {error}");
             }
             std::process::exit(1);
@@ -82,6 +95,8 @@ fn main() {
             sim: sim.base_url(),
             sim_state: sim.sim.clone(),
             dev_state: dev.persist_dir(),
+            reliability: rel.base_url.clone(),
+            reliability_state: rel.persist_dir(),
         },
         session_key,
     ));
@@ -92,6 +107,8 @@ fn main() {
     trials.extend(routing::trials());
     trials.extend(webhooks::trials());
     trials.extend(browser::trials());
+    trials.extend(contract::trials());
+    trials.extend(reliability::trials());
     let trials = trials
         .into_iter()
         .map(|(name, test)| {
@@ -105,8 +122,9 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     if conclusion.has_failed() {
         eprintln!("--- wrangler dev (development) log tail ---\n{}", last_lines(&dev.log(), 60));
+        eprintln!("--- wrangler dev (reliability) log: {} ---", rel.state_dir.join("wrangler.log").display());
     }
-    drop((dev, prod, wrong_key, sim));
+    drop((dev, prod, wrong_key, rel, sim));
     conclusion.exit();
 }
 

@@ -6,16 +6,31 @@
 //! Arguments may be plain objects or their JSON text; answers are plain objects built by the
 //! engine's `JSON.parse`. Merging 10,000 positions therefore costs two string copies across the
 //! boundary rather than a boundary call per field. Errors are thrown as `Error` objects with a
-//! stable `code` (see [`error`]); the `.d.ts` types every value (see [`types`]).
+//! stable `code` (see [`error`]); the `.d.ts` types every value (see [`types`], [`types_client`]).
+//!
+//! The API client ([`client::TributaryClient`], [`poller::PendingUpdatesPoller`],
+//! [`connect::handle_connect_redirect`]) sends requests through the global `fetch` (or one given
+//! to it), classifies answers and retries only transient failures as the core decides, and
+//! merges holdings with the same core merge as `mergePortfolios`.
 
 pub mod boundary;
+pub mod client;
+pub mod connect;
 pub mod error;
+pub mod http;
+mod js;
 pub mod merge;
+mod options;
+pub mod poller;
 pub mod routing;
 pub mod types;
+pub mod types_client;
 
+pub use client::TributaryClient;
+pub use connect::handle_connect_redirect;
 pub use error::ClientError;
 pub use merge::{merge_portfolios, merge_portfolios_json};
+pub use poller::PendingUpdatesPoller;
 pub use routing::{capabilities_for, choose_provider, resolve_institution};
 pub use tributary_core::merge::MergeView;
 

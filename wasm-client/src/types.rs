@@ -15,9 +15,25 @@ export type Decimal = string;
 /** An upper-case currency code such as `"USD"` or `"BTC"`. */
 export type Currency = string;
 
-/** Thrown by every export: `code` is stable and machine-readable, `message` is for people. */
+/**
+ * Thrown by every export (`name` is `"TributaryError"`): `code` is stable and machine-readable,
+ * `message` is for people. Errors from an API request also carry `status` and `attempts`.
+ */
 export interface TributaryError extends Error {
+  name: "TributaryError";
   code: string;
+  /** The HTTP status of the answer; 0 when nothing answered (network failure). */
+  status?: number;
+  /** How many requests were made (more than 1 only for retried network failures and 5xx). */
+  attempts?: number;
+  /** On a 429: seconds to wait before asking again (from `Retry-After`). */
+  retryAfter?: number;
+  /** On a 402 `refresh_cost_capped`: Unix seconds of the next refresh allowed without `confirmCost`. */
+  nextAllowedAt?: number;
+  /** On a 402 `refresh_cost_capped`: why, for people. */
+  reason?: string;
+  /** The provider the failure is about, when the answer names one. */
+  provider?: Provider;
 }
 
 /** Why a provider was passed over for an institution. */

@@ -65,9 +65,35 @@ pub fn normalize_authorizations(
         .collect()
 }
 
+/// Whether a reconnect of `reconnected` repaired it: SnapTrade lists that authorization again and
+/// reports it enabled. A reconnect the portal reported as done but SnapTrade still lists as
+/// disabled (or no longer lists) is not a repair, so the connection keeps asking for one.
+pub fn repaired_by_reconnect(authorizations: &[Authorization], reconnected: &str) -> bool {
+    authorizations.iter().any(|a| a.external_id == reconnected && !a.disabled)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn auth(id: &str, disabled: bool) -> Authorization {
+        Authorization {
+            external_id: id.into(),
+            institution_slug: None,
+            institution_name: None,
+            connection_type: ConnectionType::Read,
+            disabled,
+            disabled_date: None,
+        }
+    }
+
+    #[test]
+    fn reconnect_repairs_only_an_enabled_authorization_that_is_still_listed() {
+        let list = [auth("a", false), auth("b", true)];
+        assert!(repaired_by_reconnect(&list, "a"));
+        assert!(!repaired_by_reconnect(&list, "b"), "still disabled at SnapTrade");
+        assert!(!repaired_by_reconnect(&list, "c"), "not listed any more");
+    }
     use serde_json::json;
 
     fn resolve(name: &str) -> Option<InstitutionSlug> {

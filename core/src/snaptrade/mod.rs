@@ -13,7 +13,7 @@ mod signature;
 #[cfg(feature = "server")]
 mod webhook;
 
-pub use authorizations::{normalize_authorization, normalize_authorizations, Authorization};
+pub use authorizations::{normalize_authorization, normalize_authorizations, repaired_by_reconnect, Authorization};
 pub use brokerages::brokerages_in_maintenance;
 pub use canonical::canonical_json;
 pub use errors::{map_error, Operation};

@@ -1,5 +1,6 @@
 //! One module per resource; each handler returns an [`crate::api::ApiResult`].
 
+pub mod connected;
 pub mod connections;
 pub mod dev;
 pub mod health;

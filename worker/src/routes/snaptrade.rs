@@ -1,7 +1,7 @@
 //! `/api/snaptrade/*`: registration, the connection portal, syncing connections, holdings.
 //! Every route needs a session and only ever touches the session user's rows.
 
-use crate::api::{json, now_unix, read_json, ApiResult};
+use crate::api::{json, now_unix, read_json, read_json_or_default, ApiResult};
 use crate::auth::authenticate;
 use crate::institutions::resolve;
 use crate::providers::snaptrade::SnapTradeUser;
@@ -11,7 +11,7 @@ use crate::store::connections::{self, ConnectionRecord};
 use serde::Deserialize;
 use serde_json::json;
 use tributary_core::institutions::resolve_field;
-use tributary_core::snaptrade::{normalize_authorizations, PortalConnectionType};
+use tributary_core::snaptrade::{normalize_authorizations, repaired_by_reconnect, PortalConnectionType};
 use tributary_core::url::validate_redirect;
 use tributary_core::{Provider, ValidationError};
 use worker::{Request, RouteContext};
@@ -52,19 +52,33 @@ pub async fn connection_url(mut req: Request, ctx: RouteContext<()>) -> ApiResul
     json(200, &json!({ "redirect_url": url }))
 }
 
-/// `POST /api/snaptrade/connections/sync`: stores the user's authorizations, then their accounts and holdings.
-pub async fn sync(req: Request, ctx: RouteContext<()>) -> ApiResult {
+/// `POST /api/snaptrade/connections/sync` body: `reconnected` names the authorization a reconnect
+/// portal flow just finished for, so its repair flag can be cleared once SnapTrade reports it enabled.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SyncBody {
+    #[serde(default)]
+    reconnected: Option<String>,
+}
+
+/// `POST /api/snaptrade/connections/sync {reconnected?}`: stores the user's authorizations (clearing
+/// the repair flag of a reconnected one SnapTrade reports enabled), then their accounts and holdings.
+pub async fn sync(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env)?;
+    let body: SyncBody = read_json_or_default(&mut req).await?;
     let user = &session.claims.user_id;
     let (user_id, secret, _) = ensure_registered(&ctx.env, &session).await?;
     let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
     let authorizations = client(&session)?.get(&credentials, "/authorizations", "authorizations").await?;
     let list = normalize_authorizations(&authorizations, &resolve)?;
     let now = now_unix();
-    let statements = list
+    let mut statements = list
         .iter()
         .map(|auth| connections::upsert_statement(&ctx.env, user, P, &ConnectionRecord::from(auth), now))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(id) = body.reconnected.as_deref().filter(|id| repaired_by_reconnect(&list, id)) {
+        statements.push(connections::repair_statement(&ctx.env, user, P, id, false, None, now)?);
+    }
     if !statements.is_empty() {
         crate::store::db(&ctx.env)?.batch(statements).await?;
     }

@@ -1,0 +1,20 @@
+//! `GET /api/connections`: which providers the session user has connected — one D1 read, never
+//! a provider call — so a client fetches holdings only from those (reading an unconnected
+//! provider's holdings endpoint would register the user with it and cache an empty snapshot).
+
+use crate::api::{json, ApiResult};
+use crate::auth::authenticate;
+use crate::store::connections::connected_providers;
+use serde_json::json;
+use tributary_core::Provider;
+use worker::{Request, RouteContext};
+
+/// `GET /api/connections` → `{"providers": [{"provider": "snaptrade", "connected": bool}, …]}`,
+/// one entry per provider Tributary knows, in a stable order.
+pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let session = authenticate(&req, &ctx.env)?;
+    let connected = connected_providers(&ctx.env, &session.claims.user_id).await?;
+    let providers: Vec<_> =
+        Provider::ALL.iter().map(|p| json!({"provider": p, "connected": connected.contains(p)})).collect();
+    json(200, &json!({ "providers": providers }))
+}

@@ -1,0 +1,49 @@
+// The person's connections: provider badge, capability badges, status, and a Reconnect action for a
+// connection that needs repair (the provider's own repair flow, in a popup, through the package).
+import { capabilitiesFor } from "./pkg/tributary_client.js";
+import { $, el, providerLabel } from "./ui.js";
+
+/** Reads the connections of both providers (each failure shown, never hiding the other's). */
+export async function loadConnections(apiJson) {
+  const reads = await Promise.allSettled([
+    apiJson("/api/snaptrade/connections").then((b) => b.connections),
+    apiJson("/api/plaid/items").then((b) => b.connections),
+  ]);
+  const connections = reads.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
+  const errors = reads.filter((r) => r.status === "rejected").map((r) => r.reason.message);
+  return { connections, errors };
+}
+
+function statusOf(connection) {
+  if (connection.needs_repair) return { key: "needs_repair", text: connection.repair_reason ? `Needs repair: ${connection.repair_reason}` : "Needs repair" };
+  if (connection.disabled) return { key: "disabled", text: "Disconnected by the institution" };
+  return { key: "ok", text: "Connected" };
+}
+
+function capabilityBadges(connection) {
+  try {
+    const caps = capabilitiesFor(connection.provider, connection.institution_slug ?? connection.institution_name ?? undefined, connection.type);
+    return [caps.trading && el("span", { class: "badge trading" }, "Trading"), caps.realtime && el("span", { class: "badge realtime" }, "Real-time")];
+  } catch {
+    return [];
+  }
+}
+
+/** Renders the connection list; `reconnect(connection)` runs when a person asks to repair one. */
+export function renderConnections({ connections, errors }, reconnect) {
+  const items = connections.map((c) => {
+    const status = statusOf(c);
+    const name = c.institution_name ?? c.institution_slug ?? "Institution";
+    return el(
+      "li",
+      { "data-provider": c.provider, "data-status": status.key, "data-connection": c.id },
+      el("span", { class: "name" }, name, el("span", { class: `badge ${c.provider}` }, providerLabel(c.provider)), ...capabilityBadges(c)),
+      el("span", { class: `status ${status.key}` }, status.text),
+      status.key !== "ok" &&
+        el("button", { type: "button", "aria-label": `Reconnect ${name}`, onclick: (e) => reconnect(c, e.currentTarget) }, "Reconnect"),
+    );
+  });
+  const problems = errors.map((m) => el("li", { class: "error" }, `Some connections could not be listed: ${m}`));
+  $("connections").replaceChildren(...items, ...problems);
+  $("connections-empty").hidden = items.length > 0 || problems.length > 0;
+}

@@ -1,0 +1,58 @@
+// Small rendering helpers shared by the web app's modules: element building, money, freshness.
+import { formatMoney } from "./pkg/tributary_client.js";
+
+export const $ = (id) => document.getElementById(id);
+
+/** Sets a status line's text and its `data-state` (ok | error | loading | busy | wait). */
+export function show(id, status, text) {
+  const node = $(id);
+  node.dataset.state = status;
+  node.textContent = text;
+}
+
+/** Builds an element: `el("td", { class: "num" }, "12.50")`; `on*` attributes become listeners. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== undefined && child !== null && child !== false) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+/** An exact decimal amount for people ("1,234.50 USD"), or "—" when there is none. */
+export function money(amount, currency) {
+  if (amount === null || amount === undefined) return "—";
+  try {
+    return formatMoney(String(amount), currency);
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+/** "Updated 3 h ago" from a real fetch time in Unix seconds. */
+export function ago(unixSeconds) {
+  if (!unixSeconds) return "never updated";
+  const s = Math.max(0, Math.floor(Date.now() / 1000 - unixSeconds));
+  if (s < 60) return "Updated just now";
+  if (s < 3600) return `Updated ${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `Updated ${Math.floor(s / 3600)} h ago`;
+  return `Updated ${Math.floor(s / 86400)} d ago`;
+}
+
+/** A local date and time people can read, from Unix seconds. */
+export function when(unixSeconds) {
+  return new Date(unixSeconds * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export const providerLabel = (p) => ({ snaptrade: "SnapTrade", plaid: "Plaid" })[p] ?? p;
+
+/** A list of provider names for a sentence: "SnapTrade and Plaid". */
+export function providerList(providers) {
+  const names = providers.map(providerLabel);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : (names[0] ?? "");
+}
