@@ -3,7 +3,7 @@
 //! records the failure and never touches the cached rows.
 
 use super::connections::{connection_id, ensure_statement};
-use super::{db, query_all, query_first, DbResult};
+use super::{db, query_first, DbResult};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::str::FromStr;
@@ -230,30 +230,36 @@ fn corrupt_row(kind: &str, key: &str, field: &str) -> worker::Error {
 }
 
 /// Reads the cached holdings of `provider` for `user`; an unreadable row fails the read.
+/// The three SELECTs run as one D1 batch: one round trip, and (a batch being a transaction) one
+/// consistent view even while a refresh replaces the rows.
 pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Holdings> {
     let args = [JsValue::from(user.as_str()), JsValue::from(provider.as_str())];
-    let accounts: Vec<AccountRow> = query_all(
-        env,
-        "SELECT a.external_id, c.external_id AS connection_external_id, a.institution_slug, c.institution_name, a.name,
-                a.number_mask, a.account_type, a.currency
-         FROM accounts a JOIN connections c ON c.id = a.connection_id
-         WHERE a.user_id = ?1 AND a.provider = ?2 ORDER BY a.id",
-        &args,
-    )
-    .await?;
-    let positions: Vec<PositionRow> = query_all(env,
-        "SELECT a.external_id AS account_external_id, a.institution_slug, p.security_key, p.ticker, p.name, p.kind, p.quantity,
-                p.price, p.market_value, p.cost_basis, p.currency, p.as_of
-         FROM positions p JOIN accounts a ON a.id = p.account_id
-         WHERE p.user_id = ?1 AND p.provider = ?2 ORDER BY p.id", &args).await?;
-    let balances: Vec<BalanceRow> = query_all(
-        env,
-        "SELECT a.external_id AS account_external_id, a.institution_slug, b.currency, b.cash, b.buying_power, b.as_of
-         FROM balances b JOIN accounts a ON a.id = b.account_id
-         WHERE b.user_id = ?1 AND b.provider = ?2 ORDER BY b.account_id, b.currency",
-        &args,
-    )
-    .await?;
+    let database = db(env)?;
+    let statements = vec![
+        database.prepare(
+            "SELECT a.external_id, c.external_id AS connection_external_id, a.institution_slug, c.institution_name, a.name,
+                    a.number_mask, a.account_type, a.currency
+             FROM accounts a JOIN connections c ON c.id = a.connection_id
+             WHERE a.user_id = ?1 AND a.provider = ?2 ORDER BY a.id",
+        ).bind(&args)?,
+        database.prepare(
+            "SELECT a.external_id AS account_external_id, a.institution_slug, p.security_key, p.ticker, p.name, p.kind, p.quantity,
+                    p.price, p.market_value, p.cost_basis, p.currency, p.as_of
+             FROM positions p JOIN accounts a ON a.id = p.account_id
+             WHERE p.user_id = ?1 AND p.provider = ?2 ORDER BY p.id",
+        ).bind(&args)?,
+        database.prepare(
+            "SELECT a.external_id AS account_external_id, a.institution_slug, b.currency, b.cash, b.buying_power, b.as_of
+             FROM balances b JOIN accounts a ON a.id = b.account_id
+             WHERE b.user_id = ?1 AND b.provider = ?2 ORDER BY b.account_id, b.currency",
+        ).bind(&args)?,
+    ];
+    let mut answers = database.batch(statements).await?.into_iter();
+    let mut next =
+        || answers.next().ok_or_else(|| worker::Error::RustError("D1 batch answered too few results".into()));
+    let accounts: Vec<AccountRow> = next()?.results()?;
+    let positions: Vec<PositionRow> = next()?.results()?;
+    let balances: Vec<BalanceRow> = next()?.results()?;
     Ok(Holdings {
         accounts: accounts
             .into_iter()
