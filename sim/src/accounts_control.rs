@@ -179,19 +179,9 @@ mod tests {
 
     #[test]
     fn a_widened_plaid_item_serves_every_account_with_its_seeded_holdings() {
-        use crate::plaid::state::{LinkRequest, PlaidState};
+        use crate::plaid::state::PlaidState;
         let mut state = PlaidState::default();
-        let request = LinkRequest {
-            client_user_id: "u1".into(),
-            client_name: "App".into(),
-            language: "en".into(),
-            country_codes: vec!["US".into()],
-            products: vec!["investments".into()],
-            webhook: None,
-            redirect_uri: None,
-            completion_redirect_uri: "http://app.test/done".into(),
-            url_lifetime_secs: 600,
-        };
+        let request = crate::plaid::state::sample_link_request();
         let token = state.create_link_token(request, 0).token.clone();
         let done = state.complete_link(&token, "ins_56", 1).unwrap();
         let (access, item_id, _) = state.exchange(&done.public_token, 2).unwrap();

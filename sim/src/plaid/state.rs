@@ -271,22 +271,28 @@ fn item_not_found() -> PlaidError {
     PlaidError::new(400, "ITEM_ERROR", "ITEM_NOT_FOUND", "the requested item was not found")
 }
 
+/// A hosted-link request as tests make it (user `u1`, investments, completion to `app.test`).
+#[cfg(test)]
+pub(crate) fn sample_link_request() -> LinkRequest {
+    LinkRequest {
+        client_user_id: "u1".into(),
+        client_name: "App".into(),
+        language: "en".into(),
+        country_codes: vec!["US".into()],
+        products: vec!["investments".into()],
+        webhook: None,
+        redirect_uri: None,
+        completion_redirect_uri: "http://app.test/done".into(),
+        url_lifetime_secs: HOSTED_LINK_DEFAULT_LIFETIME_SECS,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn request() -> LinkRequest {
-        LinkRequest {
-            client_user_id: "u1".into(),
-            client_name: "App".into(),
-            language: "en".into(),
-            country_codes: vec!["US".into()],
-            products: vec!["investments".into()],
-            webhook: None,
-            redirect_uri: None,
-            completion_redirect_uri: "http://app.test/done".into(),
-            url_lifetime_secs: HOSTED_LINK_DEFAULT_LIFETIME_SECS,
-        }
+        sample_link_request()
     }
 
     #[test]
