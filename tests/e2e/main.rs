@@ -122,10 +122,17 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     if conclusion.has_failed() {
         eprintln!("--- wrangler dev (development) log tail ---\n{}", last_lines(&dev.log(), 60));
+        eprintln!("--- wrangler dev (development) crashes and restarts ---\n{}", crash_lines(&dev.log()));
         eprintln!("--- wrangler dev (reliability) log: {} ---", rel.state_dir.join("wrangler.log").display());
     }
     drop((dev, prod, wrong_key, rel, sim));
     conclusion.exit();
+}
+
+/// Every log line that tells of a trap, an uncaught error or a reload (a worker restart mid-request).
+fn crash_lines(text: &str) -> String {
+    let markers = ["Uncaught", "RuntimeError", "panicked", "unreachable", "restart", "Reloading", "reload"];
+    text.lines().filter(|line| markers.iter().any(|m| line.contains(m))).collect::<Vec<_>>().join("\n")
 }
 
 fn last_lines(text: &str, n: usize) -> String {
