@@ -211,7 +211,8 @@ async fn plaid_forged_webhooks_are_rejected_and_change_nothing(ctx: Arc<Ctx>) ->
     let item = link_plaid(&ctx, &token, "Fidelity", "ins_990002").await;
     let state = || {
         json!([
-            ctx.d1("SELECT COUNT(*) AS n FROM webhook_events WHERE provider = 'plaid'", &[]),
+            // This user's events only: other suites record Plaid events on this worker meanwhile.
+            ctx.d1("SELECT COUNT(*) AS n FROM webhook_events WHERE provider = 'plaid' AND user_id = ?1", &[&user]),
             ctx.d1("SELECT pending FROM pending_updates WHERE user_id = ?1", &[&user]),
             ctx.d1("SELECT needs_repair FROM connections WHERE user_id = ?1", &[&user]),
         ])

@@ -25,8 +25,15 @@ pub struct Verified<'a> {
 }
 
 /// Applies a verified SnapTrade webhook and answers 200 (SnapTrade retries anything else).
+/// Whether the id was seen and whose user it is are asked of D1 at once (one round trip, not two).
 pub async fn apply_snaptrade(env: &Env, webhook: &SnapTradeWebhook, now: i64) -> ApiResult {
-    let user = provider_users::owner(env, Provider::SnapTrade, &webhook.user_id).await?;
+    let (seen, user) = futures_util::try_join!(
+        webhooks::seen(env, Provider::SnapTrade, &webhook.webhook_id),
+        provider_users::owner(env, Provider::SnapTrade, &webhook.user_id),
+    )?;
+    if seen {
+        return duplicate(Provider::SnapTrade, &webhook.webhook_id, webhook.event_type.as_str());
+    }
     let verified = Verified {
         provider: Provider::SnapTrade,
         webhook_id: &webhook.webhook_id,
@@ -35,19 +42,30 @@ pub async fn apply_snaptrade(env: &Env, webhook: &SnapTradeWebhook, now: i64) ->
         effect: webhook_effect(webhook),
         payload: serde_json::to_string(webhook).unwrap_or_default(),
     };
-    apply(env, verified, now).await
+    apply_unseen(env, verified, now).await
+}
+
+fn duplicate(provider: Provider, webhook_id: &str, event_type: &str) -> ApiResult {
+    log(
+        json!({"level": "info", "event": "webhook_duplicate", "provider": provider.as_str(), "event_type": event_type, "webhook_id": webhook_id}),
+    );
+    json(200, &json!({ "received": true, "duplicate": true }))
 }
 
 /// Records a verified event once and applies its effect in the same batch; a duplicate id is
 /// acknowledged with 200 and changes nothing.
 pub async fn apply(env: &Env, event: Verified<'_>, now: i64) -> ApiResult {
-    let (provider, webhook_id, event_type) = (event.provider, event.webhook_id, event.event_type);
-    if webhooks::seen(env, provider, webhook_id).await? {
-        log(
-            json!({"level": "info", "event": "webhook_duplicate", "provider": provider.as_str(), "event_type": event_type, "webhook_id": webhook_id}),
-        );
-        return json(200, &json!({ "received": true, "duplicate": true }));
+    if webhooks::seen(env, event.provider, event.webhook_id).await? {
+        return duplicate(event.provider, event.webhook_id, event.event_type);
     }
+    apply_unseen(env, event, now).await
+}
+
+/// [`apply`] for an event whose id D1 has not seen: the effect and the event record in one batch.
+/// Every effect is idempotent, so a concurrent delivery of the same id that passed the check too
+/// sets the same state again (its record is dropped on the `(provider, webhook_id)` key).
+async fn apply_unseen(env: &Env, event: Verified<'_>, now: i64) -> ApiResult {
+    let (provider, webhook_id, event_type) = (event.provider, event.webhook_id, event.event_type);
     let mut batch = Vec::new();
     let outcome = match (&event.user, &event.effect) {
         (None, _) => "unknown_user",
