@@ -197,6 +197,26 @@ pub fn public_token_belongs(public_token: &str, session_tokens: &[String]) -> bo
     !public_token.is_empty() && session_tokens.iter().any(|token| token == public_token)
 }
 
+/// Whose public token is it, from Plaid's answers about each of the user's link tokens: the
+/// user's as soon as one answer lists it; otherwise the first failure (the check could not be
+/// made, so it is not refused as unknown); otherwise [`LinkSessionError::PublicTokenUnknown`].
+pub fn judge_public_token<E: From<LinkSessionError>>(
+    public_token: &str,
+    answers: impl IntoIterator<Item = Result<Vec<String>, E>>,
+) -> Result<(), E> {
+    let mut first_failure = None;
+    for answer in answers {
+        match answer {
+            Ok(tokens) if public_token_belongs(public_token, &tokens) => return Ok(()),
+            Ok(_) => {}
+            Err(error) => {
+                first_failure.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_failure.unwrap_or_else(|| LinkSessionError::PublicTokenUnknown.into()))
+}
+
 #[cfg(test)]
 #[path = "link_sessions_tests.rs"]
 mod tests;

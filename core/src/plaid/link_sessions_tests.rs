@@ -147,3 +147,26 @@ fn an_unknown_public_token_is_a_404_with_a_stable_code() {
     assert_eq!(error.to_string(), "This Plaid public token was not issued to a Link session you started.");
     assert_eq!(link_token_get_request(LINK), json!({"link_token": LINK}));
 }
+
+#[derive(Debug, PartialEq)]
+enum Judged {
+    Unknown,
+    Failed(&'static str),
+}
+
+impl From<LinkSessionError> for Judged {
+    fn from(_: LinkSessionError) -> Self {
+        Judged::Unknown
+    }
+}
+
+#[test]
+fn a_public_token_is_judged_by_every_answer_listing_before_failures_and_failures_before_unknown() {
+    let listed = |t: &[&str]| Ok::<_, Judged>(t.iter().map(|s| s.to_string()).collect());
+    let failed = |why| Err::<Vec<String>, _>(Judged::Failed(why));
+    assert_eq!(judge_public_token("p1", [failed("a"), listed(&["p0"]), listed(&["p1"])]), Ok(()));
+    assert_eq!(judge_public_token("p1", [listed(&["p0"]), failed("a"), failed("b")]), Err(Judged::Failed("a")));
+    assert_eq!(judge_public_token("p1", [listed(&["p0"]), listed(&[])]), Err(Judged::Unknown));
+    assert_eq!(judge_public_token("p1", Vec::new()), Err(Judged::Unknown), "no link token: unknown");
+    assert_eq!(judge_public_token("", [listed(&[""])]), Err(Judged::Unknown), "an empty token never belongs");
+}

@@ -30,6 +30,7 @@ pub use link::client_user_id;
 pub use link::{link_token_request, parse_link_token_response, HostedLinkSession, LinkLocale, CLIENT_NAME};
 #[cfg(feature = "server")]
 pub use link_sessions::{
-    link_token_get_request, parse_link_token_get_response, public_token_belongs, read_link_token_get, IssuedLinkToken,
-    LinkSessionError, RememberedLinkTokens, LINK_TOKEN_TTL_S, MAX_REMEMBERED_LINK_TOKENS, PUBLIC_TOKEN_TTL_S,
+    judge_public_token, link_token_get_request, parse_link_token_get_response, public_token_belongs,
+    read_link_token_get, IssuedLinkToken, LinkSessionError, RememberedLinkTokens, LINK_TOKEN_TTL_S,
+    MAX_REMEMBERED_LINK_TOKENS, PUBLIC_TOKEN_TTL_S,
 };

@@ -14,7 +14,7 @@ use crate::clock::real_now_unix;
 use crate::providers::plaid::PlaidClient;
 use crate::store::KV;
 use futures_util::future::join_all;
-use tributary_core::plaid::{public_token_belongs, HostedLinkSession, LinkSessionError, RememberedLinkTokens};
+use tributary_core::plaid::{judge_public_token, HostedLinkSession, RememberedLinkTokens};
 use tributary_core::UserId;
 use worker::Env;
 
@@ -48,8 +48,7 @@ pub async fn remember(env: &Env, user: &UserId, link: &HostedLinkSession) -> Res
 }
 
 /// `Ok` when `public_token` came from a Link session of a link token created for `user`, asking
-/// Plaid about every one still worth asking about at once. `public_token_unknown` when none lists
-/// it; a Plaid failure (mapped by the core) when one could not answer and none listed it.
+/// Plaid about every one still worth asking about at once; the core's `judge_public_token` decides.
 pub async fn check_public_token(
     env: &Env,
     user: &UserId,
@@ -58,16 +57,9 @@ pub async fn check_public_token(
 ) -> Result<(), ApiError> {
     let remembered = read(env, user).await?;
     let link_tokens = remembered.worth_asking(real_now_unix());
-    let answers = join_all(link_tokens.iter().map(|link_token| client.link_session_public_tokens(link_token))).await;
-    let mut first_failure = None;
-    for answer in answers {
-        match answer {
-            Ok(tokens) if public_token_belongs(public_token, &tokens) => return Ok(()),
-            Ok(_) => {}
-            Err(error) => {
-                first_failure.get_or_insert(error);
-            }
-        }
-    }
-    Err(first_failure.map_or_else(|| LinkSessionError::PublicTokenUnknown.into(), ApiError::from))
+    let asked = link_tokens
+        .iter()
+        .map(|link_token| async move { client.link_session_public_tokens(link_token).await.map_err(ApiError::from) });
+    let answers = join_all(asked).await;
+    judge_public_token(public_token, answers)
 }
