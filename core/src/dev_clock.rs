@@ -1,6 +1,10 @@
 //! The development clock: an offset added to the runtime's clock so a test can move time forward
 //! (cache ages, cooldowns, cost caps, webhook and session freshness) without sleeping.
 //!
+//! There are two: the worker-wide offset, and one per user on top of it. A user's own offset moves
+//! only that user's decisions (their cooldowns, cache ages, cost caps), so tests that share one
+//! development worker can each let hours pass without ending another test's cooldown or session.
+//!
 //! Promises: outside [`Environment::Development`] the offset is never applied, whatever is
 //! stored; an advance is bounded per call and in total. It does not read or store anything: the
 //! worker keeps the offset and passes the real time in. Calls to providers keep the real clock
@@ -59,6 +63,12 @@ pub fn advance(offset_s: i64, advance_s: i64) -> Result<i64, DevClockError> {
     Ok(next)
 }
 
+/// The offset a user's decisions use: the worker-wide offset plus the user's own, never negative
+/// and never past [`MAX_OFFSET_S`].
+pub fn user_offset(worker_offset_s: i64, user_offset_s: i64) -> i64 {
+    worker_offset_s.max(0).saturating_add(user_offset_s.max(0)).min(MAX_OFFSET_S)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +96,15 @@ mod tests {
         assert_eq!(advance(MAX_OFFSET_S - 1, 1), Ok(MAX_OFFSET_S));
         assert_eq!(DevClockError::TooFarAhead.code(), "clock_too_far_ahead");
         assert!(DevClockError::AdvanceOutOfRange.to_string().contains("advance_s"));
+    }
+
+    #[test]
+    fn a_users_offset_adds_to_the_workers_within_bounds() {
+        assert_eq!(user_offset(0, 0), 0);
+        assert_eq!(user_offset(3_600, 600), 4_200);
+        assert_eq!(user_offset(-5, 600), 600, "a negative stored offset counts as none");
+        assert_eq!(user_offset(600, -5), 600);
+        assert_eq!(user_offset(MAX_OFFSET_S, MAX_OFFSET_S), MAX_OFFSET_S, "bounded");
+        assert_eq!(user_offset(i64::MAX, i64::MAX), MAX_OFFSET_S, "no overflow");
     }
 }

@@ -12,7 +12,7 @@ use worker::{Request, RouteContext};
 /// `GET /api/connections` → `{"providers": [{"provider": "snaptrade", "connected": bool}, …]}`,
 /// one entry per provider Tributary knows, in a stable order.
 pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let connected = connected_providers(&ctx.env, &session.claims.user_id).await?;
     let providers: Vec<_> =
         Provider::ALL.iter().map(|p| json!({"provider": p, "connected": connected.contains(p)})).collect();

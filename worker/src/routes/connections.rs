@@ -26,7 +26,7 @@ struct ConnectRequest {
 
 /// `POST /api/connections` → `{provider, decision, flow: {kind, url, …}}`.
 pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let body: ConnectRequest = read_json(&mut req).await?;
     let institution = body.institution.as_deref().unwrap_or_default();
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;

@@ -1,8 +1,10 @@
 //! Development-only endpoints; outside `ENVIRONMENT=development` they do not exist (404, like any
 //! unknown path):
 //! - `POST /api/dev/session`: issues a session token for local development;
-//! - `POST /api/dev/clock {"advance_s"}`: moves the worker's clock forward (see [`crate::clock`]),
-//!   so a test can let hours pass without sleeping.
+//! - `POST /api/dev/clock {"advance_s", "user_id"?}`: moves the worker's clock forward (see
+//!   [`crate::clock`]), so a test can let hours pass without sleeping; with `user_id`, only that
+//!   user's clock moves (their cooldowns, cache ages and cost caps), so tests sharing one worker
+//!   stay independent.
 
 use crate::api::{json, now_unix, read_json, ApiError, ApiResult, WholeNumber};
 use crate::clock::{self, AdvanceError};
@@ -51,16 +53,30 @@ pub async fn create_session(mut req: Request, ctx: RouteContext<()>) -> ApiResul
 #[serde(deny_unknown_fields)]
 struct ClockRequest {
     advance_s: WholeNumber,
+    user_id: Option<String>,
 }
 
-/// `{"advance_s"}` → `{"offset_s", "now"}`: the clock moved forward, development only.
+/// `{"advance_s", "user_id"?}` → `{"offset_s", "now"}` (and `"user_id"` when one was named): the
+/// worker's clock, or only that user's, moved forward; development only. `offset_s` is the offset
+/// that was moved (the user's own one for a user), `now` the time that clock now reads.
 pub async fn advance_clock(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     development_only(&req, &ctx)?;
     let body: ClockRequest = read_json(&mut req).await?;
-    let offset_s = match clock::advance(&ctx.env, body.advance_s.0).await {
+    let user = body.user_id.as_deref().map(UserId::parse).transpose()?;
+    let advanced = match &user {
+        Some(user) => clock::advance_user(&ctx.env, user, body.advance_s.0).await,
+        None => clock::advance(&ctx.env, body.advance_s.0).await,
+    };
+    let offset_s = match advanced {
         Ok(offset_s) => offset_s,
         Err(AdvanceError::Refused(error)) => return Err(error.into()),
         Err(AdvanceError::Storage(error)) => return Err(ApiError::internal("store dev clock", error)),
     };
-    json(200, &json!({ "offset_s": offset_s, "now": now_unix() }))
+    match user {
+        Some(user) => {
+            let now = clock::for_user(&ctx.env, &user).await.now();
+            json(200, &json!({ "offset_s": offset_s, "now": now, "user_id": user }))
+        }
+        None => json(200, &json!({ "offset_s": offset_s, "now": now_unix() })),
+    }
 }

@@ -14,7 +14,7 @@ const MAX_QUERY_CHARS: usize = 100;
 
 /// `GET /api/institutions?q=<search>`; a blank or absent `q` lists the popular institutions.
 pub async fn search(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let url = req.url().map_err(|e| crate::api::ApiError::internal("request url", e))?;
     let query = url.query_pairs().find(|(k, _)| k == "q").map(|(_, v)| v.into_owned()).unwrap_or_default();
     if query.chars().count() > MAX_QUERY_CHARS {

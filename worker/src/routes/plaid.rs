@@ -42,7 +42,7 @@ struct LinkRequest {
 
 /// `POST /api/plaid/link {institution?, redirect}` → `{hosted_link_url, link_token}`.
 pub async fn link(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let body: LinkRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
     let redirect = validate_redirect(redirect, session.config.environment.is_development())?.to_owned();
@@ -68,7 +68,7 @@ struct ExchangeRequest {
 /// `POST /api/plaid/exchange {public_token, institution?}` → the stored Item (201), 409 with the existing
 /// one, or 404 `public_token_unknown` when no Link session the user started produced the token.
 pub async fn exchange(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let body: ExchangeRequest = read_json(&mut req).await?;
     let token = body.public_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let token = token.ok_or(ValidationError::Empty { field: "public_token" })?;
@@ -86,7 +86,7 @@ pub async fn exchange(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
 
 /// `GET /api/plaid/holdings`: the cached holdings, fetched first when there are none yet.
 pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let data = cached_or_fetch(&ctx.env, &session, P).await?;
     let pending = has_pending(&ctx.env, &session, P).await?;
     json(200, &holdings_body(&data, pending))
@@ -94,7 +94,7 @@ pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
 
 /// `GET /api/plaid/items`: the user's Items (never their tokens).
 pub async fn list_items(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let items = crate::store::items::list(&ctx.env, &session.claims.user_id, P).await?;
     let connections = crate::store::connections::list(&ctx.env, &session.claims.user_id, P).await?;
     json(200, &json!({ "items": items, "connections": connections }))
@@ -102,7 +102,7 @@ pub async fn list_items(req: Request, ctx: RouteContext<()>) -> ApiResult {
 
 /// `DELETE /api/plaid/items/{id}?dry_run=true|false`: exact Item id of the user; `dry_run` is required.
 pub async fn remove(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let id = ctx.param("id").map(String::as_str).unwrap_or_default().to_owned();
     let url = req.url().map_err(|e| ApiError::internal("request url", e))?;
     let dry_run = match url.query_pairs().find(|(k, _)| k == "dry_run").map(|(_, v)| v.into_owned()).as_deref() {

@@ -10,7 +10,7 @@ use worker::{Request, RouteContext};
 
 /// `GET /api/portfolio?view=…` (default `consolidated`).
 pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let url = req.url().map_err(|e| crate::api::ApiError::internal("request url", e))?;
     let view = url.query_pairs().find(|(k, _)| k == "view").map(|(_, v)| v.into_owned());
     let view = view.as_deref().map(MergeView::parse).transpose()?.unwrap_or_default();

@@ -11,7 +11,7 @@ use worker::{Request, RouteContext};
 
 /// `GET /api/pending-updates` → `{"plaid": bool, "snaptrade": bool}`.
 pub async fn pending(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let pending = pending_providers(&ctx.env, &session.claims.user_id).await?;
     json(
         200,
@@ -24,7 +24,7 @@ pub async fn pending(req: Request, ctx: RouteContext<()>) -> ApiResult {
 
 /// `POST /api/holdings/refresh {"providers"?: [...], "confirm_cost"?: bool}`.
 pub async fn post(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let body: RefreshBody = read_json_or_default(&mut req).await?;
     refresh(&ctx.env, &session, body).await
 }

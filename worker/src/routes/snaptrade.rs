@@ -1,7 +1,7 @@
 //! `/api/snaptrade/*`: registration, the connection portal, syncing connections, holdings.
 //! Every route needs a session and only ever touches the session user's rows.
 
-use crate::api::{json, now_unix, read_json, read_json_or_default, ApiResult};
+use crate::api::{json, read_json, read_json_or_default, ApiResult};
 use crate::auth::authenticate;
 use crate::institutions::resolve;
 use crate::providers::snaptrade::SnapTradeUser;
@@ -20,7 +20,7 @@ const P: Provider = Provider::SnapTrade;
 
 /// `POST /api/snaptrade/register`: idempotent; never returns the user secret.
 pub async fn register(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let (_, _, created) = ensure_registered(&ctx.env, &session).await?;
     json(if created { 201 } else { 200 }, &json!({ "provider": "snaptrade", "registered": true, "created": created }))
 }
@@ -36,7 +36,7 @@ struct ConnectionUrlRequest {
 
 /// `POST /api/snaptrade/connection-url {institution?, connection_type?, reconnect?, redirect}` → `{redirect_url}`.
 pub async fn connection_url(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let body: ConnectionUrlRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
     let redirect = validate_redirect(redirect, session.config.environment.is_development())?.to_owned();
@@ -64,14 +64,14 @@ pub struct SyncBody {
 /// `POST /api/snaptrade/connections/sync {reconnected?}`: stores the user's authorizations (clearing
 /// the repair flag of a reconnected one SnapTrade reports enabled), then their accounts and holdings.
 pub async fn sync(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let body: SyncBody = read_json_or_default(&mut req).await?;
     let user = &session.claims.user_id;
     let (user_id, secret, _) = ensure_registered(&ctx.env, &session).await?;
     let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
     let authorizations = client(&session)?.get(&credentials, "/authorizations", "authorizations").await?;
     let list = normalize_authorizations(&authorizations, &resolve)?;
-    let now = now_unix();
+    let now = session.now();
     let mut statements = list
         .iter()
         .map(|auth| connections::upsert_statement(&ctx.env, user, P, &ConnectionRecord::from(auth), now))
@@ -92,7 +92,7 @@ pub async fn sync(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
 
 /// `GET /api/snaptrade/holdings`: the cached holdings, fetched first when there are none yet.
 pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let data = cached_or_fetch(&ctx.env, &session, P).await?;
     let pending = has_pending(&ctx.env, &session, P).await?;
     json(200, &holdings_body(&data, pending))
@@ -100,7 +100,7 @@ pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
 
 /// `GET /api/snaptrade/connections`: type read/trade, disabled, disabled_date, needs repair.
 pub async fn list_connections(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env)?;
+    let session = authenticate(&req, &ctx.env).await?;
     let connections = connections::list(&ctx.env, &session.claims.user_id, P).await?;
     json(200, &json!({ "connections": connections }))
 }

@@ -2,7 +2,7 @@
 //! fetched (and cached) when there is none. Which client serves a provider is decided here by the
 //! provider stored with the data — never guessed again.
 
-use crate::api::{now_unix, ApiError};
+use crate::api::ApiError;
 use crate::auth::Authenticated;
 use crate::store::holdings::{self, Snapshot};
 use crate::store::{connections, pending};
@@ -60,7 +60,7 @@ pub async fn cached_or_fetch(
             (holdings, false, fetched_at)
         }
     };
-    let cache_info = CachePolicy::default().cache_info(provider, last_updated, now_unix(), from_cache);
+    let cache_info = CachePolicy::default().cache_info(provider, last_updated, session.now(), from_cache);
     let last_error = if from_cache { last_error(snapshot.as_ref()) } else { None };
     Ok(ProviderHoldings { provider, holdings, last_updated, cache_info, last_error })
 }

@@ -3,7 +3,7 @@
 //! one batch only when every Item answered), billed refreshes, and removing an Item.
 
 use super::{plaid_link_sessions, random_nonce};
-use crate::api::{now_unix, ApiError};
+use crate::api::ApiError;
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
 use crate::providers::fan_out;
@@ -105,7 +105,7 @@ pub async fn exchange(
     let client = client(session)?;
     plaid_link_sessions::check_public_token(env, user, &client, public_token).await?;
     let (access_token, item_id) = client.exchange(public_token).await?;
-    let now = now_unix();
+    let now = session.now();
     // The first read names the institution (the Item's `institution_name`) and proves the token works.
     let first = match client.holdings(&access_token).await.and_then(|raw| normalize_holdings(&raw, institution, now)) {
         Ok(first) => first,
@@ -191,7 +191,7 @@ async fn fetch(session: &Authenticated, items: &[ItemRow], now: i64) -> Result<H
 pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdings, i64), ApiError> {
     let user = &session.claims.user_id;
     let items = items::list(env, user, P).await?;
-    let now = now_unix();
+    let now = session.now();
     if items.is_empty() {
         // Nothing linked: nothing to fetch, and nothing to cache for a user Plaid has never seen.
         return Ok((Holdings::default(), now));

@@ -4,7 +4,7 @@
 //! fails the others; each provider's pending flag is cleared only after its own successful
 //! refresh; every refresh and billed call is logged.
 
-use crate::api::{json, log_failure, now_unix, ApiError, ApiResult};
+use crate::api::{json, log_failure, ApiError, ApiResult};
 use crate::auth::Authenticated;
 use crate::providers::fan_out;
 use crate::services::holdings::fetch_and_cache;
@@ -84,7 +84,7 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
             .collect(),
     };
     let policy = session.config.refresh;
-    let now = now_unix();
+    let now = session.now();
     match policy.decide(&request, &state, now)? {
         RefreshDecision::CoolingDown { retry_after_s } => cooling_down(retry_after_s),
         RefreshDecision::CostCapped { provider, next_allowed_at, reason } => {
@@ -102,7 +102,7 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
             if !log_store::claim_cooldown(env, user, now, policy.cooldown_cutoff(now)).await? {
                 // Another request (perhaps in another isolate) claimed the cooldown first.
                 let last = log_store::last_refresh_at(env, user).await?.unwrap_or(now);
-                return cooling_down(policy.retry_after_s(last, now_unix()).unwrap_or(1));
+                return cooling_down(policy.retry_after_s(last, session.now()).unwrap_or(1));
             }
             let runs = plan.iter().map(|planned| {
                 let seen = flags.iter().find(|f| f.provider == planned.provider).and_then(|f| f.last_event_id.clone());
@@ -120,7 +120,7 @@ fn failure(provider: Provider, planned: &PlannedRefresh, error: &ApiError) -> Va
 
 /// Refreshes one provider as planned and reports it; never fails the whole request.
 async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, seen_event: Option<String>) -> Value {
-    let (user, provider, started) = (&session.claims.user_id, planned.provider, now_unix());
+    let (user, provider, started) = (&session.claims.user_id, planned.provider, session.now());
     let trigger = planned.trigger().as_str();
     let entry = |operation, billed, status, error_code| LogEntry {
         provider,
@@ -130,7 +130,7 @@ async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, se
         status,
         error_code,
         started_at: started,
-        finished_at: now_unix(),
+        finished_at: session.now(),
     };
     let log = |entry: LogEntry<'static>| async move {
         if let Err(e) = log_store::log(env, user, &entry).await {
@@ -157,7 +157,7 @@ async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, se
     }
     match fetch_and_cache(env, session, provider).await {
         Ok((holdings, fetched_at)) => {
-            let clear = pending::clear(env, user, provider, seen_event.as_deref(), now_unix());
+            let clear = pending::clear(env, user, provider, seen_event.as_deref(), session.now());
             let (cleared, ()) = futures_util::future::join(clear, log(entry("holdings", false, "ok", None))).await;
             if let Err(e) = cleared {
                 log_failure("clear pending flag", e);

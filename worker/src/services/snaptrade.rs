@@ -2,7 +2,7 @@
 //! replaces the cache in one batch only when every account's positions and balances arrived.
 
 use super::random_nonce;
-use crate::api::{now_unix, ApiError};
+use crate::api::ApiError;
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
 use crate::providers::snaptrade::{SnapTradeClient, SnapTradeUser};
@@ -40,14 +40,14 @@ pub async fn ensure_registered(env: &Env, session: &Authenticated) -> Result<(St
         return Ok((found.provider_user_id, secret, false));
     }
     let (provider_user_id, secret) = client(session)?.register_user(user.as_str()).await?;
-    crate::store::users::ensure(env, user, now_unix()).await?;
+    crate::store::users::ensure(env, user, session.now()).await?;
     let sealed = seal(&session.config.data_key, random_nonce(), user, P, &secret);
     provider_users::insert(
         env,
         user,
         P,
         &Registration { provider_user_id: provider_user_id.clone(), sealed },
-        now_unix(),
+        session.now(),
     )
     .await?;
     // A concurrent registration may have won the insert: read back what is stored.
@@ -114,7 +114,7 @@ pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdin
     let user = &session.claims.user_id;
     let (user_id, secret, _) = ensure_registered(env, session).await?;
     let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
-    let now = now_unix();
+    let now = session.now();
     let client = client(session)?;
     // The stored connection types are read while the provider answers (no extra round trip).
     let (fetched, stored) = futures_util::future::join(
