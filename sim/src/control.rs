@@ -11,6 +11,9 @@
 //! - `GET /__sim/calls` → per-provider `{total, billed, operations: {op: n}, users: {user: {total, billed, operations}}}`.
 //! - `POST /__sim/calls/reset` → `{"reset": true}`.
 //! - `POST /__sim/ratelimit` `{"per_minute": n}` → `{"per_minute": n}`: the SnapTrade client rate limit (default 250).
+//! - `POST /__sim/snaptrade/refresh-throttle/end` `{"user_id": "…"}` → `{"ended": n}`: the user's connections may
+//!   be refreshed again at once, as if SnapTrade's per-connection refresh cooldown had passed (`n`: how many
+//!   were still throttled); lets a test pass that cooldown without waiting.
 //! - `POST /__sim/snaptrade/webhook` `{"url"?: "http://127.0.0.1:<port>/webhooks/snaptrade", "event_type": "…",
 //!   "user_id": "…", "account_id"?, "authorization_id"?, "brokerage_id"?, "details"?: {…}, "webhook_id"?: "…"
 //!   (reuse one to send a replay with a fresh timestamp), "event_timestamp"?: Unix seconds | "RFC 3339",
@@ -54,6 +57,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/__sim/calls", get(calls))
         .route("/__sim/calls/reset", post(reset_calls))
         .route("/__sim/ratelimit", post(set_rate_limit))
+        .route("/__sim/snaptrade/refresh-throttle/end", post(end_refresh_throttle))
         .route("/__sim/snaptrade/webhook", post(webhooks::snaptrade::send))
         .route("/__sim/snaptrade/webhook/replay", post(webhooks::snaptrade::replay))
         .route("/__sim/snaptrade/webhook/sign", post(webhooks::snaptrade::sign_only))
@@ -128,6 +132,22 @@ async fn calls(State(sim): State<Arc<Sim>>) -> Response {
 async fn reset_calls(State(sim): State<Arc<Sim>>) -> Response {
     lock(&sim.calls).reset();
     Json(json!({ "reset": true })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThrottleEnd {
+    user_id: String,
+}
+
+async fn end_refresh_throttle(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match parse::<ThrottleEnd>(&body) {
+        Ok(ThrottleEnd { user_id }) => {
+            let ended = lock(&sim.snaptrade).end_refresh_throttle(&user_id);
+            Json(json!({ "ended": ended })).into_response()
+        }
+        Err(message) => bad(message),
+    }
 }
 
 #[derive(Deserialize)]

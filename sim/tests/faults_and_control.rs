@@ -129,11 +129,20 @@ async fn refresh_is_billed_and_throttled() {
     assert!(second.header("retry-after").parse::<u64>().is_ok_and(|s| (1..=10).contains(&s)));
     h.get("/accounts", &user).await;
 
+    // Ending the throttle (instead of waiting it out) lets exactly the next refresh through.
+    let end =
+        |who: &str| h.control(Method::POST, "/__sim/snaptrade/refresh-throttle/end", Some(json!({"user_id": who})));
+    assert_eq!(end("someone-else").await, json!({"ended": 0}), "another user's throttle is untouched");
+    assert_error(&h.call(Method::POST, &path, Some(&user), None).await, 429, "throttled");
+    assert_eq!(end("mia").await, json!({"ended": 1}));
+    assert_eq!(h.call(Method::POST, &path, Some(&user), None).await.status, 200);
+    assert_error(&h.call(Method::POST, &path, Some(&user), None).await, 429, "throttled");
+
     let calls = h.control(Method::GET, "/__sim/calls", None).await;
     let mine = &calls["snaptrade"]["users"]["mia"];
-    assert_eq!((&mine["total"], &mine["billed"]), (&json!(3), &json!(1)));
-    assert_eq!((&mine["operations"]["refresh"], &mine["operations"]["accounts"]), (&json!(2), &json!(1)));
-    assert_eq!(calls["snaptrade"]["billed"], 1);
+    assert_eq!((&mine["total"], &mine["billed"]), (&json!(6), &json!(2)));
+    assert_eq!((&mine["operations"]["refresh"], &mine["operations"]["accounts"]), (&json!(5), &json!(1)));
+    assert_eq!(calls["snaptrade"]["billed"], 2);
     assert_eq!(calls["plaid"]["total"], 0);
     h.control(Method::POST, "/__sim/calls/reset", None).await;
     assert_eq!(h.control(Method::GET, "/__sim/calls", None).await["snaptrade"]["total"], 0);

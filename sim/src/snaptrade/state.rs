@@ -306,4 +306,12 @@ impl SnapState {
         }
         changed
     }
+
+    /// Forgets when `user_id`'s connections were last refreshed, so the next refresh is not
+    /// throttled (what waiting out SnapTrade's per-connection cooldown would do). Returns how many
+    /// connections were throttled.
+    pub fn end_refresh_throttle(&mut self, user_id: &str) -> usize {
+        let mine = self.authorizations.values_mut().filter(|a| a.user_id == user_id);
+        mine.filter_map(|a| a.last_refresh.take()).count()
+    }
 }
