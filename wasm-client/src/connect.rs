@@ -66,6 +66,7 @@ pub fn start(api: Rc<Api>, flow: Flow, options: JsValue) -> Promise {
             "The browser blocked the connection window; allow pop-ups for this site and try again.",
         ));
     };
+    let watch = ReturnWatch::start(&popup, &origin);
     promise(async move {
         let answer = match api.send("POST", path, Some(&body)).await {
             Ok(answer) => answer,
@@ -90,7 +91,7 @@ pub fn start(api: Rc<Api>, flow: Flow, options: JsValue) -> Promise {
             ClientError::from(ClientFailure::invalid_response(answer.status, &e))
         })?;
         js::set(&get(&popup, "location"), "href", &JsValue::from_str(&chosen.flow_url));
-        let end = wait_for_return(&popup, &origin).await;
+        let end = watch.ended().await;
         if end == FlowEnd::TimedOut {
             let _ = js::call(&popup, "close", &[]);
         }
@@ -123,54 +124,77 @@ fn return_params(params: &JsValue) -> ReturnParams {
     }
 }
 
-/// Waits until `popup` posts its return from `origin`, is closed, or the flow times out.
-async fn wait_for_return(popup: &JsValue, origin: &str) -> FlowEnd {
-    let end: Rc<RefCell<Option<FlowEnd>>> = Rc::new(RefCell::new(None));
-    let mut resolve_slot = None;
-    let finished = Promise::new(&mut |resolve, _| resolve_slot = Some(resolve));
-    let resolve: Function = resolve_slot.expect("a promise calls its executor at once");
-    let finish = {
-        let (end, resolve) = (end.clone(), resolve.clone());
-        move |outcome: FlowEnd| {
-            if end.borrow().is_none() {
-                *end.borrow_mut() = Some(outcome);
-                let _ = resolve.call0(&JsValue::NULL);
+/// Watches `popup` from the moment it opens until it posts its return from `origin`, is closed, or
+/// the flow times out. It listens before the API has even answered, so a return posted early is
+/// never missed; dropping it stops listening and watching.
+struct ReturnWatch {
+    end: Rc<RefCell<Option<FlowEnd>>>,
+    finished: Option<Promise>,
+    on_message: Closure<dyn FnMut(JsValue)>,
+    _on_tick: Closure<dyn FnMut()>,
+    timer: JsValue,
+}
+
+impl ReturnWatch {
+    /// Starts listening for `popup`'s message and checking whether it was closed.
+    fn start(popup: &JsValue, origin: &str) -> Self {
+        let end: Rc<RefCell<Option<FlowEnd>>> = Rc::new(RefCell::new(None));
+        let mut resolve_slot = None;
+        let finished = Promise::new(&mut |resolve, _| resolve_slot = Some(resolve));
+        let resolve: Function = resolve_slot.expect("a promise calls its executor at once");
+        let finish = {
+            let (end, resolve) = (end.clone(), resolve.clone());
+            move |outcome: FlowEnd| {
+                if end.borrow().is_none() {
+                    *end.borrow_mut() = Some(outcome);
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
             }
+        };
+        let on_message = {
+            let (finish, popup, origin) = (finish.clone(), popup.clone(), origin.to_owned());
+            Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+                let data = get(&event, "data");
+                let ours = get(&event, "origin").as_string().as_deref() == Some(origin.as_str())
+                    && Object::is(&get(&event, "source"), &popup)
+                    && get(&data, "type").as_string().as_deref() == Some(rules::CONNECTED_MESSAGE_TYPE);
+                if ours {
+                    finish(FlowEnd::Returned(return_params(&get(&data, "result"))));
+                }
+            })
+        };
+        let on_tick = {
+            let (popup, mut checks, mut closed_in_a_row) = (popup.clone(), 0u32, 0u32);
+            Closure::<dyn FnMut()>::new(move || {
+                checks += 1;
+                closed_in_a_row = if get(&popup, "closed").as_bool() == Some(true) { closed_in_a_row + 1 } else { 0 };
+                match rules::watch_popup(checks, closed_in_a_row) {
+                    PopupWatch::Wait => {}
+                    PopupWatch::Closed => finish(FlowEnd::PopupClosed),
+                    PopupWatch::TimedOut => finish(FlowEnd::TimedOut),
+                }
+            })
+        };
+        js::listen(&js::global(), "message", on_message.as_ref().unchecked_ref());
+        let timer = js::set_interval(on_tick.as_ref().unchecked_ref(), rules::CLOSED_CHECK_MS);
+        Self { end, finished: Some(finished), on_message, _on_tick: on_tick, timer }
+    }
+
+    /// How the flow ended (at once when it already has).
+    async fn ended(mut self) -> FlowEnd {
+        if let Some(finished) = self.finished.take() {
+            let _ = JsFuture::from(finished).await;
         }
-    };
-    let on_message = {
-        let (finish, popup, origin) = (finish.clone(), popup.clone(), origin.to_owned());
-        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let data = get(&event, "data");
-            let ours = get(&event, "origin").as_string().as_deref() == Some(origin.as_str())
-                && Object::is(&get(&event, "source"), &popup)
-                && get(&data, "type").as_string().as_deref() == Some(rules::CONNECTED_MESSAGE_TYPE);
-            if ours {
-                finish(FlowEnd::Returned(return_params(&get(&data, "result"))));
-            }
-        })
-    };
-    let on_tick = {
-        let (popup, mut checks, mut closed_in_a_row) = (popup.clone(), 0u32, 0u32);
-        Closure::<dyn FnMut()>::new(move || {
-            checks += 1;
-            closed_in_a_row = if get(&popup, "closed").as_bool() == Some(true) { closed_in_a_row + 1 } else { 0 };
-            match rules::watch_popup(checks, closed_in_a_row) {
-                PopupWatch::Wait => {}
-                PopupWatch::Closed => finish(FlowEnd::PopupClosed),
-                PopupWatch::TimedOut => finish(FlowEnd::TimedOut),
-            }
-        })
-    };
-    let window = js::global();
-    let listener: &Function = on_message.as_ref().unchecked_ref();
-    js::listen(&window, "message", listener);
-    let timer = js::set_interval(on_tick.as_ref().unchecked_ref(), rules::CLOSED_CHECK_MS);
-    let _ = JsFuture::from(finished).await;
-    js::clear_interval(&timer);
-    js::unlisten(&window, "message", listener);
-    let outcome = end.borrow_mut().take();
-    outcome.unwrap_or(FlowEnd::PopupClosed)
+        let outcome = self.end.borrow_mut().take();
+        outcome.unwrap_or(FlowEnd::PopupClosed)
+    }
+}
+
+impl Drop for ReturnWatch {
+    fn drop(&mut self) {
+        js::clear_interval(&self.timer);
+        js::unlisten(&js::global(), "message", self.on_message.as_ref().unchecked_ref());
+    }
 }
 
 /// Call this first thing on the page your `redirect` points at (by default `/?flow=return`). In

@@ -51,9 +51,29 @@ pub fn seen(value: &JsValue) -> Value {
     serde_json::from_str(&String::from(js_sys::JSON::stringify(value).unwrap())).unwrap_or(Value::Null)
 }
 
-/// What a promise resolved with, or the error it was rejected with.
+/// How long one awaited call may take before the test fails (instead of the whole suite hanging
+/// until the runner gives up on it): everything here answers from a local `fetch` double, so only
+/// a call that never settles reaches it, even on a busy machine.
+const SETTLE_LIMIT_MS: u32 = 15_000;
+
+/// What a promise resolved with, or the error it was rejected with; a promise still pending after
+/// [`SETTLE_LIMIT_MS`] is rejected with a `settle_timed_out` error that names the wait.
 pub async fn settle(promise: js_sys::Promise) -> Result<JsValue, JsValue> {
-    JsFuture::from(promise).await
+    let bounded = Function::new_with_args(
+        "p, ms",
+        "return new Promise((resolve, reject) => { \
+           const timer = setTimeout(() => { const e = new Error(`still pending after ${ms} ms`); \
+             e.code = 'settle_timed_out'; reject(e); }, ms); \
+           p.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); }); });",
+    );
+    let race: js_sys::Promise =
+        bounded.call2(&JsValue::NULL, &promise, &SETTLE_LIMIT_MS.into()).unwrap().unchecked_into();
+    let outcome = JsFuture::from(race).await;
+    if let Err(error) = &outcome {
+        let code = Reflect::get(error, &"code".into()).ok().and_then(|c| c.as_string());
+        assert_ne!(code.as_deref(), Some("settle_timed_out"), "a call never settled: {error:?}");
+    }
+    outcome
 }
 
 /// The properties of a thrown `TributaryError`, as JSON (name and message included).
