@@ -31,6 +31,8 @@ pub use domain::{
 };
 
 #[cfg(feature = "server")]
+pub mod body;
+#[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
 pub mod dev_clock;

@@ -237,6 +237,11 @@ async fn dev_worker_keeps_the_openapi_contract(ctx: Arc<Ctx>) -> TestResult {
     if output.status.success() {
         println!("{}", text.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"));
         Ok(())
+    } else if text.contains("Your worker restarted mid-request") {
+        Err(format!(
+            "wrangler dev's proxy lost its connection to the worker during the run and answered its own 503 \
+             (\"Your worker restarted mid-request\"): an environment fault, not a contract breach (seed {seed}):\n{text}"
+        ))
     } else {
         Err(format!(
             "the worker and openapi.yaml disagree (seed {seed}; TRIBUTARY_CONTRACT_SEED={seed} reruns it):\n{text}"

@@ -24,6 +24,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         dev_clock_does_not_exist_outside_development_and_refuses_bad_advances,
         missing_config_is_a_clear_503_not_a_crash,
         unknown_paths_and_methods_get_json_errors,
+        oversized_bodies_are_refused_by_the_worker_never_cut_off,
     ]
 }
 
@@ -193,5 +194,41 @@ async fn unknown_paths_and_methods_get_json_errors(ctx: Arc<Ctx>) -> TestResult 
     assert_eq!((missing.status, missing.code()), (404, "not_found"), "{:?}", missing.body);
     let wrong_method = ctx.send(ctx.http.delete(format!("{}/api/health", ctx.dev))).await;
     assert_eq!((wrong_method.status, wrong_method.code()), (405, "method_not_allowed"), "{:?}", wrong_method.body);
+    Ok(())
+}
+
+/// Bodies over the 64 KiB limit, sent many at once: every one is answered by the worker itself
+/// (413 `body_too_large`, `webhook_too_large` on the webhook paths), never cut off mid-upload. (Refusing before reading the body made
+/// wrangler dev's proxy lose the connection under load and answer its own 503 instead.)
+async fn oversized_bodies_are_refused_by_the_worker_never_cut_off(ctx: Arc<Ctx>) -> TestResult {
+    use crate::reliability::{bounded, send_raw};
+    let token = ctx.token(&ctx.user("oversized"));
+    let sizes = [64 * 1024 + 1, 100 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024];
+    let paths = ["/webhooks/snaptrade", "/webhooks/plaid", "/api/holdings/refresh", "/api/connections"];
+    let requests: Vec<_> = (0..120)
+        .map(|i| {
+            let (size, path) = (sizes[i % sizes.len()], paths[i % paths.len()]);
+            let mut body = vec![b' '; size];
+            body[0] = b'{';
+            body[size - 1] = b'}';
+            let request = ctx.http.post(format!("{}{path}", ctx.dev)).bearer_auth(&token).body(body);
+            async move { (path, size, send_raw(request).await) }
+        })
+        .collect();
+    let answers = bounded(requests, 16).await;
+    let wrong: Vec<String> = answers
+        .iter()
+        .filter(|(path, _, raw)| {
+            let code = if path.starts_with("/webhooks/") { "webhook_too_large" } else { "body_too_large" };
+            (raw.status, raw.code.as_str()) != (413, code)
+        })
+        .map(|(path, size, raw)| format!("{path} ({size} B): {} {}", raw.status, raw.text))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {} oversized bodies not refused by the worker: {wrong:#?}",
+        wrong.len(),
+        answers.len()
+    );
     Ok(())
 }

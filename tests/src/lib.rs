@@ -29,6 +29,27 @@ pub fn free_port() -> u16 {
         .expect("bind a loopback port")
 }
 
+/// How wrangler dev's proxy answers a non-GET request when its connection to the worker broke
+/// (503, this text). It says "restarted" for every such loss, restart or not (it compares the
+/// request's URL, path included, with the worker's bare origin), so it is never the worker's answer.
+const PROXY_LOST_CONNECTION: &str = "Your worker restarted mid-request";
+
+/// Whether `status` and `body` are wrangler dev's proxy reporting a lost connection to the worker.
+pub fn is_proxy_fault(status: u16, body: &str) -> bool {
+    status == 503 && body.starts_with(PROXY_LOST_CONNECTION)
+}
+
+/// Panics — naming it an environment fault, not a wrong answer — when `status` and `body` are
+/// wrangler dev's proxy reporting a lost connection to the worker for `what` (method and URL).
+pub fn refuse_proxy_fault(what: &str, status: u16, body: &str) {
+    if is_proxy_fault(status, body) {
+        panic!(
+            "{what}: wrangler dev's proxy lost its connection to the worker and answered its own 503 \
+             (\"{PROXY_LOST_CONNECTION}\"): an environment fault, not the worker's answer"
+        );
+    }
+}
+
 /// Fails early and clearly when the build outputs the harness runs are missing.
 pub fn require_built() -> Result<(), String> {
     let root = repo_root();

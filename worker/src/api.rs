@@ -177,16 +177,30 @@ pub fn unroutable_method(method: &str, path: &str, routes: &[(&str, &str)]) -> R
 }
 
 /// Reads the raw body of at most `max_bytes`, refusing a larger one (declared or actual) with 413.
+/// A larger body is read to its end (discarded, never buffered) up to the core's drain limit
+/// before the refusal, so the sender is never cut off mid-upload (see [`tributary_core::body`]).
 pub async fn read_bytes(req: &mut Request, max_bytes: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    use tributary_core::body::{body_step, too_large, BodyStep};
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > max_bytes) {
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(|e| ApiError::internal("read body", e))?;
+    let (mut body, mut seen) = (Vec::new(), 0usize);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::internal("read body", e))?;
+        seen = seen.saturating_add(chunk.len());
+        match body_step(seen, declared, max_bytes) {
+            BodyStep::Keep => body.extend_from_slice(&chunk),
+            BodyStep::Discard => body = Vec::new(),
+            BodyStep::Stop => break,
+        }
+    }
+    if too_large(seen, declared, max_bytes) {
         return Err(RequestError::BodyTooLarge { max_bytes }.into());
     }
-    let bytes = req.bytes().await.map_err(|e| ApiError::internal("read body", e))?;
-    if bytes.len() > max_bytes {
-        return Err(RequestError::BodyTooLarge { max_bytes }.into());
-    }
-    Ok(bytes)
+    Ok(body)
 }
 
 /// Reads a JSON body of at most [`MAX_BODY_BYTES`], refusing anything else with a typed error.

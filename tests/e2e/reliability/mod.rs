@@ -2,7 +2,7 @@
 //! refreshes, against real `wrangler dev` workers and the simulator. Bounded for `make test`;
 //! `TRIBUTARY_SOAK=1` (`make soak`) multiplies every count by [`SOAK_FACTOR`].
 //!
-//! Forgery and chaos use the harness's reliability worker (no refresh cooldown, 1 s provider
+//! Forgery and chaos use the harness's reliability worker (no refresh cooldown, 5 s provider
 //! attempts), which no other suite touches; forgery holds [`exclusive`] and chaos [`shared`], so a
 //! forgery's before/after D1 snapshots see nothing but its own traffic. Every random choice comes
 //! from a [`Rng`] whose seed is printed; `TRIBUTARY_SEED=<n>` replays a run.
@@ -39,7 +39,8 @@ pub fn trials() -> Vec<(&'static str, TestFn)> {
 }
 
 /// The reliability worker's variables: the development worker's, with no refresh cooldown and
-/// 1 s provider attempts (so an injected timeout costs seconds, not the 10 s default).
+/// 5 s provider attempts (so an injected timeout costs seconds, not the 10 s default, while a
+/// healthy call never reaches it however busy the machine is).
 pub fn worker_vars(dev_vars: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
     let mut vars: Vec<(&'static str, String)> = dev_vars
         .iter()
@@ -187,8 +188,17 @@ pub struct Raw {
     pub text: String,
 }
 
-/// Sends `request` and keeps the raw answer (a transport failure is status 0 with its message).
+/// Sends `request` and keeps the raw answer (a transport failure is status 0 with its message);
+/// wrangler dev's proxy answering for the worker fails the test as the environment fault it is.
 pub async fn send_raw(request: reqwest::RequestBuilder) -> Raw {
+    let raw = send_raw_unchecked(request).await;
+    tributary_e2e::refuse_proxy_fault("a reliability request", raw.status, &raw.text);
+    raw
+}
+
+/// [`send_raw`] that hands wrangler dev's proxy faults back to the caller (see
+/// [`tributary_e2e::is_proxy_fault`]), for a request that is safe to send again.
+pub async fn send_raw_unchecked(request: reqwest::RequestBuilder) -> Raw {
     match request.send().await {
         Ok(response) => {
             let status = response.status().as_u16();
