@@ -50,10 +50,13 @@ export function setupRefresh({ client, pollMs, onRefreshed, connectedProviders }
   }
 
   // A 429 is a wait, not a failure: a live countdown, buttons back when it reaches zero.
+  // It counts against a deadline, not in ticks: a background tab whose timers the browser slows
+  // down still shows the true wait, and ends it on time.
   function startCountdown(seconds) {
     clearInterval(countdownTimer);
-    let left = Math.max(1, Math.ceil(seconds ?? 1));
+    const deadline = Date.now() + Math.max(1, Math.ceil(seconds ?? 1)) * 1000;
     const tick = () => {
+      const left = Math.ceil((deadline - Date.now()) / 1000);
       if (left <= 0) {
         clearInterval(countdownTimer);
         countdownTimer = null;
@@ -64,7 +67,6 @@ export function setupRefresh({ client, pollMs, onRefreshed, connectedProviders }
         return;
       }
       say("wait", "Please wait ", el("span", { id: "countdown" }, String(left)), ` s: your data was refreshed moments ago.`);
-      left -= 1;
     };
     countdownTimer = setInterval(tick, 1000);
     tick();

@@ -16,13 +16,13 @@ test("link Chase through the Plaid hosted-link popup and see its holdings", asyn
 
     await page.fill("#institution-query", "chase");
     const chase = page.locator('#institutions li[data-slug="chase"]');
-    await chase.waitFor({ timeout: 10_000 });
+    await chase.waitFor({ timeout: 30_000 });
     assert.equal(await chase.getAttribute("data-provider"), "plaid");
 
     const [popup] = await Promise.all([context.waitForEvent("page"), chase.locator("button").click()]);
-    await popup.waitForSelector("form button[type=submit]", { timeout: 15_000 });
+    await popup.waitForSelector("form button[type=submit]", { timeout: 30_000 });
     await popup.check('input[value="ins_56"]');
-    await Promise.all([popup.waitForEvent("close", { timeout: 15_000 }), popup.click("form button[type=submit]")]);
+    await Promise.all([popup.waitForEvent("close", { timeout: 30_000 }), popup.click("form button[type=submit]")]);
 
     await page.waitForSelector('#portfolio table tr[data-security="VTI"]', { timeout: 20_000 });
     assert.match(await page.textContent("#connect-status"), /Connected/);

@@ -18,14 +18,14 @@ test("connect Schwab through the SnapTrade portal popup and see its holdings", a
 
     await page.fill("#institution-query", "schwab");
     const schwab = page.locator('#institutions li[data-slug="charles_schwab"]');
-    await schwab.waitFor({ timeout: 10_000 });
+    await schwab.waitFor({ timeout: 30_000 });
     assert.equal(await schwab.getAttribute("data-provider"), "snaptrade");
     assert.match(await schwab.textContent(), /via SnapTrade/);
 
     const [popup] = await Promise.all([context.waitForEvent("page"), schwab.locator("button").click()]);
-    await popup.waitForSelector("form button[type=submit]", { timeout: 15_000 });
+    await popup.waitForSelector("form button[type=submit]", { timeout: 30_000 });
     assert.match(await popup.textContent("body"), /Schwab/i, "the portal offers the chosen brokerage");
-    await Promise.all([popup.waitForEvent("close", { timeout: 15_000 }), popup.click("form button[type=submit]")]);
+    await Promise.all([popup.waitForEvent("close", { timeout: 30_000 }), popup.click("form button[type=submit]")]);
 
     await page.waitForSelector('#portfolio table tr[data-security="AAPL"]', { timeout: 20_000 });
     assert.match(await page.textContent("#connect-status"), /Connected/);
@@ -34,7 +34,7 @@ test("connect Schwab through the SnapTrade portal popup and see its holdings", a
     assert.match(await page.textContent("#providers"), /SnapTrade.*Updated just now/);
 
     await page.click('[data-view="by_account"]');
-    await page.waitForFunction(() => document.querySelectorAll("#portfolio table caption").length > 1, null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll("#portfolio table caption").length > 1, null, { timeout: 30_000 });
     const captions = await page.$$eval("#portfolio table caption", (nodes) => nodes.map((n) => n.textContent));
     assert.equal(captions.length, 2, captions.join(" | "));
     await page.screenshot({ path: join(artifacts, "connect-schwab.png"), fullPage: true });

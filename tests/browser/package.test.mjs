@@ -81,8 +81,8 @@ test("an esbuild bundle of @tributary/client connects, shows holdings, polls and
 
     // connect(): the popup goes to SnapTrade's portal and comes back through handleConnectRedirect.
     const [popup] = await Promise.all([context.waitForEvent("page"), schwab.locator("button").click()]);
-    await popup.waitForSelector("form button[type=submit]", { timeout: 15_000 });
-    await Promise.all([popup.waitForEvent("close", { timeout: 15_000 }), popup.click("form button[type=submit]")]);
+    await popup.waitForSelector("form button[type=submit]", { timeout: 30_000 });
+    await Promise.all([popup.waitForEvent("close", { timeout: 30_000 }), popup.click("form button[type=submit]")]);
     await page.waitForSelector('#connect-result[data-status="connected"][data-provider="snaptrade"]', { timeout: 20_000 });
     await page.waitForSelector('#providers li[data-provider="snaptrade"][data-status="ok"]', { timeout: 20_000 });
     assert.ok(await page.isVisible('#positions tr[data-security="AAPL"]'), "SnapTrade's positions are shown");
@@ -128,7 +128,7 @@ test("an esbuild bundle of @tributary/client connects, shows holdings, polls and
     await page.click("#refresh-snaptrade");
     await page.waitForFunction(() => document.querySelectorAll("#refresh-log li").length === 3, null, { timeout: 20_000 });
     const limited = page.locator('#refresh-log li[data-status="429"]').first();
-    await limited.waitFor({ timeout: 5_000 });
+    await limited.waitFor({ timeout: 30_000 });
     assert.equal(await limited.getAttribute("data-name"), "TributaryError");
     assert.equal(await limited.getAttribute("data-code"), "refresh_cooling_down");
     assert.equal(await limited.getAttribute("data-attempts"), "1", "a 429 is never retried");

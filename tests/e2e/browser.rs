@@ -23,18 +23,27 @@ async fn run_node_test(ctx: &Ctx, file: &str) -> TestResult {
     run_node_test_with(ctx, file, &[]).await
 }
 
+/// The longest one browser script may run before it is stopped and failed: far beyond what a
+/// busy machine needs (the journey takes under two minutes there), so only a hang reaches it.
+const SCRIPT_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// [`run_node_test`] with extra environment variables for the script.
 async fn run_node_test_with(ctx: &Ctx, file: &str, env: &[(&str, &str)]) -> TestResult {
-    let output = tokio::process::Command::new("node")
+    let run = tokio::process::Command::new("node")
         .envs(env.iter().copied())
         .arg("--test")
+        .arg(format!("--test-timeout={}", SCRIPT_LIMIT.as_millis()))
         .arg(repo_root().join("tests/browser").join(file))
         .env("TRIBUTARY_URL", &ctx.dev)
         .env("TRIBUTARY_SIM_URL", &ctx.sim)
         .env("TRIBUTARY_ARTIFACTS", artifacts_dir())
+        .env("TRIBUTARY_REFRESH_COOLDOWN_S", crate::REFRESH_COOLDOWN_S.to_string())
         .current_dir(repo_root())
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(SCRIPT_LIMIT + std::time::Duration::from_secs(30), run)
         .await
+        .map_err(|_| format!("{file} did not finish within {} s and was stopped", SCRIPT_LIMIT.as_secs()))?
         .map_err(|e| format!("run node: {e}"))?;
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     if output.status.success() {

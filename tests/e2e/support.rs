@@ -86,18 +86,29 @@ impl Ctx {
         format!("{label}-{}", tributary_e2e::secrets::random_hex(4))
     }
 
-    /// A valid session token for `user`, signed with the development worker's key.
+    /// A valid session token for `user`, signed with the development worker's key. It lives an
+    /// hour: longer than any suite, however slow the machine (users' own clocks never expire it).
     pub fn token(&self, user: &str) -> String {
-        issue_session_token(&UserId::parse(user).unwrap(), &self.session_key, now(), 600)
+        issue_session_token(&UserId::parse(user).unwrap(), &self.session_key, now(), 3600)
+    }
+
+    /// Moves only `user`'s clock on the worker at `base` forward by `seconds` (`POST /api/dev/clock`
+    /// with `user_id`): their cooldowns end, their caches age, while every other test's time stands.
+    pub async fn advance_user_clock(&self, base: &str, user: &str, seconds: u64) {
+        let body = serde_json::json!({"advance_s": seconds, "user_id": user});
+        let reply = self.send(self.http.post(format!("{base}/api/dev/clock")).json(&body)).await;
+        assert_eq!((reply.status, &reply.body["user_id"]), (200, &serde_json::json!(user)), "{:?}", reply.body);
     }
 
     /// Sends a request and reads the reply as JSON (a non-JSON body becomes `Value::Null`).
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
+        let what = format!("{}", response.url());
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let text = response.text().await.unwrap_or_default();
+        tributary_e2e::refuse_proxy_fault(&what, status, &text);
         Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), content_type }
     }
 

@@ -16,6 +16,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         webhook_without_a_consumer_key_outside_development_is_503,
         webhook_connection_broken_fixed_and_deleted_change_the_connection,
         refresh_within_the_cooldown_is_429_with_retry_after,
+        a_users_own_clock_ends_their_cooldown_and_no_one_elses,
         refresh_twenty_concurrent_requests_make_one_provider_call,
         refresh_billed_twice_within_the_cap_needs_confirmation,
         refresh_plaid_twice_within_a_day_is_blocked_unless_the_cost_is_confirmed,
@@ -61,7 +62,9 @@ async fn refresh(ctx: &Ctx, token: &str, body: Value) -> (Reply, Option<String>)
         ctx.http.post(format!("{}/api/holdings/refresh", ctx.dev)).bearer_auth(token).json(&body).send().await.unwrap();
     let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
     let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let text = response.text().await.unwrap_or_default();
+    tributary_e2e::refuse_proxy_fault("POST /api/holdings/refresh", status, &text);
+    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     (Reply { status, body, content_type: String::new() }, retry_after)
 }
 
@@ -215,7 +218,7 @@ async fn refresh_billed_twice_within_the_cap_needs_confirmation(ctx: Arc<Ctx>) -
     let (user, token, _) = connected_user(&ctx, "rf-cap").await;
     let (first, _) = refresh(&ctx, &token, json!({"providers": ["snaptrade"]})).await;
     assert_eq!(first.body["results"][0]["billed"], true, "{:?}", first.body);
-    tokio::time::sleep(std::time::Duration::from_secs(crate::REFRESH_COOLDOWN_S + 1)).await;
+    ctx.advance_user_clock(&ctx.dev, &user, crate::REFRESH_COOLDOWN_S + 1).await;
     let (capped, _) = refresh(&ctx, &token, json!({"providers": ["snaptrade"]})).await;
     assert_eq!((capped.status, capped.code()), (402, "refresh_cost_capped"), "{:?}", capped.body);
     assert_eq!(capped.body["provider"], "snaptrade");
@@ -243,7 +246,7 @@ async fn refresh_plaid_twice_within_a_day_is_blocked_unless_the_cost_is_confirme
     let (first, _) = refresh(&ctx, &token, json!({"providers": ["plaid"]})).await;
     assert_eq!((first.status, &first.body["results"][0]["billed"]), (200, &json!(true)), "{:?}", first.body);
     assert_eq!(billed(&calls().await), 1);
-    tokio::time::sleep(std::time::Duration::from_secs(crate::REFRESH_COOLDOWN_S + 1)).await;
+    ctx.advance_user_clock(&ctx.dev, &user, crate::REFRESH_COOLDOWN_S + 1).await;
     let (capped, _) = refresh(&ctx, &token, json!({"providers": ["plaid"]})).await;
     assert_eq!((capped.status, capped.code()), (402, "refresh_cost_capped"), "{:?}", capped.body);
     assert_eq!(capped.body["provider"], "plaid");
@@ -261,5 +264,35 @@ async fn refresh_plaid_twice_within_a_day_is_blocked_unless_the_cost_is_confirme
     let log = ctx
         .d1("SELECT COUNT(*) AS n FROM refresh_log WHERE user_id = ?1 AND provider = 'plaid' AND billed = 1", &[&user]);
     assert_eq!(log[0]["n"], 2, "both billed calls are logged");
+    Ok(())
+}
+
+async fn a_users_own_clock_ends_their_cooldown_and_no_one_elses(ctx: Arc<Ctx>) -> TestResult {
+    let ((moved, moved_token, _), (_, other_token, _)) =
+        futures_util::join!(connected_user(&ctx, "clock-moved"), connected_user(&ctx, "clock-other"));
+    let body = || json!({"providers": ["snaptrade"], "confirm_cost": true});
+    for token in [&moved_token, &other_token] {
+        assert_eq!(refresh(&ctx, token, body()).await.0.status, 200);
+        assert_eq!(refresh(&ctx, token, body()).await.0.code(), "refresh_cooling_down");
+    }
+    let clock = |user: &str, advance_s: u64| {
+        ctx.send(
+            ctx.http.post(format!("{}/api/dev/clock", ctx.dev)).json(&json!({"advance_s": advance_s, "user_id": user})),
+        )
+    };
+    let moved_on = clock(&moved, crate::REFRESH_COOLDOWN_S + 1).await;
+    assert_eq!((moved_on.status, &moved_on.body["offset_s"]), (200, &json!(crate::REFRESH_COOLDOWN_S + 1)));
+    assert!(moved_on.body["now"].as_i64().unwrap() > crate::support::now() + crate::REFRESH_COOLDOWN_S as i64 - 5);
+    // SnapTrade itself throttles a connection's refreshes for 10 s (its clock is not ours).
+    ctx.sim_control("/__sim/snaptrade/refresh-throttle/end", &json!({"user_id": moved})).await;
+
+    let (after, _) = refresh(&ctx, &moved_token, body()).await;
+    assert_eq!((after.status, &after.body["decision"]), (200, &json!("allowed")), "{:?}", after.body);
+    let (still, _) = refresh(&ctx, &other_token, body()).await;
+    assert_eq!((still.status, still.code()), (429, "refresh_cooling_down"), "the other user's time stood still");
+    // The session (on the worker's clock) still holds, and the worker-wide clock did not move.
+    assert_eq!(ctx.get(&ctx.dev, "/api/me", Some(&moved_token)).await.status, 200);
+    let bad = clock("not a user id!", 60).await;
+    assert_eq!(bad.status, 400, "{:?}", bad.body);
     Ok(())
 }

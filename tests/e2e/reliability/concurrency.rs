@@ -1,7 +1,7 @@
-//! Concurrency, on the development worker (3 s cooldown): 50 simultaneous refreshes of one user
+//! Concurrency, on the development worker (its long cooldown, `REFRESH_COOLDOWN_S`): 50 simultaneous refreshes of one user
 //! with SnapTrade and Plaid connected make exactly the provider calls of ONE refresh — measured
 //! on a twin user who refreshes once — and are answered 1 × 200 and 49 × 429 with `Retry-After`.
-//! (All 50 are answered well within the cooldown: the losers only read D1.)
+//! (All 50 land within the cooldown however slowly they are sent: the losers only read D1.)
 
 use super::seed_user;
 use crate::support::{Ctx, TestResult};
@@ -22,7 +22,10 @@ async fn refresh(ctx: &Ctx, token: &str) -> (u16, Option<String>, Value) {
     let response =
         ctx.http.post(format!("{}/api/holdings/refresh", ctx.dev)).bearer_auth(token).json(&body).send().await.unwrap();
     let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
-    (response.status().as_u16(), retry_after, response.json().await.unwrap_or(Value::Null))
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    tributary_e2e::refuse_proxy_fault("POST /api/holdings/refresh", status, &text);
+    (status, retry_after, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// The simulator's per-operation call counts for one user: `{"snaptrade": {op: n}, "plaid": {op: n}}`.
