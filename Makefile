@@ -14,6 +14,13 @@ export WRANGLER_SEND_METRICS := false
 export WRANGLER_SEND_ERROR_REPORTS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 export NO_UPDATE_NOTIFIER := 1
+# The wasm test runner's wait for the browser to finish the whole suite (its default, 20 s, is
+# too short for a busy machine); each test bounds its own waits far below this.
+export WASM_BINDGEN_TEST_TIMEOUT := 300
+
+# Runs a suite so that no process it starts outlives it (tests/src/bin/scope.rs): a browser a
+# driver lost, a runtime whose parent died, are stopped when the suite ends, pass or fail.
+SCOPE := cargo run --quiet -p tributary-e2e --bin scope --
 
 .PHONY: setup build build-worker build-www build-npm build-sim dev test lint test-native test-wasm test-e2e bench soak soak-fuzz soak-e2e deploy clean
 
@@ -49,16 +56,16 @@ lint:
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
 
 test-native:
-	cargo test -p tributary-core -p tributary-sim
-	cargo test -p tributary-e2e --lib
+	$(SCOPE) cargo test -p tributary-core -p tributary-sim
+	$(SCOPE) cargo test -p tributary-e2e --lib
 
 test-wasm:
-	cd wasm-client && wasm-pack test --headless --chrome -- --test browser
-	cd wasm-client && wasm-pack test --node -- --test node
+	cd wasm-client && $(SCOPE) wasm-pack test --headless --chrome -- --test browser
+	cd wasm-client && $(SCOPE) wasm-pack test --node -- --test node
 
 # build-npm: tests/browser/package.test.mjs bundles the npm package (wasm-client/pkg) with esbuild.
 test-e2e: build-worker build-www build-npm
-	cargo test -p tributary-e2e --test e2e
+	$(SCOPE) cargo test -p tributary-e2e --test e2e
 
 ## Benchmarks: five figures, each a ratio against a baseline from the same run, written to
 ## bench/results.md and bench/results.json (bench/README.md says how to read them).
@@ -85,7 +92,7 @@ soak-fuzz:
 # The reliability suites (tests/e2e/reliability) with every count × 10: 100,000 forged webhooks,
 # 10,000 chaos refresh cycles. TRIBUTARY_SEED=<n> replays a run's random choices.
 soak-e2e: setup build-worker build-www
-	TRIBUTARY_SOAK=1 cargo test -p tributary-e2e --test e2e -- reliability::
+	TRIBUTARY_SOAK=1 $(SCOPE) cargo test -p tributary-e2e --test e2e -- reliability::
 
 deploy: setup build-worker build-www
 	wrangler deploy
