@@ -77,7 +77,7 @@ impl Ctx {
             reliability_state: servers.reliability_state,
             session_key: SessionKey::new(&session_key).expect("random key is long enough"),
             session_key_raw: session_key,
-            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap(),
+            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),
         }
     }
 

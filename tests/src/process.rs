@@ -95,7 +95,7 @@ impl WranglerDev {
     }
 
     fn wait_ready(&mut self, log_path: &PathBuf) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(90);
+        let deadline = Instant::now() + Duration::from_secs(180);
         let addr = self.base_url.trim_start_matches("http://").to_owned();
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -106,7 +106,7 @@ impl WranglerDev {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        Err(format!("wrangler dev did not answer within 90 s:\n{}", tail(log_path)))
+        Err(format!("wrangler dev did not answer within 180 s:\n{}", tail(log_path)))
     }
 
     /// The `--persist-to` dir holding this worker's local D1 and KV.

@@ -187,8 +187,10 @@ impl Receiver {
         Self { url, rx, handle }
     }
 
+    /// The next webhook received; waits at most a minute (only a webhook that never comes takes
+    /// that long, however busy the machine is).
     pub async fn next(&mut self) -> Received {
-        tokio::time::timeout(std::time::Duration::from_secs(5), self.rx.recv()).await.unwrap().unwrap()
+        tokio::time::timeout(std::time::Duration::from_secs(60), self.rx.recv()).await.unwrap().unwrap()
     }
 }
 
