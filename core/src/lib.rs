@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod plaid;
 pub mod provider_error;
+pub mod provider_retry;
 pub mod snaptrade;
 pub mod time;
 pub mod url;

@@ -1,6 +1,7 @@
 //! Outbound provider clients over `worker::Fetch`, sharing one call discipline: a timeout per
-//! attempt, bounded jittered retries of retryable failures (idempotent calls only), and one
-//! structured JSON log line per attempt that never contains a secret.
+//! attempt, the core's one retry rule (`tributary_core::provider_retry`: bounded jittered retries
+//! of retryable failures, idempotent calls only) and `Retry-After` parser, and one structured JSON
+//! log line per attempt that never contains a secret.
 
 pub mod plaid;
 pub mod snaptrade;
@@ -11,15 +12,9 @@ use std::future::Future;
 use std::time::Duration;
 use tributary_core::config::Fanout;
 use tributary_core::provider_error::ProviderError;
+use tributary_core::provider_retry::{next_attempt, provider_retry_after, NextAttempt, PROVIDER_RETRY};
 use tributary_core::Provider;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
-
-/// Attempts per call, first included.
-const MAX_ATTEMPTS: u32 = 3;
-/// Base of the exponential backoff between attempts.
-const BACKOFF_BASE_MS: u64 = 200;
-/// A 429 whose Retry-After is at most this many seconds is waited out once; longer is returned.
-const MAX_INLINE_RETRY_AFTER_S: u64 = 1;
 
 /// One outbound request, described without its secrets' provenance.
 pub struct Call<'a> {
@@ -56,14 +51,15 @@ fn call_id() -> String {
     format!("{:016x}", random_u64())
 }
 
+/// A jitter in `[0, 1)` for the backoff.
+fn jitter_unit() -> f64 {
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 fn retry_after(headers: &Headers) -> Option<u64> {
     let header = |name: &str| headers.get(name).ok().flatten();
-    header("retry-after").and_then(|v| v.trim().parse().ok()).or_else(|| {
-        let reset: u64 = header("x-ratelimit-reset")?.trim().parse().ok()?;
-        // Either seconds-until-reset or an absolute Unix time.
-        let now = real_now_unix() as u64;
-        Some(if reset > now { reset - now } else { reset })
-    })
+    let now = u64::try_from(real_now_unix()).unwrap_or(0);
+    provider_retry_after(header("retry-after").as_deref(), header("x-ratelimit-reset").as_deref(), now)
 }
 
 async fn attempt(call: &Call<'_>) -> Result<Answer, ProviderError> {
@@ -129,14 +125,10 @@ pub async fn send(
         let outcome = error.as_ref().map_or("ok", |e| tributary_core::ErrorCode::code(e));
         log_attempt(call, &id, attempt_no, status, latency_ms, outcome);
         let Some(error) = error else { return result };
-        let short_rate_limit = error.retry_after_s().is_some_and(|s| s <= MAX_INLINE_RETRY_AFTER_S);
-        let retry = call.idempotent && attempt_no < MAX_ATTEMPTS && (error.is_retryable() || short_rate_limit);
-        if !retry {
-            return result;
+        match next_attempt(&PROVIDER_RETRY, &error, attempt_no, call.idempotent, jitter_unit()) {
+            NextAttempt::Stop => return result,
+            NextAttempt::After { wait_ms } => Delay::from(Duration::from_millis(u64::from(wait_ms))).await,
         }
-        let backoff = BACKOFF_BASE_MS << (attempt_no - 1);
-        let wait_ms = if short_rate_limit { 1000 } else { backoff + random_u64() % backoff };
-        Delay::from(Duration::from_millis(wait_ms)).await;
     }
 }
 
