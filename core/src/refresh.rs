@@ -173,6 +173,40 @@ impl RefreshDecision {
     }
 }
 
+/// The answer to a refresh the policy refused, as the API sends it: the JSON error every error has
+/// (`error.code`, `error.message`) plus the decision's own fields, which the browser client reads
+/// back (`client::outcome::ErrorBody`: `retry_after_s` of a 429; `provider`, `next_allowed_at`
+/// and `reason` of a 402).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedRefresh {
+    pub error: RefusalError,
+    #[serde(flatten)]
+    pub decision: RefreshDecision,
+}
+
+/// The `error` object of a [`RefusedRefresh`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalError {
+    pub code: String,
+    pub message: String,
+}
+
+/// The HTTP status, `Retry-After` seconds and body of a refused refresh; `None` when `decision`
+/// is not a refusal (it is then carried out, and the shell answers what happened).
+pub fn refusal(decision: &RefreshDecision) -> Option<(u16, Option<u64>, RefusedRefresh)> {
+    let (code, message, retry_after) = match decision {
+        RefreshDecision::CoolingDown { retry_after_s } => (
+            "refresh_cooling_down",
+            format!("Refreshed moments ago; try again in {retry_after_s} s."),
+            Some(*retry_after_s),
+        ),
+        RefreshDecision::CostCapped { reason, .. } => ("refresh_cost_capped", reason.clone(), None),
+        RefreshDecision::Allowed { .. } | RefreshDecision::NothingPending => return None,
+    };
+    let error = RefusalError { code: code.to_owned(), message };
+    Some((decision.http_status(), retry_after, RefusedRefresh { error, decision: decision.clone() }))
+}
+
 /// Why a refresh request is refused as asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefreshError {

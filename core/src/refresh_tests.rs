@@ -346,3 +346,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn refusals_are_answered_with_the_fields_the_client_reads() {
+    let (status, retry_after, body) = refusal(&RefreshDecision::CoolingDown { retry_after_s: 7 }).unwrap();
+    assert_eq!((status, retry_after), (429, Some(7)));
+    assert_eq!(
+        serde_json::to_value(&body).unwrap(),
+        json!({
+            "error": {"code": "refresh_cooling_down", "message": "Refreshed moments ago; try again in 7 s."},
+            "decision": "cooling_down", "retry_after_s": 7,
+        })
+    );
+    let capped = RefreshDecision::CostCapped { provider: Provider::Plaid, next_allowed_at: NOW, reason: "r".into() };
+    let (status, retry_after, body) = refusal(&capped).unwrap();
+    assert_eq!((status, retry_after), (402, None));
+    assert_eq!(
+        serde_json::to_value(&body).unwrap(),
+        json!({
+            "error": {"code": "refresh_cost_capped", "message": "r"},
+            "decision": "cost_capped", "provider": "plaid", "next_allowed_at": NOW, "reason": "r",
+        })
+    );
+    let read: RefusedRefresh = serde_json::from_value(serde_json::to_value(&body).unwrap()).unwrap();
+    assert_eq!(read, body, "the same type reads it back");
+    assert_eq!(refusal(&RefreshDecision::NothingPending), None);
+    assert_eq!(refusal(&RefreshDecision::Allowed { plan: vec![] }), None);
+}

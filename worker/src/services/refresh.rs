@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tributary_core::capabilities::provider_refresh_cost;
 use tributary_core::refresh::{
-    PlannedRefresh, ProviderRefreshState, RefreshDecision, RefreshMode, RefreshRequest, RefreshTrigger,
+    refusal, PlannedRefresh, ProviderRefreshState, RefreshDecision, RefreshMode, RefreshRequest, RefreshTrigger,
     UserRefreshState,
 };
 use tributary_core::Provider;
@@ -43,13 +43,17 @@ fn with_status(body: &Value, status: u16, retry_after_s: Option<u64>) -> ApiResu
     Ok(response)
 }
 
+/// The answer to a refresh the core's policy refused (429 cooling down, 402 cost capped), with
+/// the body and `Retry-After` the core decides.
+fn refused(decision: &RefreshDecision) -> ApiResult {
+    let (status, retry_after_s, body) =
+        refusal(decision).ok_or_else(|| ApiError::internal("render refresh refusal", "not a refusal"))?;
+    let body = serde_json::to_value(&body).map_err(|e| ApiError::internal("serialise response", e))?;
+    with_status(&body, status, retry_after_s)
+}
+
 fn cooling_down(retry_after_s: u64) -> ApiResult {
-    let body = json!({
-        "error": {"code": "refresh_cooling_down", "message": format!("Refreshed moments ago; try again in {retry_after_s} s.")},
-        "decision": "cooling_down",
-        "retry_after_s": retry_after_s,
-    });
-    with_status(&body, 429, Some(retry_after_s))
+    refused(&RefreshDecision::CoolingDown { retry_after_s })
 }
 
 /// Runs the refresh policy for the session user and carries out its decision.
@@ -86,17 +90,7 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
     let policy = session.config.refresh;
     let now = session.now();
     match policy.decide(&request, &state, now)? {
-        RefreshDecision::CoolingDown { retry_after_s } => cooling_down(retry_after_s),
-        RefreshDecision::CostCapped { provider, next_allowed_at, reason } => {
-            let body = json!({
-                "error": {"code": "refresh_cost_capped", "message": reason},
-                "decision": "cost_capped",
-                "provider": provider,
-                "next_allowed_at": next_allowed_at,
-                "reason": reason,
-            });
-            with_status(&body, 402, None)
-        }
+        refusal @ (RefreshDecision::CoolingDown { .. } | RefreshDecision::CostCapped { .. }) => refused(&refusal),
         RefreshDecision::NothingPending => json(200, &json!({ "decision": "nothing_pending", "results": [] })),
         RefreshDecision::Allowed { plan } => {
             if !log_store::claim_cooldown(env, user, now, policy.cooldown_cutoff(now)).await? {
