@@ -27,7 +27,7 @@ pub enum BodyStep {
 pub fn body_step(seen: usize, declared: Option<usize>, max_bytes: usize) -> BodyStep {
     if seen > max_bytes.saturating_add(DRAIN_LIMIT_BYTES) {
         BodyStep::Stop
-    } else if seen > max_bytes || declared.is_some_and(|n| n > max_bytes) {
+    } else if too_large(seen, declared, max_bytes) {
         BodyStep::Discard
     } else {
         BodyStep::Keep

@@ -60,7 +60,7 @@ pub async fn for_user(env: &Env, user: &UserId) -> Clock {
         return Clock { offset_s: 0 };
     }
     let own = stored(env, &user_key(user)).await;
-    Clock { offset_s: effective_now(0, &environment, user_offset(APPLIED_OFFSET_S.load(Ordering::Relaxed), own)) }
+    Clock { offset_s: user_offset(APPLIED_OFFSET_S.load(Ordering::Relaxed), own) }
 }
 
 fn user_key(user: &UserId) -> String {

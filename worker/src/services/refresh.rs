@@ -52,10 +52,6 @@ fn refused(decision: &RefreshDecision) -> ApiResult {
     with_status(&body, status, retry_after_s)
 }
 
-fn cooling_down(retry_after_s: u64) -> ApiResult {
-    refused(&RefreshDecision::CoolingDown { retry_after_s })
-}
-
 /// Runs the refresh policy for the session user and carries out its decision.
 pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> ApiResult {
     let user = &session.claims.user_id;
@@ -96,7 +92,8 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
             if !log_store::claim_cooldown(env, user, now, policy.cooldown_cutoff(now)).await? {
                 // Another request (perhaps in another isolate) claimed the cooldown first.
                 let last = log_store::last_refresh_at(env, user).await?.unwrap_or(now);
-                return cooling_down(policy.retry_after_s(last, session.now()).unwrap_or(1));
+                let retry_after_s = policy.retry_after_s(last, session.now()).unwrap_or(1);
+                return refused(&RefreshDecision::CoolingDown { retry_after_s });
             }
             let runs = plan.iter().map(|planned| {
                 let seen = flags.iter().find(|f| f.provider == planned.provider).and_then(|f| f.last_event_id.clone());
