@@ -87,13 +87,17 @@ test("connect, see, get told about news, refresh it, wait, confirm a paid refres
 
     // Connect through both providers; the accounts appear without a reload.
     await connectThroughPopup(context, page, "schwab", "charles_schwab", "snaptrade");
-    await page.waitForSelector('#portfolio tr[data-security="AAPL"]', { timeout: 20_000 });
+    // Each provider's freshness is read right after its own fetch (the label says "just now" for a
+    // minute); SnapTrade's is only required to be a recent one after the whole Plaid flow, however
+    // long that took on a busy machine.
+    await page.waitForSelector('#portfolio tr[data-security="AAPL"]', { timeout: 30_000 });
+    assert.match(await page.textContent("#providers"), /SnapTrade.*Updated just now/);
     await connectThroughPopup(context, page, "chase", "chase", "plaid", 'input[value="ins_56"]');
-    await page.waitForSelector('#portfolio tr[data-security="VTI"]', { timeout: 20_000 });
+    await page.waitForSelector('#portfolio tr[data-security="VTI"]', { timeout: 30_000 });
+    assert.match(await page.textContent("#providers"), /Plaid.*Updated just now/);
     await page.waitForSelector('#connections li[data-provider="plaid"][data-status="ok"]', { timeout: 30_000 });
     assert.equal(await page.locator('#connections li[data-provider="snaptrade"][data-status="ok"]').count(), 1);
-    assert.match(await page.textContent("#providers"), /SnapTrade.*Updated just now/);
-    assert.match(await page.textContent("#providers"), /Plaid.*Updated just now/);
+    assert.match(await page.textContent("#providers"), /SnapTrade.*Updated (just now|\d+ min ago)/);
     await shot(page, "journey-connected.png");
 
     // The broker has news: a signed holdings webhook raises the banner within one poll.
