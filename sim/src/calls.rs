@@ -41,10 +41,11 @@ impl Calls {
         self.counts.clear();
     }
 
-    /// `{"snaptrade": {total, billed, operations: {op: n}, users: {user: {total, billed, operations}}}, "plaid": …}`.
+    /// `{"snaptrade": {total, billed, operations: {op: n}, users: {user: {total, billed, operations}}}, "plaid": …,
+    /// "schwab": …}`: every provider is listed, even with no calls.
     pub fn to_json(&self) -> Value {
         let mut out = Map::new();
-        for provider in [Provider::SnapTrade, Provider::Plaid] {
+        for provider in Provider::ALL {
             let mut total = Count::default();
             let mut operations = Map::new();
             let mut users: BTreeMap<&str, (Count, Map<String, Value>)> = BTreeMap::new();
@@ -96,6 +97,7 @@ mod tests {
         assert_eq!(v["snaptrade"]["users"]["a"]["billed"], 1);
         assert_eq!(v["snaptrade"]["users"][NO_USER]["total"], 1);
         assert_eq!(v["plaid"]["total"], 0);
+        assert_eq!(v["schwab"], json!({"total": 0, "billed": 0, "operations": {}, "users": {}}));
         calls.reset();
         assert_eq!(calls.to_json()["snaptrade"]["total"], 0);
     }

@@ -1,14 +1,19 @@
 //! Loopback test controls (not part of any provider's API):
 //!
-//! - `POST /__sim/faults` `{"provider": "snaptrade"|"plaid", "endpoint": "<operation>"|"*",
-//!   "user_id"?: "<SnapTrade userId>", "kind": "latency"|"status"|"rate_limit"|"timeout"|"malformed"|"disabled",
-//!   "ms"?: n (latency), "status"?: 400..599 (status), "retry_after"?: seconds (rate_limit, default 60),
-//!   "times"?: n (default: until cleared)}` → `{"id": n}`; a `disabled` fault is applied at once (the
-//!   user's connections, or everyone's, become disabled) and also answers `"disabled_connections": n`.
+//! - `POST /__sim/faults` `{"provider": "snaptrade"|"plaid"|"schwab", "endpoint": "<operation>"|"*",
+//!   "user_id"?: "<SnapTrade userId | Plaid client_user_id | Schwab customer>", "kind":
+//!   "latency"|"status"|"rate_limit"|"timeout"|"malformed"|"disabled", "ms"?: n (latency), "status"?:
+//!   400..599 (status), "retry_after"?: seconds (rate_limit, default 60), "times"?: n (default: until
+//!   cleared)}` → `{"id": n}`; a SnapTrade `disabled` fault is applied at once (the user's connections,
+//!   or everyone's, become disabled) and also answers `"disabled_connections": n` (0 for Plaid and
+//!   Schwab, whose `disabled` faults act per request). Schwab endpoints: `token`, `account_numbers`,
+//!   `accounts`, `account` (see [`crate::schwab`]).
 //! - `GET /__sim/faults` → `{"faults": [...]}`; `DELETE /__sim/faults` clears them → `{"cleared": true}`;
 //!   `DELETE /__sim/faults/{id}` removes just that one → `{"removed": id}` (404 when not active).
 //! - `POST /__sim/latency` `{"ms": n}` → `{"ms": n}`: latency added to every provider API request (0 = off).
-//! - `GET /__sim/calls` → per-provider `{total, billed, operations: {op: n}, users: {user: {total, billed, operations}}}`.
+//! - `GET /__sim/calls` → per-provider (`snaptrade`, `plaid`, `schwab`) `{total, billed, operations: {op: n},
+//!   users: {user: {total, billed, operations}}}`. Schwab operations: `token_code`, `token_refresh`,
+//!   `account_numbers`, `accounts`, `account` (users keyed by Schwab customer; `billed` always 0).
 //! - `POST /__sim/calls/reset` → `{"reset": true}`.
 //! - `POST /__sim/ratelimit` `{"per_minute": n}` → `{"per_minute": n}`: the SnapTrade client rate limit (default 250).
 //! - `POST /__sim/snaptrade/refresh-throttle/end` `{"user_id": "…"}` → `{"ended": n}`: the user's connections may
@@ -29,6 +34,12 @@
 //!   and `POST /__sim/plaid/webhook/sign` (same body as `/__sim/plaid/webhook`) build and sign a webhook
 //!   exactly as those would, but RETURN it instead of sending it: `{"webhook_id"?, "headers": [[name,
 //!   value], ...], "body": "<exact body text>"}`. For tests that mutate genuine deliveries themselves.
+//! - `POST /__sim/schwab/ratelimit` `{"per_minute": n}` (1..=100000) → `{"per_minute": n}`: the Schwab
+//!   per-app limit on token + Trader requests per trailing 60 s (default 120); resets the window.
+//! - `POST /__sim/schwab/age` `{"customer", "seconds": 1..=31536000}` → `{"customer", "aged": {"codes",
+//!   "access_tokens", "logins"}}`: that customer's codes, access tokens and logins become `seconds` older.
+//! - `POST /__sim/schwab/accounts` `{"customer", "accounts": [Account, …]}` → `{"accounts": n}`: replaces
+//!   that customer's Schwab account data (see [`crate::schwab::control`]).
 //! - `POST /__sim/webhook-url` `{"snaptrade"?: url|null, "plaid"?: url|null}` → `{"snaptrade": url|null,
 //!   "plaid": url|null}`: stores (null clears) the default webhook targets; `GET /__sim/webhook-url` reads them.
 
@@ -87,7 +98,9 @@ async fn add_fault(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             let changed = lock(&sim.snaptrade).disable_all(user.as_deref(), now_unix());
             Json(json!({ "id": id, "disabled_connections": changed })).into_response()
         }
-        Some((Provider::Plaid, _)) => Json(json!({ "id": id, "disabled_connections": 0 })).into_response(),
+        Some((Provider::Plaid | Provider::Schwab, _)) => {
+            Json(json!({ "id": id, "disabled_connections": 0 })).into_response()
+        }
         None => Json(json!({ "id": id })).into_response(),
     }
 }

@@ -35,19 +35,36 @@ pub const PLAID_ENDPOINTS: &[&str] = &[
     "webhook_verification_key_get",
 ];
 
+/// The Schwab endpoint names a fault can target (besides `*`): `token` covers both grants.
+pub const SCHWAB_ENDPOINTS: &[&str] = &["token", "account_numbers", "accounts", "account"];
+
 /// The provider a fault or a call belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Provider {
     SnapTrade,
     Plaid,
+    Schwab,
 }
 
 impl Provider {
-    /// The wire name: `snaptrade` or `plaid`.
+    /// Every provider, in the order `GET /__sim/calls` lists them.
+    pub const ALL: [Provider; 3] = [Provider::SnapTrade, Provider::Plaid, Provider::Schwab];
+
+    /// The wire name: `snaptrade`, `plaid` or `schwab`.
     pub fn name(self) -> &'static str {
         match self {
             Provider::SnapTrade => "snaptrade",
             Provider::Plaid => "plaid",
+            Provider::Schwab => "schwab",
+        }
+    }
+
+    /// The endpoint names a fault for this provider can target (besides `*`).
+    pub fn endpoints(self) -> &'static [&'static str] {
+        match self {
+            Provider::SnapTrade => SNAPTRADE_ENDPOINTS,
+            Provider::Plaid => PLAID_ENDPOINTS,
+            Provider::Schwab => SCHWAB_ENDPOINTS,
         }
     }
 }
@@ -66,7 +83,8 @@ pub enum FaultKind {
     /// Answer 200 with a body that is not valid JSON.
     Malformed,
     /// SnapTrade: mark the user's connections disabled (applied once, when registered). Plaid: kept
-    /// like other faults; matching Item calls answer `ITEM_LOGIN_REQUIRED` while it lasts.
+    /// like other faults; matching Item calls answer `ITEM_LOGIN_REQUIRED` while it lasts. Schwab:
+    /// kept; the customer's grant is gone while it lasts (Trader 401, refresh refused).
     Disabled,
 }
 
@@ -107,18 +125,11 @@ impl FaultSpec {
         let provider = match self.provider.as_str() {
             "snaptrade" => Provider::SnapTrade,
             "plaid" => Provider::Plaid,
-            other => return Err(format!("provider must be \"snaptrade\" or \"plaid\", not {other:?}")),
+            "schwab" => Provider::Schwab,
+            other => return Err(format!("provider must be \"snaptrade\", \"plaid\" or \"schwab\", not {other:?}")),
         };
-        let endpoint_known = self.endpoint == "*"
-            || match provider {
-                Provider::SnapTrade => SNAPTRADE_ENDPOINTS.contains(&self.endpoint.as_str()),
-                Provider::Plaid => PLAID_ENDPOINTS.contains(&self.endpoint.as_str()),
-            };
-        if !endpoint_known {
-            let known = match provider {
-                Provider::SnapTrade => SNAPTRADE_ENDPOINTS,
-                Provider::Plaid => PLAID_ENDPOINTS,
-            };
+        let known = provider.endpoints();
+        if self.endpoint != "*" && !known.contains(&self.endpoint.as_str()) {
             return Err(format!("unknown {} endpoint {:?}; one of {known:?} or \"*\"", provider.name(), self.endpoint));
         }
         let kind = match self.kind.as_str() {
@@ -165,11 +176,11 @@ pub struct Faults {
 
 impl Faults {
     /// Registers `fault` and returns its id. SnapTrade `disabled` faults are not kept: the caller
-    /// applies them once; Plaid ones are kept and consulted per request like any other.
+    /// applies them once; Plaid and Schwab ones are kept and consulted per request like any other.
     pub fn add(&mut self, mut fault: Fault) -> u64 {
         self.next_id += 1;
         fault.id = self.next_id;
-        if fault.kind != FaultKind::Disabled || fault.provider == Provider::Plaid {
+        if fault.kind != FaultKind::Disabled || fault.provider != Provider::SnapTrade {
             self.active.push(fault);
         }
         self.next_id
@@ -252,6 +263,8 @@ mod tests {
         assert!(spec(json!({"provider": "snaptrade", "endpoint": "*", "kind": "status", "status": 200})).is_err());
         assert!(spec(json!({"provider": "snaptrade", "endpoint": "*", "kind": "latency"})).is_err());
         assert!(spec(json!({"provider": "snaptrade", "endpoint": "*", "kind": "malformed", "times": 0})).is_err());
+        assert!(spec(json!({"provider": "schwab", "endpoint": "account_numbers", "kind": "timeout"})).is_ok());
+        assert!(spec(json!({"provider": "schwab", "endpoint": "positions", "kind": "timeout"})).is_err());
     }
 
     #[test]

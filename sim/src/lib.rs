@@ -1,19 +1,26 @@
-//! `tributary-sim`: the other side of the wire. A local stand-in for the SnapTrade and Plaid APIs
-//! that Tributary calls, written from the providers' documentation — never from `tributary-core` —
-//! so that a bug on our side shows up as a failure instead of cancelling out.
+//! `tributary-sim`: the other side of the wire. A local stand-in for the SnapTrade, Plaid and
+//! Schwab Trader APIs that Tributary calls, written from the providers' documentation — never from
+//! `tributary-core` — so that a bug on our side shows up as a failure instead of cancelling out.
 //!
-//! Routes: `GET /health`; the SnapTrade API and its connection portal (see [`snaptrade`]); and the
-//! loopback test controls under `/__sim/` (see [`control`] and [`accounts_control`]).
+//! Routes: `GET /health`; the SnapTrade API and its connection portal (see [`snaptrade`]); the Plaid
+//! API and hosted Link (see [`plaid`]); Schwab's OAuth (`/v1/oauth/authorize`,
+//! `/v1/oauth/authorize/decision`, `/v1/oauth/token`) and Trader API (`/trader/v1/accounts/accountNumbers`,
+//! `/trader/v1/accounts`, `/trader/v1/accounts/{accountHash}`; other `/trader/v1` paths answer
+//! Schwab's 404) (see [`schwab`]); and the loopback test controls under `/__sim/` (see [`control`],
+//! [`accounts_control`] and [`schwab::control`]). Any other path answers SnapTrade's 404.
 
 pub mod accounts_control;
 pub mod calls;
 pub mod control;
 pub mod faults;
 pub mod plaid;
+pub mod schwab;
 pub mod snaptrade;
 pub mod util;
 pub mod webhooks;
 
+use axum::http::Uri;
+use axum::response::Response;
 use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -35,6 +42,24 @@ pub struct PlaidCredentials {
     pub secret: String,
 }
 
+/// The Schwab app the simulator accepts: app key (client id), secret and the registered callback
+/// URLs (matched exactly, trailing slash included; `http://127.0.0.1…` is accepted too).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SchwabCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uris: Vec<String>,
+}
+
+impl std::fmt::Debug for SchwabCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchwabCredentials")
+            .field("client_id", &self.client_id)
+            .field("redirect_uris", &self.redirect_uris)
+            .finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for SnapTradeCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SnapTradeCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
@@ -52,6 +77,7 @@ impl std::fmt::Debug for PlaidCredentials {
 pub struct SimConfig {
     pub snaptrade: Option<SnapTradeCredentials>,
     pub plaid: Option<PlaidCredentials>,
+    pub schwab: Option<SchwabCredentials>,
 }
 
 /// Everything the simulator remembers, shared by every route.
@@ -69,6 +95,8 @@ pub struct Sim {
     pub latency_ms: AtomicU64,
     /// Default webhook targets and every webhook sent, for replays (see [`webhooks`]).
     pub webhooks: Mutex<webhooks::Webhooks>,
+    /// Schwab codes, tokens, logins, account data and the per-app rate limit.
+    pub schwab: schwab::SchwabSim,
 }
 
 impl Sim {
@@ -84,6 +112,7 @@ impl Sim {
             rate: Mutex::default(),
             latency_ms: AtomicU64::new(0),
             webhooks: Mutex::default(),
+            schwab: schwab::SchwabSim::new(),
         }
     }
 }
@@ -101,8 +130,18 @@ pub fn app(sim: Arc<Sim>) -> Router {
         .merge(plaid::router(sim.clone()))
         .merge(control::router())
         .merge(accounts_control::router())
-        .fallback(snaptrade::not_found)
+        .merge(schwab::router(sim.clone()))
+        .fallback(not_found)
         .with_state(sim)
+}
+
+/// Unknown paths: Schwab's 404 under `/trader/v1`, SnapTrade's everywhere else.
+async fn not_found(uri: Uri) -> Response {
+    if schwab::is_trader_path(uri.path()) {
+        schwab::not_found()
+    } else {
+        snaptrade::not_found().await
+    }
 }
 
 async fn health() -> Json<Value> {
@@ -161,8 +200,14 @@ mod tests {
         let config = SimConfig {
             snaptrade: Some(SnapTradeCredentials { client_id: "CID".into(), consumer_key: "very-secret-key".into() }),
             plaid: Some(PlaidCredentials { client_id: "PID".into(), secret: "plaid-secret".into() }),
+            schwab: Some(SchwabCredentials {
+                client_id: "SCHWAB-KEY".into(),
+                client_secret: "schwab-secret".into(),
+                redirect_uris: vec!["https://127.0.0.1:8182".into()],
+            }),
         };
         let shown = format!("{config:?}");
         assert!(shown.contains("CID") && !shown.contains("very-secret-key") && !shown.contains("plaid-secret"));
+        assert!(shown.contains("SCHWAB-KEY") && shown.contains("127.0.0.1:8182") && !shown.contains("schwab-secret"));
     }
 }

@@ -1,9 +1,11 @@
 //! `tributary-sim --port <port>`: runs the provider simulator on 127.0.0.1 until Ctrl-C. It accepts
-//! the app credentials in `SNAPTRADE_CLIENT_ID` + `SNAPTRADE_CONSUMER_KEY` and `PLAID_CLIENT_ID` +
-//! `PLAID_SECRET`; a provider whose pair is missing rejects every call.
+//! the app credentials in `SNAPTRADE_CLIENT_ID` + `SNAPTRADE_CONSUMER_KEY`, `PLAID_CLIENT_ID` +
+//! `PLAID_SECRET`, and `SCHWAB_CLIENT_ID` + `SCHWAB_CLIENT_SECRET` + `SCHWAB_REDIRECT_URL` (a
+//! comma-separated list of registered callback URLs, matched exactly); a provider whose settings
+//! are missing rejects every call.
 
 use std::process::ExitCode;
-use tributary_sim::{PlaidCredentials, SimConfig, SnapTradeCredentials};
+use tributary_sim::{PlaidCredentials, SchwabCredentials, SimConfig, SnapTradeCredentials};
 
 /// A non-empty environment variable.
 fn var(name: &str) -> Option<String> {
@@ -17,7 +19,18 @@ fn config_from_env() -> SimConfig {
     let plaid = var("PLAID_CLIENT_ID")
         .zip(var("PLAID_SECRET"))
         .map(|(client_id, secret)| PlaidCredentials { client_id, secret });
-    SimConfig { snaptrade, plaid }
+    let schwab = var("SCHWAB_CLIENT_ID").zip(var("SCHWAB_CLIENT_SECRET")).zip(var("SCHWAB_REDIRECT_URL")).and_then(
+        |((client_id, client_secret), urls)| {
+            let redirect_uris = redirect_uris(&urls);
+            (!redirect_uris.is_empty()).then_some(SchwabCredentials { client_id, client_secret, redirect_uris })
+        },
+    );
+    SimConfig { snaptrade, plaid, schwab }
+}
+
+/// The registered callback URLs of a comma-separated list (each trimmed; empty entries dropped).
+fn redirect_uris(list: &str) -> Vec<String> {
+    list.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned).collect()
 }
 
 fn parse_port(args: &[String]) -> Result<u16, String> {
@@ -57,6 +70,12 @@ async fn main() -> ExitCode {
     if config.plaid.is_none() {
         eprintln!("tributary-sim: PLAID_CLIENT_ID/PLAID_SECRET not set: every Plaid call will be refused");
     }
+    if config.schwab.is_none() {
+        eprintln!(
+            "tributary-sim: SCHWAB_CLIENT_ID/SCHWAB_CLIENT_SECRET/SCHWAB_REDIRECT_URL not set: every Schwab call \
+             will be refused"
+        );
+    }
     let sim = match tributary_sim::Simulator::start(port, config).await {
         Ok(sim) => sim,
         Err(e) => {
@@ -68,4 +87,16 @@ async fn main() -> ExitCode {
     let _ = tokio::signal::ctrl_c().await;
     println!("tributary-sim stopping");
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_lists_split_on_commas_and_keep_each_url_exact() {
+        let urls = redirect_uris(" https://127.0.0.1:8182 ,https://127.0.0.1:8182/,, http://127.0.0.1:9000/cb");
+        assert_eq!(urls, ["https://127.0.0.1:8182", "https://127.0.0.1:8182/", "http://127.0.0.1:9000/cb"]);
+        assert!(redirect_uris(" , ").is_empty());
+    }
 }

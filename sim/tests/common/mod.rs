@@ -60,6 +60,7 @@ impl Harness {
         let config = SimConfig {
             snaptrade: Some(SnapTradeCredentials { client_id: CLIENT_ID.into(), consumer_key: CONSUMER_KEY.into() }),
             plaid: None,
+            schwab: None,
         };
         Self::with_config(config).await
     }

@@ -65,7 +65,7 @@ pub fn assert_plaid_error(reply: &Reply, status: u16, error_type: &str, error_co
 impl Plaid {
     pub async fn start() -> Self {
         let plaid = PlaidCredentials { client_id: PLAID_CLIENT_ID.into(), secret: PLAID_SECRET.into() };
-        let sim = Simulator::start(0, SimConfig { snaptrade: None, plaid: Some(plaid) }).await.unwrap();
+        let sim = Simulator::start(0, SimConfig { snaptrade: None, plaid: Some(plaid), schwab: None }).await.unwrap();
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { base: sim.base_url(), sim, http }
     }
