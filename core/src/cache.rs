@@ -14,11 +14,17 @@ const SECONDS_PER_HOUR: i64 = 3600;
 pub struct CachePolicy {
     pub snaptrade_ttl_hours: u32,
     pub plaid_ttl_hours: u32,
+    pub schwab_ttl_hours: u32,
 }
 
 impl Default for CachePolicy {
     fn default() -> Self {
-        Self { snaptrade_ttl_hours: 24, plaid_ttl_hours: 72 }
+        let ttl = |p: Provider| p.spec().cache_ttl_hours;
+        Self {
+            snaptrade_ttl_hours: ttl(Provider::SnapTrade),
+            plaid_ttl_hours: ttl(Provider::Plaid),
+            schwab_ttl_hours: ttl(Provider::Schwab),
+        }
     }
 }
 
@@ -28,6 +34,7 @@ impl CachePolicy {
         match provider {
             Provider::SnapTrade => self.snaptrade_ttl_hours,
             Provider::Plaid => self.plaid_ttl_hours,
+            Provider::Schwab => self.schwab_ttl_hours,
         }
     }
 

@@ -43,7 +43,7 @@ impl ConnectionType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefreshCost {
-    /// No per-call fee (none of today's providers; direct feeds later).
+    /// No per-call fee (direct feeds such as Schwab's own API).
     Free,
     /// Every refresh call is billed (Plaid `/investments/refresh`, SnapTrade manual refresh).
     Paid,
@@ -87,25 +87,17 @@ impl ErrorCode for CapabilityError {
 
 /// Whether Tributary can place orders through this provider at all (SnapTrade yes, Plaid no).
 pub fn provider_supports_trading(provider: Provider) -> bool {
-    match provider {
-        Provider::SnapTrade => true,
-        Provider::Plaid => false,
-    }
+    provider.spec().supports_trading
 }
 
 /// Whether the provider serves positions fresh from the broker rather than from a daily snapshot.
 pub fn provider_is_realtime(provider: Provider) -> bool {
-    match provider {
-        Provider::SnapTrade => true,
-        Provider::Plaid => false,
-    }
+    provider.spec().realtime
 }
 
-/// What a manual refresh through this provider costs: both bill per call today.
+/// What a manual refresh through this provider costs (SnapTrade and Plaid bill per call).
 pub fn provider_refresh_cost(provider: Provider) -> RefreshCost {
-    match provider {
-        Provider::SnapTrade | Provider::Plaid => RefreshCost::Paid,
-    }
+    provider.spec().refresh_cost
 }
 
 /// Whether the coverage rule lets an institution be traded through `provider` (no rule: see

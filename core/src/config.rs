@@ -99,6 +99,8 @@ pub struct ProviderConfig {
     pub base_url: String,
     pub client_id: String,
     pub secret: String,
+    /// The OAuth callback registered with the provider, matched exactly (Schwab only).
+    pub redirect_url: Option<String>,
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -115,6 +117,9 @@ pub struct Config {
     pub data_key: DataKey,
     pub snaptrade: Option<ProviderConfig>,
     pub plaid: Option<ProviderConfig>,
+    /// Schwab's Trader API: `SCHWAB_BASE_URL`, `SCHWAB_CLIENT_ID`, `SCHWAB_CLIENT_SECRET`, and the
+    /// registered callback `SCHWAB_REDIRECT_URL` (all three credentials, or Schwab is unavailable).
+    pub schwab: Option<ProviderConfig>,
     /// Per-attempt timeout of provider calls (`PROVIDER_TIMEOUT_MS`, default 10 000).
     pub provider_timeout_ms: u64,
     /// Refresh cooldown (`REFRESH_COOLDOWN_SECONDS`, default 60) and paid-refresh cap
@@ -156,6 +161,18 @@ impl ErrorCode for ConfigError {
 
 const SNAPTRADE_DEFAULT_URL: &str = "https://api.snaptrade.com";
 const PLAID_DEFAULT_URL: &str = "https://production.plaid.com";
+const SCHWAB_DEFAULT_URL: &str = "https://api.schwabapi.com";
+
+/// An OAuth callback as registered with the provider: https (plain http only on a loopback host),
+/// kept exactly as written — a trailing slash is part of it.
+fn parse_callback_url(value: &str) -> Result<String, &'static str> {
+    let value = value.trim();
+    parse_base_url(value)?;
+    if value.contains('#') {
+        return Err("must not contain a fragment");
+    }
+    Ok(value.to_owned())
+}
 
 /// Accepts https URLs, and plain http only for loopback hosts (the local simulator).
 fn parse_base_url(value: &str) -> Result<String, &'static str> {
@@ -209,7 +226,9 @@ impl Config {
                     .map_err(|why| problem(url_name, why))
                     .ok()?;
                 match (get(id_name), get(secret_name)) {
-                    (Some(client_id), Some(secret)) => Some(ProviderConfig { base_url, client_id, secret }),
+                    (Some(client_id), Some(secret)) => {
+                        Some(ProviderConfig { base_url, client_id, secret, redirect_url: None })
+                    }
                     (None, None) => None,
                     (Some(_), None) => {
                         problem(secret_name, &format!("is not set but {id_name} is"));
@@ -224,6 +243,21 @@ impl Config {
         let snaptrade =
             provider("SNAPTRADE_BASE_URL", SNAPTRADE_DEFAULT_URL, "SNAPTRADE_CLIENT_ID", "SNAPTRADE_CONSUMER_KEY");
         let plaid = provider("PLAID_BASE_URL", PLAID_DEFAULT_URL, "PLAID_CLIENT_ID", "PLAID_SECRET");
+        let schwab = provider("SCHWAB_BASE_URL", SCHWAB_DEFAULT_URL, "SCHWAB_CLIENT_ID", "SCHWAB_CLIENT_SECRET");
+        let schwab = match (schwab, get("SCHWAB_REDIRECT_URL")) {
+            (Some(config), Some(url)) => match parse_callback_url(&url) {
+                Ok(url) => Some(ProviderConfig { redirect_url: Some(url), ..config }),
+                Err(why) => {
+                    problem("SCHWAB_REDIRECT_URL", why);
+                    None
+                }
+            },
+            (Some(_), None) => {
+                problem("SCHWAB_REDIRECT_URL", "is not set but SCHWAB_CLIENT_ID is");
+                None
+            }
+            (None, _) => None,
+        };
         let provider_timeout_ms = match get("PROVIDER_TIMEOUT_MS").map(|v| v.trim().parse::<u64>()) {
             None => 10_000,
             Some(Ok(ms)) if (100..=60_000).contains(&ms) => ms,
@@ -258,9 +292,17 @@ impl Config {
         };
 
         match (session_key, data_key) {
-            (Some(session_key), Some(data_key)) if problems.is_empty() => {
-                Ok(Self { environment, session_key, data_key, snaptrade, plaid, provider_timeout_ms, refresh, fanout })
-            }
+            (Some(session_key), Some(data_key)) if problems.is_empty() => Ok(Self {
+                environment,
+                session_key,
+                data_key,
+                snaptrade,
+                plaid,
+                schwab,
+                provider_timeout_ms,
+                refresh,
+                fanout,
+            }),
             _ => Err(ConfigError { problems }),
         }
     }
@@ -270,6 +312,7 @@ impl Config {
         match provider {
             Provider::SnapTrade => self.snaptrade.as_ref(),
             Provider::Plaid => self.plaid.as_ref(),
+            Provider::Schwab => self.schwab.as_ref(),
         }
     }
 }

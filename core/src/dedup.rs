@@ -1,10 +1,13 @@
 //! Dedup routing: when two providers cover one institution, only its canonical provider's rows
-//! count. Positions and transactions have separate routing maps (slug → canonical provider), which
-//! are data (`core/data/dedup_routing.json`, embedded; a deployment can load its own).
+//! count. Positions and transactions have separate routing maps (slug → canonical provider, or an
+//! ordered chain of them such as `["schwab", "snaptrade"]`), which are data
+//! (`core/data/dedup_routing.json`, embedded; a deployment can load its own).
 //!
-//! Fail-open: a provider skips an institution only when ANOTHER provider is canonical for it AND
-//! that provider is available. Anything unknown is kept. Removing every row of a provider is
-//! reported as "routed away", never confused with "the provider returned nothing".
+//! The canonical provider of an institution is the first provider of its chain that is available
+//! (configured, healthy, and supplying that institution's data). Fail-open: a provider skips an
+//! institution only when ANOTHER provider is canonical for it in that sense; when none in the
+//! chain is available, every copy is kept. Anything unknown is kept. Removing every row of a
+//! provider is reported as "routed away", never confused with "the provider returned nothing".
 
 use crate::domain::{Holdings, InstitutionSlug, Provider};
 use crate::institutions::AliasTable;
@@ -29,9 +32,36 @@ pub enum DataType {
 #[serde(deny_unknown_fields)]
 pub struct DedupRouting {
     #[serde(default)]
-    positions: BTreeMap<InstitutionSlug, Provider>,
+    positions: BTreeMap<InstitutionSlug, Chain>,
     #[serde(default)]
-    transactions: BTreeMap<InstitutionSlug, Provider>,
+    transactions: BTreeMap<InstitutionSlug, Chain>,
+}
+
+/// An institution's canonical providers, most preferred first; written as one name or a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+struct Chain(Vec<Provider>);
+
+impl<'de> Deserialize<'de> for Chain {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            One(Provider),
+            Many(Vec<Provider>),
+        }
+        let chain = match Written::deserialize(deserializer)? {
+            Written::One(provider) => vec![provider],
+            Written::Many(list) => list,
+        };
+        if chain.is_empty() {
+            return Err(serde::de::Error::custom("a canonical chain names at least one provider"));
+        }
+        if chain.iter().enumerate().any(|(i, p)| chain[..i].contains(p)) {
+            return Err(serde::de::Error::custom("a canonical chain names each provider once"));
+        }
+        Ok(Self(chain))
+    }
 }
 
 /// Whether a provider keeps or skips an institution's data, and why.
@@ -46,6 +76,9 @@ pub enum SkipDecision {
     KeepIsCanonical,
     /// Another provider is canonical but unavailable: kept, so nothing is lost.
     KeepCanonicalUnavailable { canonical: Provider },
+    /// This provider stands in for `preferred`, which is earlier in the chain but unavailable:
+    /// kept, and other copies go to this one.
+    KeepStandsIn { preferred: Provider },
     /// Another provider is canonical and available: skipped.
     Skip { canonical: Provider },
 }
@@ -92,11 +125,23 @@ impl DedupOutcome {
     }
 }
 
+/// An institution whose rows a provider kept although its preferred canonical provider is
+/// another one: that provider could not supply them (unconfigured, failing, needing repair, or
+/// not connected), so nothing is lost (fail-open).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailOpen {
+    pub institution: InstitutionSlug,
+    /// The provider whose copy would have counted had it been available.
+    pub preferred: Provider,
+}
+
 /// A provider's holdings after dedup, and what was removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutedHoldings {
     pub kept: Holdings,
     pub outcome: DedupOutcome,
+    /// Institutions kept only because their preferred canonical provider was unavailable.
+    pub fail_open: Vec<FailOpen>,
 }
 
 /// [`DedupRouting::should_skip_for_provider`] with the embedded tables; `institution` may be a
@@ -132,13 +177,20 @@ impl DedupRouting {
         ROUTING.get_or_init(|| Self::from_json(EMBEDDED_JSON).expect("embedded dedup_routing.json is valid (tested)"))
     }
 
-    /// The provider whose `data_type` rows count for `institution`, if one is named.
+    /// The provider whose `data_type` rows count for `institution` when it is available: the
+    /// head of its chain, if one is named.
     pub fn canonical_provider(&self, institution: &InstitutionSlug, data_type: DataType) -> Option<Provider> {
+        self.canonical_chain(institution, data_type).first().copied()
+    }
+
+    /// Every provider that may be canonical for `institution`'s `data_type` rows, most preferred
+    /// first (empty when none is named).
+    pub fn canonical_chain(&self, institution: &InstitutionSlug, data_type: DataType) -> &[Provider] {
         let map = match data_type {
             DataType::Positions => &self.positions,
             DataType::Transactions => &self.transactions,
         };
-        map.get(institution).copied()
+        map.get(institution).map_or(&[], |chain| chain.0.as_slice())
     }
 
     /// Skips only when another provider is canonical for the institution AND is in `available`
@@ -162,11 +214,16 @@ impl DedupRouting {
         data_type: DataType,
         is_available: impl Fn(Provider, &InstitutionSlug) -> bool,
     ) -> SkipDecision {
-        match self.canonical_provider(institution, data_type) {
-            None => SkipDecision::KeepNoRoutingRule,
-            Some(canonical) if canonical == my_provider => SkipDecision::KeepIsCanonical,
-            Some(canonical) if is_available(canonical, institution) => SkipDecision::Skip { canonical },
-            Some(canonical) => SkipDecision::KeepCanonicalUnavailable { canonical },
+        let chain = self.canonical_chain(institution, data_type);
+        let Some(&head) = chain.first() else { return SkipDecision::KeepNoRoutingRule };
+        match chain.iter().copied().find(|p| is_available(*p, institution)) {
+            Some(canonical) if canonical == my_provider && canonical == head => SkipDecision::KeepIsCanonical,
+            Some(canonical) if canonical == my_provider => SkipDecision::KeepStandsIn { preferred: head },
+            Some(canonical) => SkipDecision::Skip { canonical },
+            // Nobody in the chain can supply it: every copy stays (fail-open).
+            None if my_provider == head => SkipDecision::KeepIsCanonical,
+            None if chain.contains(&my_provider) => SkipDecision::KeepStandsIn { preferred: head },
+            None => SkipDecision::KeepCanonicalUnavailable { canonical: head },
         }
     }
 
@@ -184,10 +241,16 @@ impl DedupRouting {
         let was_empty = holdings.accounts.is_empty() && holdings.positions.is_empty() && holdings.balances.is_empty();
         let account_institution = account_institutions(aliases, &holdings);
         let mut routed: BTreeMap<InstitutionSlug, RoutedAway> = BTreeMap::new();
+        let fail_open = std::cell::RefCell::new(BTreeMap::<InstitutionSlug, Provider>::new());
         let skip_to = |institution: Option<&InstitutionSlug>| -> Option<(InstitutionSlug, Provider)> {
             let slug = institution?;
             match self.decide(slug, my_provider, DataType::Positions, &is_available) {
                 SkipDecision::Skip { canonical } => Some((slug.clone(), canonical)),
+                SkipDecision::KeepStandsIn { preferred: canonical }
+                | SkipDecision::KeepCanonicalUnavailable { canonical } => {
+                    fail_open.borrow_mut().insert(slug.clone(), canonical);
+                    None
+                }
                 _ => None,
             }
         };
@@ -218,7 +281,12 @@ impl DedupRouting {
             (false, false, true) => DedupOutcome::AllRoutedAway { routed_away },
             (false, false, false) => DedupOutcome::SomeRoutedAway { routed_away },
         };
-        RoutedHoldings { kept, outcome }
+        let fail_open = fail_open
+            .into_inner()
+            .into_iter()
+            .map(|(institution, preferred)| FailOpen { institution, preferred })
+            .collect();
+        RoutedHoldings { kept, outcome, fail_open }
     }
 }
 

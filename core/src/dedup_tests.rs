@@ -14,16 +14,44 @@ fn plaid_skips_schwab_when_snaptrade_is_canonical_and_available() {
 }
 
 #[test]
-fn plaid_keeps_schwab_when_snaptrade_is_unavailable() {
+fn plaid_keeps_schwab_when_schwab_direct_and_snaptrade_are_unavailable() {
     let decision = should_skip_for_provider("schwab", Provider::Plaid, DataType::Positions, &PLAID_ONLY);
-    assert_eq!(decision, SkipDecision::KeepCanonicalUnavailable { canonical: Provider::SnapTrade });
+    assert_eq!(decision, SkipDecision::KeepStandsIn { preferred: Provider::Schwab });
     assert!(!decision.should_skip());
+    let decision = should_skip_for_provider("fidelity", Provider::Plaid, DataType::Positions, &PLAID_ONLY);
+    assert_eq!(decision, SkipDecision::KeepCanonicalUnavailable { canonical: Provider::SnapTrade });
+}
+
+#[test]
+fn schwab_direct_is_canonical_for_schwab_and_the_chain_fails_open_in_order() {
+    let all = Provider::ALL;
+    let at =
+        |me, available: &[Provider]| should_skip_for_provider("Charles Schwab", me, DataType::Positions, available);
+    assert_eq!(at(Provider::Schwab, &all), SkipDecision::KeepIsCanonical);
+    assert_eq!(at(Provider::SnapTrade, &all), SkipDecision::Skip { canonical: Provider::Schwab });
+    assert_eq!(at(Provider::Plaid, &all), SkipDecision::Skip { canonical: Provider::Schwab });
+    // Schwab direct down: SnapTrade stands in, Plaid's copy still yields, and so do Schwab's own cached rows.
+    assert_eq!(at(Provider::SnapTrade, &BOTH), SkipDecision::KeepStandsIn { preferred: Provider::Schwab });
+    assert_eq!(at(Provider::Plaid, &BOTH), SkipDecision::Skip { canonical: Provider::SnapTrade });
+    assert_eq!(at(Provider::Schwab, &BOTH), SkipDecision::Skip { canonical: Provider::SnapTrade });
+    // Nobody available: every copy is kept.
+    assert_eq!(at(Provider::Schwab, &[]), SkipDecision::KeepIsCanonical);
+    assert_eq!(at(Provider::SnapTrade, &[]), SkipDecision::KeepStandsIn { preferred: Provider::Schwab });
+}
+
+#[test]
+fn chains_name_each_provider_once_and_at_least_one() {
+    for json in [r#"{"positions":{"x":[]}}"#, r#"{"positions":{"x":["plaid","plaid"]}}"#] {
+        assert_eq!(DedupRouting::from_json(json).unwrap_err().code(), "invalid_table_json", "{json}");
+    }
+    let routing = DedupRouting::from_json(r#"{"positions":{"x":["schwab","plaid"]}}"#).unwrap();
+    assert_eq!(routing.canonical_chain(&slug("x"), DataType::Positions), [Provider::Schwab, Provider::Plaid]);
 }
 
 #[test]
 fn the_canonical_provider_always_keeps_its_institution() {
     assert_eq!(
-        should_skip_for_provider("charles_schwab", Provider::SnapTrade, DataType::Transactions, &BOTH),
+        should_skip_for_provider("fidelity", Provider::SnapTrade, DataType::Transactions, &BOTH),
         SkipDecision::KeepIsCanonical
     );
     assert_eq!(
@@ -63,12 +91,14 @@ fn position_and_transaction_maps_are_independent() {
 }
 
 #[test]
-fn embedded_routing_names_schwab_and_fidelity_canonical_on_snaptrade_and_knows_every_slug() {
+fn embedded_routing_names_schwab_direct_then_snaptrade_for_schwab_and_knows_every_slug() {
     let routing = DedupRouting::embedded();
     for data_type in [DataType::Positions, DataType::Transactions] {
-        for s in ["charles_schwab", "fidelity"] {
-            assert_eq!(routing.canonical_provider(&slug(s), data_type), Some(Provider::SnapTrade));
-        }
+        assert_eq!(routing.canonical_provider(&slug("fidelity"), data_type), Some(Provider::SnapTrade));
+        assert_eq!(
+            routing.canonical_chain(&slug("charles_schwab"), data_type),
+            [Provider::Schwab, Provider::SnapTrade, Provider::Plaid]
+        );
         assert_eq!(routing.canonical_provider(&slug("chase"), data_type), Some(Provider::Plaid));
     }
     for slug in routing.positions.keys().chain(routing.transactions.keys()) {

@@ -9,6 +9,8 @@ pub mod error;
 pub mod plaid;
 pub mod provider_error;
 pub mod provider_retry;
+pub mod provider_spec;
+pub mod schwab;
 pub mod snaptrade;
 pub mod time;
 pub mod url;

@@ -39,6 +39,8 @@ pub enum ProviderError {
     Rejected { provider: Provider, status: u16, detail: String },
     #[error("{provider} is not configured on this deployment")]
     NotConfigured { provider: Provider },
+    #[error("the {provider} login has expired; sign in to {} again (Reconnect) — the holdings already fetched are kept", provider.display_name())]
+    ReauthRequired { provider: Provider },
 }
 
 impl ProviderError {
@@ -64,7 +66,8 @@ impl ProviderError {
             | Self::Network { provider, .. }
             | Self::Malformed { provider, .. }
             | Self::Rejected { provider, .. }
-            | Self::NotConfigured { provider } => *provider,
+            | Self::NotConfigured { provider }
+            | Self::ReauthRequired { provider } => *provider,
         }
     }
 
@@ -95,13 +98,17 @@ impl ErrorCode for ProviderError {
             Self::Malformed { .. } => "provider_malformed_response",
             Self::Rejected { .. } => "provider_rejected",
             Self::NotConfigured { .. } => "provider_not_configured",
+            Self::ReauthRequired { provider } => provider.spec().reauth_code,
         }
     }
 
     fn http_status(&self) -> u16 {
         match self {
             Self::RateLimited { .. } | Self::NotReady { .. } | Self::NotConfigured { .. } => 503,
-            Self::ConnectionDisabled { .. } | Self::LoginRequired { .. } | Self::UserNotFound { .. } => 409,
+            Self::ConnectionDisabled { .. }
+            | Self::LoginRequired { .. }
+            | Self::UserNotFound { .. }
+            | Self::ReauthRequired { .. } => 409,
             Self::TradingNotPermitted { .. } => 403,
             Self::NotFound { .. } => 404,
             Self::Timeout { .. } => 504,

@@ -335,10 +335,7 @@ fn candidates<'s>(
 
 /// The provider's name as people write it.
 fn display_name(provider: Provider) -> &'static str {
-    match provider {
-        Provider::SnapTrade => "SnapTrade",
-        Provider::Plaid => "Plaid",
-    }
+    provider.display_name()
 }
 
 /// A duration in the largest unit that keeps it readable: "45 s", "12 min", "3 h". Rounded up

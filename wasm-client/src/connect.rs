@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use tributary_core::client::connect::{self as rules, Completion, ConnectAnswer, FlowEnd, PopupWatch};
 use tributary_core::client::reconnect::{reconnect_request, sync_request, SNAPTRADE_PORTAL_PATH};
-use tributary_core::client::requests::{PLAID_EXCHANGE_PATH, SNAPTRADE_SYNC_PATH};
+use tributary_core::client::requests::{PLAID_EXCHANGE_PATH, SCHWAB_CALLBACK_PATH, SNAPTRADE_SYNC_PATH};
 use tributary_core::client::{ClientFailure, ConnectOptions, ConnectResult, ReturnParams};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -109,6 +109,10 @@ pub fn start(api: Rc<Api>, flow: Flow, options: JsValue) -> Promise {
                 api.send("POST", SNAPTRADE_SYNC_PATH, Some(&sync_request(reconnected))).await?;
                 ConnectResult::Connected { provider, institution }
             }
+            Completion::SchwabCallback { body } => {
+                api.send("POST", SCHWAB_CALLBACK_PATH, Some(&body)).await?;
+                ConnectResult::Connected { provider, institution }
+            }
             Completion::Cancelled { reason } => ConnectResult::Cancelled { provider, institution, reason },
         };
         to_js(&result)
@@ -121,6 +125,9 @@ fn return_params(params: &JsValue) -> ReturnParams {
         flow: js::get_string(params, "flow"),
         public_token: js::get_string(params, "public_token"),
         status: js::get_string(params, "status"),
+        code: js::get_string(params, "code"),
+        state: js::get_string(params, "state"),
+        error: js::get_string(params, "error"),
     }
 }
 

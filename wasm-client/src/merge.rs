@@ -22,12 +22,14 @@ struct NamesProvider {
 
 /// Entry `index` as a `ProviderResult`; an unreadable entry that names its provider becomes that
 /// provider's failure (`provider_malformed_response`), one that names none is an error.
-fn read_result(index: usize, raw: &RawValue) -> Result<ProviderResult, ClientError> {
+/// Entry `index` and whether its provider can supply data to the merge (see
+/// `ProviderResultInput::is_available`).
+fn read_result(index: usize, raw: &RawValue) -> Result<(ProviderResult, bool), ClientError> {
     let (provider, problem) = match serde_json::from_str::<ProviderResultInput>(raw.get()) {
         Ok(input) => {
-            let provider = input.provider;
+            let (provider, available) = (input.provider, input.is_available());
             match input.into_result() {
-                Ok(result) => return Ok(result),
+                Ok(result) => return Ok((result, available)),
                 Err(problem) => (Some(provider), problem),
             }
         }
@@ -37,27 +39,33 @@ fn read_result(index: usize, raw: &RawValue) -> Result<ProviderResult, ClientErr
         Some(provider) => {
             let detail = format!("results[{index}]: {problem}");
             let error = ProviderFailure::from_error(&ProviderError::Malformed { provider, detail });
-            Ok(ProviderResult::Failed { provider, error })
+            Ok((ProviderResult::Failed { provider, error }, false))
         }
         None => Err(ClientError::invalid_json(format!(
-            "results[{index}] does not name a known provider (\"snaptrade\" or \"plaid\"): {problem}"
+            "results[{index}] does not name a known provider (\"snaptrade\", \"plaid\" or \"schwab\"): {problem}"
         ))),
     }
 }
 
-/// Every entry of a JSON array of provider results.
-pub fn read_results(text: &str) -> Result<Vec<ProviderResult>, ClientError> {
+/// Every entry of a JSON array of provider results, and the providers among them that can supply
+/// data to the merge.
+pub fn read_results(text: &str) -> Result<(Vec<ProviderResult>, Vec<Provider>), ClientError> {
     let entries: Vec<&RawValue> = serde_json::from_str(text)
         .map_err(|e| ClientError::invalid_json(format!("results must be a JSON array of provider results: {e}")))?;
-    entries.into_iter().enumerate().map(|(index, raw)| read_result(index, raw)).collect()
+    let read: Vec<(ProviderResult, bool)> =
+        entries.into_iter().enumerate().map(|(index, raw)| read_result(index, raw)).collect::<Result<_, _>>()?;
+    let unavailable: Vec<Provider> = read.iter().filter(|(_, ok)| !ok).map(|(r, _)| r.provider()).collect();
+    let available = Provider::ALL.into_iter().filter(|p| !unavailable.contains(p)).collect();
+    Ok((read.into_iter().map(|(result, _)| result).collect(), available))
 }
 
 /// The merge behind `mergePortfolios`, JSON text in and out (callable without JavaScript).
 pub fn merge_portfolios_json(results: &str, view: MergeView) -> Result<String, ClientError> {
     // Availability is judged by the results themselves: the core routes an institution's rows
     // away only to a canonical provider whose result in this very merge succeeded with rows for
-    // it, so counting every provider as available never loses data.
-    let merged = core_merge_portfolios(read_results(results)?, &Provider::ALL);
+    // it, and a provider whose last fetch failed yields to the next in the chain (fail-open).
+    let (results, available) = read_results(results)?;
+    let merged = core_merge_portfolios(results, &available);
     serde_json::to_string(&merged.view(view))
         .map_err(|e| ClientError::internal(format!("could not serialise the portfolio: {e}")))
 }

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** A provider Tributary connects through. */
-export type Provider = "snaptrade" | "plaid";
+export type Provider = "snaptrade" | "plaid" | "schwab";
 /** A canonical institution key such as `"charles_schwab"`. */
 export type InstitutionSlug = string;
 /** An exact decimal as a string (e.g. `"1234.50"`); never a float. */
@@ -219,6 +219,10 @@ export type ProviderReport = ProviderStatus & {
   last_updated: number | null;
   cache_info: CacheInfo | null;
   routed_away: RoutedAway[];
+  /** Institutions kept here only because their preferred canonical provider could not supply them. */
+  fail_open: { institution: InstitutionSlug; preferred: Provider }[];
+  /** Whether this provider could supply data to the merge (configured, not failing or needing repair). */
+  available: boolean;
   accounts: number;
   positions: number;
   balances: number;

@@ -68,7 +68,9 @@ export type ConnectResult =
 export interface PendingFlags {
   snaptrade: boolean;
   plaid: boolean;
-  /** `snaptrade || plaid`. */
+  /** Schwab direct has no webhooks: always false today. */
+  schwab: boolean;
+  /** Any provider. */
   any: boolean;
 }
 

@@ -40,6 +40,12 @@ pub struct ReturnParams {
     pub public_token: Option<String>,
     /// SnapTrade's portal: `SUCCESS`, or why not.
     pub status: Option<String>,
+    /// Schwab's OAuth callback: the authorization code (as the callback URL carried it).
+    pub code: Option<String>,
+    /// Schwab's OAuth callback: the `state` the flow started with.
+    pub state: Option<String>,
+    /// An OAuth callback that did not grant access: `access_denied`, …
+    pub error: Option<String>,
 }
 
 impl ReturnParams {
@@ -54,6 +60,12 @@ struct ConnectRequest<'a> {
     institution: &'a str,
     need_trading: bool,
     redirect: &'a str,
+}
+
+#[derive(Serialize)]
+struct CallbackRequest<'a> {
+    code: &'a str,
+    state: &'a str,
 }
 
 #[derive(Serialize)]
@@ -140,12 +152,15 @@ pub enum Completion {
     PlaidExchange { body: String },
     /// `POST /api/snaptrade/connections/sync {}`.
     SnapTradeSync,
+    /// `POST /api/schwab/callback` with this body (`{code, state}`).
+    SchwabCallback { body: String },
     /// Nothing to finish; `reason` is stable and machine-readable.
     Cancelled { reason: String },
 }
 
 /// How to finish `provider`'s flow for `institution` after it ended as `end`: a Plaid return with
-/// a public token is exchanged, a SnapTrade return with `status=SUCCESS` is synced; anything else
+/// a public token is exchanged, a SnapTrade return with `status=SUCCESS` is synced, a Schwab return
+/// with `code` and `state` completes the OAuth callback (its `error`, if any, is the reason); anything else
 /// is cancelled with the returned `status` (ASCII lower-cased) or `not_completed` as the reason.
 pub fn completion(provider: Provider, institution: &str, end: &FlowEnd) -> Completion {
     let params = match end {
@@ -154,6 +169,17 @@ pub fn completion(provider: Provider, institution: &str, end: &FlowEnd) -> Compl
         FlowEnd::Returned(params) => params,
     };
     let public_token = params.public_token.as_deref().filter(|t| !t.is_empty());
+    let present = |value: &Option<String>| value.as_deref().filter(|v| !v.is_empty()).map(str::to_owned);
+    if provider == Provider::Schwab {
+        return match (present(&params.code), present(&params.state)) {
+            (Some(code), Some(state)) => {
+                Completion::SchwabCallback { body: to_json(&CallbackRequest { code: &code, state: &state }) }
+            }
+            _ => Completion::Cancelled {
+                reason: present(&params.error).map_or_else(|| "not_completed".to_owned(), |e| e.to_ascii_lowercase()),
+            },
+        };
+    }
     match (provider, public_token, params.status.as_deref()) {
         (Provider::Plaid, Some(public_token), _) => {
             Completion::PlaidExchange { body: to_json(&ExchangeRequest { public_token, institution }) }

@@ -6,7 +6,30 @@ use serde_json::{json, Value};
 
 fn returned(pairs: &[(&str, &str)]) -> FlowEnd {
     let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned());
-    FlowEnd::Returned(ReturnParams { flow: get("flow"), public_token: get("public_token"), status: get("status") })
+    FlowEnd::Returned(ReturnParams {
+        flow: get("flow"),
+        public_token: get("public_token"),
+        status: get("status"),
+        code: get("code"),
+        state: get("state"),
+        error: get("error"),
+    })
+}
+
+#[test]
+fn a_schwab_return_completes_the_callback_with_its_code_and_state_or_says_why_not() {
+    let end = returned(&[("flow", "return"), ("code", "C0.abc@"), ("state", "s1"), ("session", "x")]);
+    let Completion::SchwabCallback { body } = completion(Provider::Schwab, "charles_schwab", &end) else {
+        panic!("expected the callback")
+    };
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), json!({"code": "C0.abc@", "state": "s1"}));
+    let denied = returned(&[("flow", "return"), ("error", "access_denied"), ("state", "s1")]);
+    assert_eq!(
+        completion(Provider::Schwab, "charles_schwab", &denied),
+        Completion::Cancelled { reason: "access_denied".into() }
+    );
+    let bare = returned(&[("flow", "return"), ("code", "C0.abc@")]);
+    assert_eq!(completion(Provider::Schwab, "x", &bare), Completion::Cancelled { reason: "not_completed".into() });
 }
 
 #[test]

@@ -10,14 +10,15 @@ use serde::Serialize;
 pub struct PendingFlags {
     pub snaptrade: bool,
     pub plaid: bool,
-    /// `snaptrade || plaid`.
+    pub schwab: bool,
+    /// Any of the providers.
     pub any: bool,
 }
 
 impl PendingFlags {
-    /// Flags from per-provider booleans; `any` is derived.
+    /// Flags from per-provider booleans (Schwab direct has no webhooks: never pending); `any` is derived.
     pub fn new(snaptrade: bool, plaid: bool) -> Self {
-        Self { snaptrade, plaid, any: snaptrade || plaid }
+        Self { snaptrade, plaid, schwab: false, any: snaptrade || plaid }
     }
 
     /// The flags of a `GET /api/pending-updates` answer (`{"plaid": bool, "snaptrade": bool}`);
@@ -31,6 +32,7 @@ impl PendingFlags {
         match provider {
             Provider::SnapTrade => self.snaptrade,
             Provider::Plaid => self.plaid,
+            Provider::Schwab => self.schwab,
         }
     }
 
@@ -54,11 +56,11 @@ mod tests {
     fn the_answer_becomes_flags_with_a_combined_one() {
         assert_eq!(
             PendingFlags::from_answer(Some(true), Some(false)),
-            PendingFlags { snaptrade: true, plaid: false, any: true }
+            PendingFlags { snaptrade: true, plaid: false, schwab: false, any: true }
         );
         assert_eq!(
             PendingFlags::from_answer(None, Some(true)),
-            PendingFlags { snaptrade: false, plaid: true, any: true }
+            PendingFlags { snaptrade: false, plaid: true, schwab: false, any: true }
         );
         assert_eq!(PendingFlags::from_answer(None, None), PendingFlags::default());
         assert!(!PendingFlags::from_answer(Some(false), Some(false)).any);
@@ -85,6 +87,6 @@ mod tests {
     #[test]
     fn flags_serialise_as_the_package_documents_them() {
         let json = serde_json::to_value(PendingFlags::new(false, true)).unwrap();
-        assert_eq!(json, serde_json::json!({"snaptrade": false, "plaid": true, "any": true}));
+        assert_eq!(json, serde_json::json!({"snaptrade": false, "plaid": true, "schwab": false, "any": true}));
     }
 }

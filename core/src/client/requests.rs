@@ -17,6 +17,8 @@ pub const PENDING_UPDATES_PATH: &str = "/api/pending-updates";
 pub const REFRESH_PATH: &str = "/api/holdings/refresh";
 /// `POST`: exchanges a Plaid public token.
 pub const PLAID_EXCHANGE_PATH: &str = "/api/plaid/exchange";
+/// `POST`: completes Schwab's OAuth flow with the callback's `code` and `state`.
+pub const SCHWAB_CALLBACK_PATH: &str = "/api/schwab/callback";
 /// `POST`: stores SnapTrade connections after the portal.
 pub const SNAPTRADE_SYNC_PATH: &str = "/api/snaptrade/connections/sync";
 
@@ -32,10 +34,7 @@ pub fn institutions_path(query: &str) -> String {
 
 /// A provider's holdings endpoint.
 pub fn holdings_path(provider: Provider) -> &'static str {
-    match provider {
-        Provider::SnapTrade => "/api/snaptrade/holdings",
-        Provider::Plaid => "/api/plaid/holdings",
-    }
+    provider.spec().holdings_path
 }
 
 /// The connected providers among the `(provider, connected)` entries of a `GET /api/connections`

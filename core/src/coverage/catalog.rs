@@ -142,10 +142,10 @@ mod tests {
     }
 
     #[test]
-    fn schwab_reads_and_trades_through_snaptrade_with_trading_only_on_a_trade_connection() {
+    fn schwab_reads_through_schwab_direct_and_trades_through_snaptrade_on_a_trade_connection() {
         let entries = catalog("schwab", &ProviderHealth::all_healthy());
         let schwab = entries.iter().find(|e| e.slug == Some(slug("charles_schwab"))).expect("schwab listed");
-        assert_eq!(schwab.read.decision().unwrap().provider, Provider::SnapTrade);
+        assert_eq!(schwab.read.decision().unwrap().provider, Provider::Schwab);
         assert_eq!(schwab.trade.decision().unwrap().provider, Provider::SnapTrade);
         assert!(!schwab.read_capabilities.unwrap().trading);
         assert!(schwab.trade_capabilities.unwrap().trading);
@@ -163,8 +163,8 @@ mod tests {
     #[test]
     fn a_provider_in_maintenance_is_passed_over_and_the_entry_says_so() {
         let health = ProviderHealth::all_healthy()
-            .with(Provider::SnapTrade, ProviderState::healthy().with_maintenance(slug("charles_schwab")));
-        let entries = catalog("Charles Schwab", &health);
+            .with(Provider::SnapTrade, ProviderState::healthy().with_maintenance(slug("etrade")));
+        let entries = catalog("E*TRADE", &health);
         let read = entries[0].read.decision().unwrap();
         assert_eq!(read.provider, Provider::Plaid, "{read:?}");
         assert!(read.used_fallback);

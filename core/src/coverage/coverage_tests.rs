@@ -12,7 +12,7 @@ fn embedded_map_has_a_rule_for_every_seed_institution() {
     let schwab = map.rule(&slug("charles_schwab")).unwrap();
     assert_eq!(
         (schwab.preferred, schwab.fallback, schwab.trading_allowed),
-        (Provider::SnapTrade, Some(Provider::Plaid), true)
+        (Provider::Schwab, Some(Provider::SnapTrade), true)
     );
     let fidelity = map.rule(&slug("fidelity")).unwrap();
     assert_eq!((fidelity.preferred, fidelity.trading_allowed), (Provider::SnapTrade, false));
@@ -50,7 +50,7 @@ fn deployment_map_overrides_the_embedded_one() {
 fn invalid_maps_are_refused_with_typed_errors() {
     for (json, code) in [
         ("{", "invalid_table_json"),
-        (r#"{"institutions":{"x":{"display_name":"X","preferred":"schwab"}}}"#, "invalid_table_json"),
+        (r#"{"institutions":{"x":{"display_name":"X","preferred":"ibkr_flex"}}}"#, "invalid_table_json"),
         (r#"{"institutions":{"x":{"display_name":"X","preferred":"plaid","trading":true}}}"#, "invalid_table_json"),
         (r#"{"institutions":{"x":{"display_name":"X"}}}"#, "invalid_table_json"),
         (
@@ -68,7 +68,7 @@ fn invalid_maps_are_refused_with_typed_errors() {
 #[test]
 fn rule_lists_preferred_then_fallback() {
     let schwab = CoverageMap::embedded().rule(&slug("charles_schwab")).unwrap();
-    assert_eq!(schwab.providers().collect::<Vec<_>>(), [Provider::SnapTrade, Provider::Plaid]);
+    assert_eq!(schwab.providers().collect::<Vec<_>>(), [Provider::Schwab, Provider::SnapTrade]);
     let citi = CoverageMap::embedded().rule(&slug("citi")).unwrap();
     assert_eq!(citi.providers().collect::<Vec<_>>(), [Provider::Plaid]);
 }

@@ -86,10 +86,7 @@ impl ErrorCode for RoutingError {
 }
 
 fn label(provider: Provider) -> &'static str {
-    match provider {
-        Provider::SnapTrade => "SnapTrade",
-        Provider::Plaid => "Plaid",
-    }
+    provider.display_name()
 }
 
 /// Routes an institution name or slug with the embedded alias table and coverage map.

@@ -16,15 +16,30 @@ fn route(name: &str, need_trading: bool) -> RoutingDecision {
 }
 
 #[test]
-fn schwab_routes_to_snaptrade_with_trading() {
-    let decision = route("Schwab", true);
-    assert_eq!(decision.provider, Provider::SnapTrade);
-    assert!(decision.trading_available);
+fn schwab_reads_through_schwab_direct_and_trades_through_snaptrade() {
+    let decision = route("Schwab", false);
+    assert_eq!(decision.provider, Provider::Schwab);
     assert_eq!(decision.reason, RoutingReason::Preferred);
     assert_eq!(decision.institution, Some(slug("charles_schwab")));
     assert_eq!(decision.display_name.as_deref(), Some("Charles Schwab"));
     assert!(!decision.used_fallback && decision.passed_over.is_empty());
-    assert_eq!(decision.message, "Charles Schwab connects through SnapTrade, its preferred provider.");
+    assert_eq!(decision.message, "Charles Schwab connects through Schwab direct, its preferred provider.");
+    let trade = route("Schwab", true);
+    assert_eq!((trade.provider, trade.reason), (Provider::SnapTrade, RoutingReason::TradingNeedsFallback));
+    assert!(trade.trading_available && trade.used_fallback);
+    assert_eq!(
+        trade.message,
+        "Charles Schwab connects through SnapTrade because trading was requested and Schwab direct cannot trade there."
+    );
+}
+
+#[test]
+fn schwab_without_schwab_direct_configured_reads_through_snaptrade_and_says_why() {
+    let health = healthy().with(Provider::Schwab, ProviderState::not_configured());
+    let decision = choose_provider("Charles Schwab", false, &health).unwrap();
+    assert_eq!(decision.provider, Provider::SnapTrade);
+    assert_eq!(decision.passed_over[0].provider, Provider::Schwab);
+    assert!(decision.message.contains("Schwab direct was passed over"), "{}", decision.message);
 }
 
 #[test]
@@ -67,9 +82,9 @@ fn a_slug_routes_like_its_name() {
 }
 
 #[test]
-fn schwab_in_snaptrade_maintenance_falls_back_to_plaid_and_says_why() {
-    let health = healthy().with(Provider::SnapTrade, ProviderState::healthy().with_maintenance(slug("charles_schwab")));
-    let decision = choose_provider("Charles Schwab", true, &health).unwrap();
+fn etrade_in_snaptrade_maintenance_falls_back_to_plaid_and_says_why() {
+    let health = healthy().with(Provider::SnapTrade, ProviderState::healthy().with_maintenance(slug("etrade")));
+    let decision = choose_provider("E*TRADE", true, &health).unwrap();
     assert_eq!(decision.provider, Provider::Plaid);
     assert_eq!(
         decision.reason,
@@ -81,7 +96,7 @@ fn schwab_in_snaptrade_maintenance_falls_back_to_plaid_and_says_why() {
         [PassedOver { provider: Provider::SnapTrade, problem: ProviderProblem::Maintenance }]
     );
     assert!(decision.message.contains("SnapTrade was passed over: it reports this institution as under maintenance"));
-    assert!(decision.message.contains("Trading is not available for Charles Schwab through Plaid."));
+    assert!(decision.message.contains("Trading is not available for E*TRADE through Plaid."));
     // Maintenance at one brokerage does not affect another.
     assert_eq!(choose_provider("Robinhood", true, &health).unwrap().provider, Provider::SnapTrade);
 }
@@ -181,15 +196,15 @@ fn when_the_trading_fallback_is_down_the_read_only_preferred_is_still_offered() 
 
 #[test]
 fn decision_serialises_with_snake_case_codes() {
-    let health = healthy().with(Provider::SnapTrade, ProviderState::healthy().with_maintenance(slug("charles_schwab")));
-    let decision = choose_provider("Schwab", false, &health).unwrap();
+    let health = healthy().with(Provider::SnapTrade, ProviderState::healthy().with_maintenance(slug("etrade")));
+    let decision = choose_provider("etrade", false, &health).unwrap();
     let json = serde_json::to_value(&decision).unwrap();
     assert_eq!(json["provider"], "plaid");
     assert_eq!(
         json["reason"],
         serde_json::json!({"code":"fell_back","from":"snaptrade","problem":{"code":"maintenance"}})
     );
-    assert_eq!(json["institution"], "charles_schwab");
+    assert_eq!(json["institution"], "etrade");
     assert_eq!(serde_json::from_value::<RoutingDecision>(json).unwrap(), decision);
 }
 
@@ -240,7 +255,7 @@ proptest! {
             Err(RoutingError::NoUsableProvider { passed_over, .. }) => {
                 let candidates: Vec<Provider> = match institution.as_ref().and_then(|s| CoverageMap::embedded().rule(s)) {
                     Some(rule) => rule.providers().collect(),
-                    None => Provider::ALL.to_vec(),
+                    None => vec![Provider::Plaid, Provider::SnapTrade],
                 };
                 prop_assert_eq!(passed_over.len(), candidates.len());
                 for provider in candidates {

@@ -4,25 +4,30 @@ use crate::error::ValidationError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// An aggregator Tributary connects through.
+/// A provider Tributary connects through: an aggregator or an institution's own feed. What each
+/// one is — names, costs, auth, limits — is data in [`crate::provider_spec`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     #[serde(rename = "snaptrade")]
     SnapTrade,
     Plaid,
+    /// Charles Schwab's own Trader API ("Schwab direct").
+    Schwab,
 }
 
 impl Provider {
     /// Every provider, in a stable order.
-    pub const ALL: [Provider; 2] = [Provider::SnapTrade, Provider::Plaid];
+    pub const ALL: [Provider; 3] = [Provider::SnapTrade, Provider::Plaid, Provider::Schwab];
 
-    /// The wire and storage name (`snaptrade`, `plaid`).
+    /// The wire and storage name (`snaptrade`, `plaid`, `schwab`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::SnapTrade => "snaptrade",
-            Provider::Plaid => "plaid",
-        }
+        self.spec().wire_name
+    }
+
+    /// The provider's name as people write it (`SnapTrade`, `Plaid`, `Schwab direct`).
+    pub fn display_name(self) -> &'static str {
+        self.spec().display_name
     }
 
     /// Parses a wire name exactly (lowercase); anything else is `UnknownProvider`.

@@ -87,12 +87,23 @@ pub struct ProviderResultInput {
     last_updated: Option<i64>,
     cache_info: Option<CacheInfo>,
     error: Option<ProviderFailure>,
+    /// A holdings body's `last_error`: its provider's last fetch failed after these rows were cached.
+    #[serde(default)]
+    last_error: Option<serde_json::Value>,
 }
 
 impl ProviderResultInput {
+    /// Whether this entry's provider can supply data to a merge: a holdings body whose last fetch
+    /// failed (`last_error`, e.g. a login that must be redone) is served from an older cache, so
+    /// its rows yield to any other copy of the same institution — as `/api/portfolio` decides.
+    pub fn is_available(&self) -> bool {
+        self.last_error.as_ref().is_none_or(serde_json::Value::is_null)
+    }
+
     /// The core's `ProviderResult`, or why this entry is not one.
     pub fn into_result(self) -> Result<ProviderResult, String> {
-        let Self { provider, status, holdings, accounts, positions, balances, last_updated, cache_info, error } = self;
+        let Self { provider, status, holdings, accounts, positions, balances, last_updated, cache_info, error, .. } =
+            self;
         let flat = accounts.is_some() || positions.is_some() || balances.is_some();
         let ok = |holdings| ProviderResult::Ok { provider, holdings, last_updated, cache_info };
         match (status, holdings, flat, error) {
@@ -134,6 +145,10 @@ mod tests {
             json!({"provider": "plaid", "holdings": {"accounts": [], "positions": [], "balances": []}, "accounts": []});
         assert!(read(both).is_err());
         assert!(read(json!({"provider": "plaid"})).is_err());
+        let input = |v: serde_json::Value| serde_json::from_value::<ProviderResultInput>(v).unwrap();
+        assert!(input(json!({"provider": "schwab", "positions": [], "last_error": null})).is_available());
+        let stale = json!({"provider": "schwab", "positions": [], "last_error": {"code": "schwab_reauth_required"}});
+        assert!(!input(stale).is_available(), "a provider whose last fetch failed yields its institutions");
     }
 
     #[test]

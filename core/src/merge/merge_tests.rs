@@ -108,11 +108,48 @@ fn a_canonical_provider_without_that_institution_does_not_take_it_away() {
 
 #[test]
 fn an_unavailable_canonical_provider_never_routes_anything_away() {
-    let merged = merge_portfolios(
-        vec![ok(Provider::SnapTrade, snaptrade_schwab()), ok(Provider::Plaid, plaid_schwab_and_chase())],
-        &[Provider::Plaid],
-    );
+    let results = || vec![ok(Provider::SnapTrade, snaptrade_schwab()), ok(Provider::Plaid, plaid_schwab_and_chase())];
+    let merged = merge_portfolios(results(), &[]);
     assert_eq!(line(&merged, "AAPL").quantity, Quantity(dec("20")), "fail-open: both copies are kept");
+    let snaptrade = report(&merged, Provider::SnapTrade);
+    assert_eq!(snaptrade.fail_open, [FailOpen { institution: slug("charles_schwab"), preferred: Provider::Schwab }]);
+    assert!(!snaptrade.available);
+    // With the chain, the next available provider stands in: Plaid's copy counts, once.
+    let merged = merge_portfolios(results(), &[Provider::Plaid]);
+    assert_eq!(line(&merged, "AAPL").quantity, Quantity(dec("10")), "never doubled");
+    assert_eq!(report(&merged, Provider::SnapTrade).routed_away[0].to, Provider::Plaid);
+}
+
+#[test]
+fn schwab_direct_takes_schwab_from_both_aggregators_and_yields_when_it_is_unavailable() {
+    let direct = Holdings {
+        accounts: vec![account(Provider::Schwab, "HASH1", Some("charles_schwab"))],
+        positions: vec![position(Provider::Schwab, "HASH1", Some("charles_schwab"), "AAPL", "10")],
+        balances: vec![],
+    };
+    let results = || {
+        vec![
+            ok(Provider::Schwab, direct.clone()),
+            ok(Provider::SnapTrade, snaptrade_schwab()),
+            ok(Provider::Plaid, plaid_schwab_and_chase()),
+        ]
+    };
+    let merged = merge_portfolios(results(), &Provider::ALL);
+    let aapl = line(&merged, "AAPL");
+    assert_eq!(aapl.quantity, Quantity(dec("10")));
+    assert_eq!(aapl.sources[0].provider, Provider::Schwab);
+    for aggregator in [Provider::SnapTrade, Provider::Plaid] {
+        let routed = &report(&merged, aggregator).routed_away;
+        assert_eq!((routed[0].institution.as_str(), routed[0].to), ("charles_schwab", Provider::Schwab));
+    }
+    // Schwab direct needs repair (not available): SnapTrade's copy is shown instead, and says why.
+    let merged = merge_portfolios(results(), &[Provider::SnapTrade, Provider::Plaid]);
+    let aapl = line(&merged, "AAPL");
+    assert_eq!((aapl.quantity, aapl.sources[0].provider), (Quantity(dec("10")), Provider::SnapTrade));
+    let schwab = report(&merged, Provider::Schwab);
+    assert_eq!((schwab.status.clone(), schwab.available), (ProviderStatus::RoutedAway, false));
+    assert_eq!(schwab.routed_away[0].to, Provider::SnapTrade);
+    assert_eq!(report(&merged, Provider::SnapTrade).fail_open[0].preferred, Provider::Schwab);
 }
 
 #[test]
@@ -155,7 +192,7 @@ fn consolidated_lines_sum_across_accounts_and_take_names_from_the_highest_priori
     let mut plaid = plaid_schwab_and_chase();
     plaid.positions[0].institution = Some(slug("vanguard")); // a third account, not routed away
     plaid.accounts[0].institution = Some(slug("vanguard"));
-    let merged = merge_portfolios(vec![ok(Provider::Plaid, plaid), ok(s, holdings)], &[Provider::Plaid]);
+    let merged = merge_portfolios(vec![ok(Provider::Plaid, plaid), ok(s, holdings)], &[]);
     let aapl = line(&merged, "AAPL");
     assert_eq!(aapl.quantity, Quantity(dec("22.5")));
     assert_eq!(aapl.market_value, Some(dec("4275")));
@@ -294,12 +331,14 @@ fn provider_results_read_from_the_per_provider_endpoint_json() {
         json["totals"][0],
         json!({"currency": "USD", "positions_value": "285", "cash": "0", "total": "285", "unvalued_positions": 0})
     );
-    assert_eq!(json["providers"][0]["status"], "ok");
+    assert_eq!(json["providers"][0]["provider"], "schwab");
+    assert_eq!(json["providers"][1]["status"], "ok");
     assert_eq!(
-        json["providers"][1],
+        json["providers"][2],
         json!({
             "provider": "plaid", "status": "failed", "error": {"code": "provider_login_required", "message": "log in again"},
-            "last_updated": null, "cache_info": null, "routed_away": [], "accounts": 0, "positions": 0, "balances": 0
+            "last_updated": null, "cache_info": null, "routed_away": [], "fail_open": [], "available": true,
+            "accounts": 0, "positions": 0, "balances": 0
         })
     );
     assert_eq!(serde_json::from_value::<MergedPortfolio>(json).unwrap(), merged);
@@ -312,6 +351,10 @@ fn provider_failure_carries_any_error_code_and_message() {
         ProviderFailure::from_error(&err),
         ProviderFailure { code: "institution_required".into(), message: err.to_string() }
     );
-    assert_eq!(provider_priority(Provider::SnapTrade), 0);
-    assert_eq!(provider_priority(Provider::Plaid), 1);
+    assert_eq!(provider_priority(Provider::Schwab), 0, "a direct feed is the broker's own record");
+    assert_eq!(provider_priority(Provider::SnapTrade), 1);
+    assert_eq!(provider_priority(Provider::Plaid), 2);
+    for (rank, provider) in PROVIDER_PRIORITY.into_iter().enumerate() {
+        assert_eq!(provider_priority(provider), rank);
+    }
 }

@@ -14,7 +14,7 @@ pub use answer::{MergeView, PortfolioView, ProviderResultInput};
 pub use check::{HoldingsCheckError, MAX_PLAUSIBLE_MAGNITUDE};
 
 use crate::cache::CacheInfo;
-use crate::dedup::{institutions_in, DedupOutcome, DedupRouting, RoutedAway};
+use crate::dedup::{institutions_in, DedupOutcome, DedupRouting, FailOpen, RoutedAway};
 use crate::domain::{Account, CashBalance, Currency, Holdings, InstitutionSlug, Position, Provider, Quantity};
 use crate::domain::{SecurityKind, Ticker};
 use crate::error::ErrorCode;
@@ -23,13 +23,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// Whose metadata (names, tickers, kinds) wins when sources disagree, first = highest. SnapTrade
-/// reads the broker's own position records; Plaid's security data is aggregator-normalised.
-pub const PROVIDER_PRIORITY: [Provider; 2] = [Provider::SnapTrade, Provider::Plaid];
+/// Whose metadata (names, tickers, kinds) wins when sources disagree, first = highest: a direct
+/// feed (Schwab) is the broker's own record; SnapTrade reads the broker's position records;
+/// Plaid's security data is aggregator-normalised.
+pub const PROVIDER_PRIORITY: [Provider; 3] = [Provider::Schwab, Provider::SnapTrade, Provider::Plaid];
 
 /// A provider's rank in [`PROVIDER_PRIORITY`] (0 = highest).
 pub fn provider_priority(provider: Provider) -> usize {
-    PROVIDER_PRIORITY.iter().position(|p| *p == provider).unwrap_or(PROVIDER_PRIORITY.len())
+    usize::from(provider.spec().metadata_priority)
 }
 
 /// A provider's failure as shells report it: a stable code and a message for people.
@@ -105,6 +106,13 @@ pub struct ProviderReport {
     pub cache_info: Option<CacheInfo>,
     /// Institutions whose rows went to their canonical provider instead (also when only some did).
     pub routed_away: Vec<RoutedAway>,
+    /// Institutions whose rows this provider kept only because the preferred canonical provider
+    /// could not supply them (fail-open), naming that provider.
+    pub fail_open: Vec<FailOpen>,
+    /// Whether this provider could supply data to the merge: configured, and not failing or
+    /// needing repair for this user. An unavailable provider's cached rows yield to any other
+    /// copy of the same institution.
+    pub available: bool,
     /// Rows of this provider in the merged portfolio.
     pub accounts: usize,
     pub positions: usize,
@@ -194,7 +202,8 @@ pub struct MergedPortfolio {
 ///
 /// `available_providers` are the configured and healthy ones; a provider's rows for an institution
 /// are routed away only to a canonical provider that is available AND whose result in this merge
-/// succeeded with rows for that institution (fail-open: a failed canonical provider keeps the copy).
+/// succeeded with rows for that institution (fail-open: a failed canonical provider keeps the copy;
+/// with a chain, the next available provider of it counts instead).
 pub fn merge_portfolios(results: Vec<ProviderResult>, available_providers: &[Provider]) -> MergedPortfolio {
     merge_portfolios_with(DedupRouting::embedded(), AliasTable::embedded(), results, available_providers)
 }
@@ -219,11 +228,13 @@ pub fn merge_portfolios_with(
     let mut reports = Vec::with_capacity(results.len() + Provider::ALL.len());
     for result in results {
         let provider = result.provider();
+        let mut fail_open = Vec::new();
         let (status, last_updated, cache_info, routed_away, kept) = match result {
             ProviderResult::Ok { holdings, last_updated, cache_info, .. } => {
                 let routed = routing.route_holdings(aliases, holdings, provider, |canonical, slug| {
                     supplies.contains(&(canonical, slug.clone()))
                 });
+                fail_open = routed.fail_open;
                 let stale = cache_info.as_ref().is_some_and(CacheInfo::is_stale);
                 let status = match &routed.outcome {
                     DedupOutcome::AllRoutedAway { .. } => ProviderStatus::RoutedAway,
@@ -246,6 +257,8 @@ pub fn merge_portfolios_with(
             last_updated,
             cache_info,
             routed_away,
+            fail_open,
+            available: available_providers.contains(&provider),
             accounts: kept.accounts.len(),
             positions: kept.positions.len(),
             balances: kept.balances.len(),
@@ -256,7 +269,7 @@ pub fn merge_portfolios_with(
     }
     for provider in Provider::ALL {
         if !reports.iter().any(|r| r.provider == provider) {
-            reports.push(views::not_connected(provider));
+            reports.push(views::not_connected(provider, available_providers.contains(&provider)));
         }
     }
     views::sort_deterministically(&mut reports, |a, b| {

@@ -11,13 +11,15 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// The report of a provider that had no result at all.
-pub(super) fn not_connected(provider: Provider) -> ProviderReport {
+pub(super) fn not_connected(provider: Provider, available: bool) -> ProviderReport {
     ProviderReport {
         provider,
         status: ProviderStatus::NotConnected,
         last_updated: None,
         cache_info: None,
         routed_away: Vec::new(),
+        fail_open: Vec::new(),
+        available,
         accounts: 0,
         positions: 0,
         balances: 0,

@@ -147,7 +147,7 @@ async fn a_503_then_a_200_is_retried_and_succeeds() {
              : new Response(JSON.stringify({plaid: true, snaptrade: false}), {status: 200})"#,
     );
     let flags = settle(client_with(&fetch, json!({})).pending_updates()).await.unwrap();
-    assert_eq!(seen(&flags), json!({"snaptrade": false, "plaid": true, "any": true}));
+    assert_eq!(seen(&flags), json!({"snaptrade": false, "plaid": true, "schwab": false, "any": true}));
     assert_eq!(calls.length(), 2);
 }
 

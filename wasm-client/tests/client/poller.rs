@@ -43,9 +43,13 @@ async fn the_poller_refreshes_only_flagged_providers_then_polls_again() {
     let (fetch, calls) =
         pending_fetch(&[json!({"snaptrade": true, "plaid": false}), json!({"snaptrade": false, "plaid": false})]);
     let (poller, heard) = poller_with(&fetch, None);
-    assert_eq!(seen(&poller.flags()), json!({"snaptrade": false, "plaid": false, "any": false}), "before any poll");
+    assert_eq!(
+        seen(&poller.flags()),
+        json!({"snaptrade": false, "plaid": false, "schwab": false, "any": false}),
+        "before any poll"
+    );
     let flags = seen(&settle(poller.poll()).await.unwrap());
-    assert_eq!(flags, json!({"snaptrade": true, "plaid": false, "any": true}));
+    assert_eq!(flags, json!({"snaptrade": true, "plaid": false, "schwab": false, "any": true}));
     assert_eq!(seen(&poller.flags()), flags);
 
     let result = seen(&settle(poller.refresh(js(json!({"confirmCost": true})))).await.unwrap());

@@ -55,15 +55,16 @@ fn aliases_resolve_exactly_and_never_by_substring() {
 }
 
 #[wasm_bindgen_test]
-fn schwab_goes_to_snaptrade_with_trading() {
+fn schwab_reads_through_schwab_direct_and_trades_through_snaptrade() {
     let decision = route("Schwab", true);
     assert_eq!((&decision["provider"], &decision["trading_available"]), (&json!("snaptrade"), &json!(true)));
     assert_eq!(
         (&decision["institution"], &decision["reason"]["code"]),
-        (&json!("charles_schwab"), &json!("preferred"))
+        (&json!("charles_schwab"), &json!("trading_needs_fallback"))
     );
     assert_eq!(decision["passed_over"], json!([]));
     assert!(decision["message"].as_str().is_some_and(|m| m.contains("SnapTrade")));
+    assert_eq!(route("Schwab", false)["provider"], "schwab");
 }
 
 #[wasm_bindgen_test]
@@ -92,7 +93,7 @@ fn an_unknown_institution_goes_to_snaptrade_when_trading_is_needed_else_plaid() 
 fn provider_health_as_object_or_json_text_reroutes_and_bad_health_throws() {
     let health = json!({"snaptrade": {"configured": true, "available": false}, "plaid": {"configured": true}});
     for argument in [js(health.clone()), JsValue::from_str(&health.to_string())] {
-        let decision = seen(&choose_provider("Charles Schwab", false, argument).unwrap());
+        let decision = seen(&choose_provider("E*TRADE", false, argument).unwrap());
         assert_eq!((&decision["provider"], &decision["used_fallback"]), (&json!("plaid"), &json!(true)));
         assert_eq!(
             decision["reason"],
@@ -229,4 +230,36 @@ fn merge_throws_only_for_input_it_cannot_read_at_all() {
     assert_eq!(code(js(json!([{"provider": "ibkr"}])), "by_account"), "invalid_json", "no known provider");
     assert_eq!(code(js(json!([])), "flat"), "invalid_input");
     assert_eq!(code(JsValue::UNDEFINED, "by_account"), "invalid_input");
+}
+
+/// The snaptrade holdings body re-labelled as Schwab direct's (a hash-named account), with
+/// `last_error` as given.
+fn schwab_holdings_body(last_error: Value) -> Value {
+    let text = snaptrade_holdings_body().to_string().replace("\"snaptrade\"", "\"schwab\"").replace("st-1", "HASH1");
+    let mut body: Value = serde_json::from_str(&text).unwrap();
+    body["last_error"] = last_error;
+    body
+}
+
+#[wasm_bindgen_test]
+fn schwab_direct_counts_schwab_once_and_yields_to_snaptrade_when_its_last_fetch_failed() {
+    let both = |last_error: Value| js(json!([snaptrade_holdings_body(), schwab_holdings_body(last_error)]));
+    let merged = seen(&merge_portfolios(both(Value::Null), "consolidated").unwrap());
+    let aapl = merged["consolidated"].as_array().unwrap().iter().find(|l| l["ticker"] == "AAPL").unwrap().clone();
+    assert_eq!((&aapl["quantity"], &aapl["sources"][0]["provider"]), (&json!("10"), &json!("schwab")));
+    assert_eq!(report(&merged, "snaptrade")["routed_away"][0]["to"], "schwab");
+
+    let expired = json!({"code": "schwab_reauth_required", "message": "sign in again", "at": 1});
+    let merged = seen(&merge_portfolios(both(expired), "consolidated").unwrap());
+    let aapl = merged["consolidated"].as_array().unwrap().iter().find(|l| l["ticker"] == "AAPL").unwrap().clone();
+    assert_eq!(
+        (&aapl["quantity"], &aapl["sources"][0]["provider"]),
+        (&json!("10"), &json!("snaptrade")),
+        "once, fail-open"
+    );
+    assert_eq!(report(&merged, "schwab")["available"], false);
+    assert_eq!(
+        report(&merged, "snaptrade")["fail_open"][0],
+        json!({"institution": "charles_schwab", "preferred": "schwab"})
+    );
 }
