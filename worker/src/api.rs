@@ -79,7 +79,8 @@ api_error_from!(
     WebhookError,
     RefreshError,
     tributary_core::dev_clock::DevClockError,
-    tributary_core::plaid::LinkSessionError
+    tributary_core::plaid::LinkSessionError,
+    tributary_core::schwab::OAuthError
 );
 
 impl From<ProviderError> for ApiError {

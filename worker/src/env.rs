@@ -4,7 +4,7 @@ use tributary_core::config::{Config, ConfigError};
 use worker::Env;
 
 /// Every variable the core's configuration reads, by its contract name.
-const NAMES: [&str; 13] = [
+const NAMES: [&str; 17] = [
     "ENVIRONMENT",
     "SESSION_SIGNING_KEY",
     "DATA_ENCRYPTION_KEY",
@@ -14,6 +14,10 @@ const NAMES: [&str; 13] = [
     "PLAID_BASE_URL",
     "PLAID_CLIENT_ID",
     "PLAID_SECRET",
+    "SCHWAB_BASE_URL",
+    "SCHWAB_CLIENT_ID",
+    "SCHWAB_CLIENT_SECRET",
+    "SCHWAB_REDIRECT_URL",
     "PROVIDER_TIMEOUT_MS",
     "REFRESH_COOLDOWN_SECONDS",
     "PAID_REFRESH_CAP_SECONDS",

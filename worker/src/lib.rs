@@ -8,12 +8,14 @@ mod auth;
 mod clock;
 mod env;
 mod institutions;
+mod port;
 mod providers;
 mod routes;
 mod services;
 mod store;
 
 use api::{finish, ApiResult};
+use tributary_core::Provider;
 use worker::{event, Context, Env, Request, Response, Result, RouteContext, Router};
 
 /// Adapts a handler returning [`ApiResult`] to the router's signature, rendering errors as JSON.
@@ -44,6 +46,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/plaid/holdings"),
     ("GET", "/api/plaid/items"),
     ("DELETE", "/api/plaid/items/:id"),
+    ("POST", "/api/schwab/authorize"),
+    ("POST", "/api/schwab/callback"),
+    ("GET", "/api/schwab/holdings"),
+    ("GET", "/api/schwab/connections"),
     ("POST", "/webhooks/plaid"),
     ("POST", "/webhooks/snaptrade"),
 ];
@@ -66,7 +72,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/snaptrade/connection-url", |req, ctx| api(routes::snaptrade::connection_url(req, ctx)))
         .post_async("/api/snaptrade/connections/sync", |req, ctx| api(routes::snaptrade::sync(req, ctx)))
         .get_async("/api/snaptrade/connections", |req, ctx| api(routes::snaptrade::list_connections(req, ctx)))
-        .get_async("/api/snaptrade/holdings", |req, ctx| api(routes::snaptrade::holdings(req, ctx)))
+        .get_async("/api/snaptrade/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::SnapTrade)))
         .get_async("/api/institutions", |req, ctx| api(routes::institutions::search(req, ctx)))
         .get_async("/api/connections", |req, ctx| api(routes::connected::list(req, ctx)))
         .post_async("/api/connections", |req, ctx| api(routes::connections::create(req, ctx)))
@@ -75,9 +81,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/holdings/refresh", |req, ctx| api(routes::refresh::post(req, ctx)))
         .post_async("/api/plaid/link", |req, ctx| api(routes::plaid::link(req, ctx)))
         .post_async("/api/plaid/exchange", |req, ctx| api(routes::plaid::exchange(req, ctx)))
-        .get_async("/api/plaid/holdings", |req, ctx| api(routes::plaid::holdings(req, ctx)))
+        .get_async("/api/plaid/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::Plaid)))
         .get_async("/api/plaid/items", |req, ctx| api(routes::plaid::list_items(req, ctx)))
         .delete_async("/api/plaid/items/:id", |req, ctx| api(routes::plaid::remove(req, ctx)))
+        .post_async("/api/schwab/authorize", |req, ctx| api(routes::schwab::authorize(req, ctx)))
+        .post_async("/api/schwab/callback", |req, ctx| api(routes::schwab::callback(req, ctx)))
+        .get_async("/api/schwab/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::Schwab)))
+        .get_async("/api/schwab/connections", |req, ctx| api(routes::schwab::list_connections(req, ctx)))
         .post_async("/webhooks/plaid", |req, ctx| api(routes::webhooks::plaid(req, ctx)))
         .post_async("/webhooks/snaptrade", |req, ctx| api(routes::webhooks::snaptrade(req, ctx)))
         .run(req, env)

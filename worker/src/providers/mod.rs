@@ -4,6 +4,7 @@
 //! log line per attempt that never contains a secret.
 
 pub mod plaid;
+pub mod schwab;
 pub mod snaptrade;
 
 use crate::clock::real_now_unix;

@@ -3,7 +3,6 @@
 
 use crate::api::{json, read_json, ApiError, ApiResult};
 use crate::auth::authenticate;
-use crate::services::holdings::{cached_or_fetch, has_pending, holdings_body};
 use crate::services::plaid::{create_link, exchange as exchange_token, remove_item, Linked};
 use crate::store::items::ItemRow;
 use serde::Deserialize;
@@ -82,14 +81,6 @@ pub async fn exchange(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
         }
         Linked::AlreadyLinked(item) => already_linked(&item),
     }
-}
-
-/// `GET /api/plaid/holdings`: the cached holdings, fetched first when there are none yet.
-pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env).await?;
-    let data = cached_or_fetch(&ctx.env, &session, P).await?;
-    let pending = has_pending(&ctx.env, &session, P).await?;
-    json(200, &holdings_body(&data, pending))
 }
 
 /// `GET /api/plaid/items`: the user's Items (never their tokens).

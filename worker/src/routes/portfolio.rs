@@ -4,7 +4,7 @@
 
 use crate::api::{json, ApiResult};
 use crate::auth::authenticate;
-use crate::services::holdings::{available_providers, provider_results};
+use crate::services::holdings::provider_results;
 use tributary_core::merge::{merge_portfolios, MergeView};
 use worker::{Request, RouteContext};
 
@@ -14,7 +14,7 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult {
     let url = req.url().map_err(|e| crate::api::ApiError::internal("request url", e))?;
     let view = url.query_pairs().find(|(k, _)| k == "view").map(|(_, v)| v.into_owned());
     let view = view.as_deref().map(MergeView::parse).transpose()?.unwrap_or_default();
-    let results = provider_results(&ctx.env, &session).await?;
-    let merged = merge_portfolios(results, &available_providers(&session));
+    let (results, available) = provider_results(&ctx.env, &session).await?;
+    let merged = merge_portfolios(results, &available);
     json(200, &merged.view(view))
 }

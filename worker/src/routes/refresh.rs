@@ -18,6 +18,7 @@ pub async fn pending(req: Request, ctx: RouteContext<()>) -> ApiResult {
         &json!({
             "plaid": pending.contains(&Provider::Plaid),
             "snaptrade": pending.contains(&Provider::SnapTrade),
+            "schwab": pending.contains(&Provider::Schwab),
         }),
     )
 }

@@ -5,8 +5,8 @@ use crate::api::{json, read_json, read_json_or_default, ApiResult};
 use crate::auth::authenticate;
 use crate::institutions::resolve;
 use crate::providers::snaptrade::SnapTradeUser;
-use crate::services::holdings::{cached_or_fetch, has_pending, holdings_body};
-use crate::services::snaptrade::{client, ensure_registered, portal_url, refresh_cache};
+use crate::services::holdings::fetch_and_cache;
+use crate::services::snaptrade::{client, ensure_registered, portal_url};
 use crate::store::connections::{self, ConnectionRecord};
 use serde::Deserialize;
 use serde_json::json;
@@ -82,20 +82,12 @@ pub async fn sync(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     if !statements.is_empty() {
         crate::store::db(&ctx.env)?.batch(statements).await?;
     }
-    let (fetched, _) = refresh_cache(&ctx.env, &session).await?;
+    let (fetched, _) = fetch_and_cache(&ctx.env, &session, P).await?;
     let connections = connections::list(&ctx.env, user, P).await?;
     json(
         200,
         &json!({ "connections": connections, "accounts": fetched.accounts.len(), "positions": fetched.positions.len() }),
     )
-}
-
-/// `GET /api/snaptrade/holdings`: the cached holdings, fetched first when there are none yet.
-pub async fn holdings(req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let session = authenticate(&req, &ctx.env).await?;
-    let data = cached_or_fetch(&ctx.env, &session, P).await?;
-    let pending = has_pending(&ctx.env, &session, P).await?;
-    json(200, &holdings_body(&data, pending))
 }
 
 /// `GET /api/snaptrade/connections`: type read/trade, disabled, disabled_date, needs repair.

@@ -1,15 +1,20 @@
 //! A provider's holdings as every reader sees them: from the D1 cache when there is a snapshot,
-//! fetched (and cached) when there is none. Which client serves a provider is decided here by the
-//! provider stored with the data — never guessed again.
+//! fetched (and cached) when there is none — written once for every provider, through the
+//! provider port. Which adapter serves a provider is decided by the provider stored with the
+//! data, never guessed again.
 
 use crate::api::ApiError;
 use crate::auth::Authenticated;
-use crate::store::holdings::{self, Snapshot};
+use crate::port::port;
+use crate::store::holdings::{self, Snapshot, SnapshotStatus, StoredCapabilities};
 use crate::store::{connections, pending};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use tributary_core::cache::{CacheInfo, CachePolicy};
+use tributary_core::capabilities::{capabilities_for, ConnectionType};
+use tributary_core::coverage::CoverageMap;
 use tributary_core::merge::ProviderResult;
-use tributary_core::{Holdings, Provider};
+use tributary_core::{Account, Holdings, Provider};
 use worker::Env;
 
 /// One provider's holdings for the session user, with where they came from.
@@ -23,21 +28,79 @@ pub struct ProviderHoldings {
     pub last_error: Option<Value>,
 }
 
-/// Fetches `provider`'s holdings now and replaces its cache (a failure keeps the cache).
+/// Capabilities of an account at import, from the core's rule: its provider, the institution's
+/// coverage and the type of the connection it came through (read when unknown).
+fn capabilities(account: &Account, connection_types: &HashMap<String, ConnectionType>) -> StoredCapabilities {
+    let connection_type =
+        account.connection_id.as_ref().and_then(|id| connection_types.get(id)).copied().unwrap_or(ConnectionType::Read);
+    let rule = account.institution.as_ref().and_then(|slug| CoverageMap::embedded().rule(slug));
+    let caps = capabilities_for(account.provider, rule, connection_type);
+    StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
+}
+
+/// Fetches `provider`'s holdings now through its port and replaces its cache in one batch; on
+/// failure records the failure and leaves every cached row as it was.
 pub async fn fetch_and_cache(
     env: &Env,
     session: &Authenticated,
     provider: Provider,
 ) -> Result<(Holdings, i64), ApiError> {
-    match provider {
-        Provider::SnapTrade => super::snaptrade::refresh_cache(env, session).await,
-        Provider::Plaid => super::plaid::refresh_cache(env, session).await,
+    let user = &session.claims.user_id;
+    let now = session.now();
+    // The stored connection types are read while the provider answers (no extra round trip).
+    let (fetched, stored) = futures_util::future::join(
+        port(provider).fetch_holdings(env, session, now),
+        connections::list(env, user, provider),
+    )
+    .await;
+    match fetched {
+        Ok(fetched) => {
+            store(env, session, provider, &fetched, stored?, now).await?;
+            Ok((fetched, now))
+        }
+        Err(error) => {
+            let failure = error.failure();
+            holdings::record_failure(env, user, provider, &failure.code, &failure.message, now).await?;
+            Err(error)
+        }
     }
+}
+
+/// Replaces `provider`'s cache with `holdings`, read completely at `now` (by a flow that already
+/// had them, such as a callback's first read).
+pub async fn cache_fetched(
+    env: &Env,
+    session: &Authenticated,
+    provider: Provider,
+    holdings: &Holdings,
+    now: i64,
+) -> Result<(), ApiError> {
+    let stored = connections::list(env, &session.claims.user_id, provider).await?;
+    store(env, session, provider, holdings, stored, now).await
+}
+
+async fn store(
+    env: &Env,
+    session: &Authenticated,
+    provider: Provider,
+    fetched: &Holdings,
+    stored: Vec<connections::ConnectionRow>,
+    now: i64,
+) -> Result<(), ApiError> {
+    if stored.is_empty() && fetched.accounts.is_empty() {
+        // Nothing linked: nothing to cache for a user the provider has never seen.
+        return Ok(());
+    }
+    let types: HashMap<String, ConnectionType> =
+        stored.into_iter().map(|c| (c.external_id, c.connection_type)).collect();
+    let user = &session.claims.user_id;
+    holdings::replace(env, user, provider, fetched, &|a: &Account| capabilities(a, &types), now).await?;
+    Ok(())
 }
 
 fn last_error(snapshot: Option<&Snapshot>) -> Option<Value> {
     snapshot
-        .filter(|s| s.status == "failed")
+        .filter(|s| s.status == SnapshotStatus::Failed)
         .map(|s| json!({"code": s.error_code, "message": s.error_message, "at": s.attempted_at}))
 }
 
@@ -85,33 +148,42 @@ pub async fn has_pending(env: &Env, session: &Authenticated, provider: Provider)
     Ok(pending::pending_providers(env, &session.claims.user_id).await?.contains(&provider))
 }
 
-/// Every provider's result for the merge: ok (cached or fetched), failed with its error, or not connected.
-pub async fn provider_results(env: &Env, session: &Authenticated) -> Result<Vec<ProviderResult>, ApiError> {
-    let connected = connections::connected_providers(env, &session.claims.user_id).await?;
+/// Every provider's result for the merge — ok (cached or fetched), failed with its error, or not
+/// connected — and the providers that can supply data to it for this user: configured, with no
+/// connection needing repair and no failed last fetch (an unavailable provider's cached rows yield
+/// to any other copy of the same institution; see `tributary_core::dedup`).
+pub async fn provider_results(
+    env: &Env,
+    session: &Authenticated,
+) -> Result<(Vec<ProviderResult>, Vec<Provider>), ApiError> {
+    let states = connections::provider_states(env, &session.claims.user_id).await?;
     let reads = Provider::ALL.into_iter().map(|provider| {
-        let connected = connected.contains(&provider);
+        let state = states.iter().find(|s| s.provider == provider).copied();
         async move {
-            if !connected {
-                return Ok(ProviderResult::NotConnected { provider });
-            }
+            let Some(state) = state else { return Ok((ProviderResult::NotConnected { provider }, true)) };
             match cached_or_fetch(env, session, provider).await {
-                Ok(data) => Ok(ProviderResult::Ok {
-                    provider,
-                    holdings: data.holdings,
-                    last_updated: Some(data.last_updated),
-                    cache_info: Some(data.cache_info),
-                }),
+                Ok(data) => Ok((
+                    ProviderResult::Ok {
+                        provider,
+                        holdings: data.holdings,
+                        last_updated: Some(data.last_updated),
+                        cache_info: Some(data.cache_info),
+                    },
+                    data.last_error.is_none() && state.needing_repair == 0,
+                )),
                 Err(error) if error.is_provider_failure() => {
-                    Ok(ProviderResult::Failed { provider, error: error.failure() })
+                    Ok((ProviderResult::Failed { provider, error: error.failure() }, false))
                 }
                 Err(error) => Err(error),
             }
         }
     });
-    crate::providers::fan_out(session.config.fanout, reads).await.into_iter().collect()
-}
-
-/// The providers a merge may route data to: configured for this deployment.
-pub fn available_providers(session: &Authenticated) -> Vec<Provider> {
-    Provider::ALL.into_iter().filter(|p| session.config.provider(*p).is_some()).collect()
+    let answers: Vec<(ProviderResult, bool)> =
+        crate::providers::fan_out(session.config.fanout, reads).await.into_iter().collect::<Result<_, ApiError>>()?;
+    let available = answers
+        .iter()
+        .filter(|(result, healthy)| *healthy && session.config.provider(result.provider()).is_some())
+        .map(|(result, _)| result.provider())
+        .collect();
+    Ok((answers.into_iter().map(|(result, _)| result).collect(), available))
 }

@@ -5,6 +5,7 @@ pub mod holdings;
 pub mod plaid;
 pub mod plaid_link_sessions;
 pub mod refresh;
+pub mod schwab;
 pub mod snaptrade;
 pub mod webhooks;
 

@@ -1,23 +1,24 @@
-//! Plaid flows: hosted link, the public-token exchange (the Item's access token sealed at rest,
-//! one Item per institution per user), the holdings fetch across all of a user's Items (cached in
-//! one batch only when every Item answered), billed refreshes, and removing an Item.
+//! The Plaid adapter: hosted link, the public-token exchange (the Item's access token sealed at
+//! rest, one Item per institution per user), the holdings fetch across all of a user's Items (all
+//! must answer), billed refreshes, and removing an Item.
 
 use super::{plaid_link_sessions, random_nonce};
 use crate::api::ApiError;
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
+use crate::port::{Connect, ConnectRequest, ProviderPort};
 use crate::providers::fan_out;
 use crate::providers::plaid::PlaidClient;
 use crate::store::connections::{self, ConnectionRecord};
-use crate::store::holdings::{self, StoredCapabilities};
 use crate::store::items::{self, ItemRow, NewItem};
+use futures_util::future::LocalBoxFuture;
+use serde_json::json;
 use std::time::Duration;
-use tributary_core::capabilities::{capabilities_for, ConnectionType};
-use tributary_core::coverage::CoverageMap;
+use tributary_core::capabilities::ConnectionType;
 use tributary_core::plaid::{client_user_id, link_token_request, normalize_holdings, LinkLocale};
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
-use tributary_core::{Account, Holdings, InstitutionSlug, Provider};
+use tributary_core::{Holdings, InstitutionSlug, Provider};
 use worker::Env;
 
 const P: Provider = Provider::Plaid;
@@ -145,7 +146,7 @@ pub async fn exchange(
             connections::upsert_statement(env, user, P, &record, now)?,
         ])
         .await?;
-    let (holdings, _) = refresh_cache(env, session).await?;
+    let (holdings, _) = super::holdings::fetch_and_cache(env, session, P).await?;
     let item = items::get(env, user, P, &item_id)
         .await?
         .ok_or_else(|| ApiError::internal("plaid exchange", "item missing after insert"))?;
@@ -155,12 +156,6 @@ pub async fn exchange(
 fn access_token(session: &Authenticated, item: &ItemRow) -> Result<String, ApiError> {
     let sealed = item.sealed().ok_or_else(|| ApiError::internal("plaid item", "unreadable sealed token"))?;
     Ok(open(&session.config.data_key, &sealed, &session.claims.user_id, P)?)
-}
-
-fn capabilities(account: &Account) -> StoredCapabilities {
-    let rule = account.institution.as_ref().and_then(|slug| CoverageMap::embedded().rule(slug));
-    let caps = capabilities_for(P, rule, ConnectionType::Read);
-    StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
 }
 
 /// Fetches every Item's holdings (in parallel unless the deployment's fan-out is sequential); all
@@ -186,26 +181,53 @@ async fn fetch(session: &Authenticated, items: &[ItemRow], now: i64) -> Result<H
     Ok(all)
 }
 
-/// Fetches the user's Plaid holdings (every Item) and replaces the cache; on failure records it
-/// and leaves every cached row as it was.
-pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdings, i64), ApiError> {
-    let user = &session.claims.user_id;
-    let items = items::list(env, user, P).await?;
-    let now = session.now();
-    if items.is_empty() {
-        // Nothing linked: nothing to fetch, and nothing to cache for a user Plaid has never seen.
-        return Ok((Holdings::default(), now));
+/// The Plaid adapter of the provider port.
+pub struct PlaidPort;
+
+impl ProviderPort for PlaidPort {
+    fn provider(&self) -> Provider {
+        P
     }
-    match fetch(session, &items, now).await {
-        Ok(fetched) => {
-            holdings::replace(env, user, P, &fetched, &capabilities, now).await?;
-            Ok((fetched, now))
-        }
-        Err(error) => {
-            let failure = error.failure();
-            holdings::record_failure(env, user, P, &failure.code, &failure.message, now).await?;
-            Err(error)
-        }
+
+    fn fetch_holdings<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        now: i64,
+    ) -> LocalBoxFuture<'a, Result<Holdings, ApiError>> {
+        Box::pin(async move {
+            let items = items::list(env, &session.claims.user_id, P).await?;
+            if items.is_empty() {
+                return Ok(Holdings::default());
+            }
+            fetch(session, &items, now).await
+        })
+    }
+
+    fn provider_refresh<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+    ) -> LocalBoxFuture<'a, Result<(usize, Option<ApiError>), ApiError>> {
+        Box::pin(provider_refresh(env, session))
+    }
+
+    fn connect<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        request: ConnectRequest<'a>,
+    ) -> LocalBoxFuture<'a, Result<Connect, ApiError>> {
+        Box::pin(async move {
+            let webhook = crate::routes::plaid::webhook_url(request.req)?;
+            Ok(match create_link(env, session, request.institution, request.redirect, Some(&webhook)).await? {
+                Linked::Done(link) => Connect::Flow(json!({
+                    "kind": "plaid_hosted_link", "url": link.hosted_link_url,
+                    "hosted_link_url": link.hosted_link_url, "link_token": link.link_token,
+                })),
+                Linked::AlreadyLinked(item) => Connect::Answer(crate::routes::plaid::already_linked(&item)),
+            })
+        })
     }
 }
 

@@ -8,7 +8,6 @@ use crate::api::{json, log_failure, ApiError, ApiResult};
 use crate::auth::Authenticated;
 use crate::providers::fan_out;
 use crate::services::holdings::fetch_and_cache;
-use crate::services::{plaid, snaptrade};
 use crate::store::refresh::{self as log_store, LogEntry};
 use crate::store::{connections, pending};
 use serde::Deserialize;
@@ -130,10 +129,7 @@ async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, se
         }
     };
     if planned.mode == RefreshMode::ProviderRefresh {
-        let asked = match provider {
-            Provider::SnapTrade => snaptrade::provider_refresh(env, session).await,
-            Provider::Plaid => plaid::provider_refresh(env, session).await,
-        };
+        let asked = crate::port::port(provider).provider_refresh(env, session).await;
         let (billed_calls, error) = match asked {
             Ok(answer) => answer,
             Err(error) => (0, Some(error)),

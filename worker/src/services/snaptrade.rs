@@ -1,27 +1,30 @@
-//! SnapTrade flows: registration (secret sealed at rest), and a complete holdings fetch that
-//! replaces the cache in one batch only when every account's positions and balances arrived.
+//! The SnapTrade adapter: registration (secret sealed at rest), the connection portal, a complete
+//! holdings fetch (every account's positions and balances, or an error), billed connection
+//! refreshes, and routing health from SnapTrade's brokerage maintenance list.
 
 use super::random_nonce;
 use crate::api::ApiError;
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
+use crate::port::{Connect, ConnectRequest, ProviderPort};
 use crate::providers::snaptrade::{SnapTradeClient, SnapTradeUser};
 use crate::providers::{fan_out, fan_out_pair};
-use crate::store::connections;
-use crate::store::holdings::{self, StoredCapabilities};
 use crate::store::provider_users::{self, Registration};
-use std::collections::HashMap;
+use crate::store::{connections, KV};
+use futures_util::future::LocalBoxFuture;
+use serde_json::json;
+use std::collections::BTreeSet;
 use std::time::Duration;
-use tributary_core::capabilities::{capabilities_for, ConnectionType};
 use tributary_core::config::Fanout;
-use tributary_core::coverage::CoverageMap;
+use tributary_core::coverage::ProviderState;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
 use tributary_core::snaptrade::{
-    broker_code, login_body, normalize_account, normalize_balances, normalize_positions, PortalConnectionType,
+    broker_code, brokerages_in_maintenance, login_body, normalize_account, normalize_balances, normalize_positions,
+    PortalConnectionType,
 };
 use tributary_core::url::encode_component;
-use tributary_core::{Account, Holdings, InstitutionSlug, Provider, ValidationError};
+use tributary_core::{Holdings, InstitutionSlug, Provider, ValidationError};
 use worker::Env;
 
 const P: Provider = Provider::SnapTrade;
@@ -56,19 +59,6 @@ pub async fn ensure_registered(env: &Env, session: &Authenticated) -> Result<(St
         .ok_or_else(|| ApiError::internal("snaptrade register", "row missing after insert"))?;
     let secret = open(&session.config.data_key, &stored.sealed, user, P)?;
     Ok((stored.provider_user_id, secret, true))
-}
-
-/// Capabilities of an account at import, from the core's rule: provider, coverage, connection type.
-fn capabilities(account: &Account, connection_types: &HashMap<String, String>) -> StoredCapabilities {
-    let connection_type = account
-        .connection_id
-        .as_ref()
-        .and_then(|id| connection_types.get(id))
-        .and_then(|t| ConnectionType::parse(t).ok())
-        .unwrap_or(ConnectionType::Read);
-    let rule = account.institution.as_ref().and_then(|slug| CoverageMap::embedded().rule(slug));
-    let caps = capabilities_for(account.provider, rule, connection_type);
-    StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
 }
 
 /// Fetches accounts, then every account's positions and balances (in parallel unless `fanout`
@@ -108,33 +98,87 @@ async fn fetch(
     Ok(holdings)
 }
 
-/// Fetches the user's SnapTrade holdings and replaces the cache; on failure records it and
-/// leaves every cached row as it was.
-pub async fn refresh_cache(env: &Env, session: &Authenticated) -> Result<(Holdings, i64), ApiError> {
-    let user = &session.claims.user_id;
-    let (user_id, secret, _) = ensure_registered(env, session).await?;
-    let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
-    let now = session.now();
-    let client = client(session)?;
-    // The stored connection types are read while the provider answers (no extra round trip).
-    let (fetched, stored) = futures_util::future::join(
-        fetch(&client, &credentials, now, session.config.fanout),
-        connections::list(env, user, P),
-    )
-    .await;
-    match fetched {
-        Ok(fetched) => {
-            let connection_types: HashMap<String, String> =
-                stored?.into_iter().map(|c| (c.external_id, c.connection_type)).collect();
-            holdings::replace(env, user, P, &fetched, &|a: &Account| capabilities(a, &connection_types), now).await?;
-            Ok((fetched, now))
-        }
-        Err(error) => {
-            holdings::record_failure(env, user, P, tributary_core::ErrorCode::code(&error), &error.to_string(), now)
-                .await?;
-            Err(error.into())
+/// The SnapTrade adapter of the provider port.
+pub struct SnapTradePort;
+
+impl ProviderPort for SnapTradePort {
+    fn provider(&self) -> Provider {
+        P
+    }
+
+    fn fetch_holdings<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        now: i64,
+    ) -> LocalBoxFuture<'a, Result<Holdings, ApiError>> {
+        Box::pin(async move {
+            let (user_id, secret, _) = ensure_registered(env, session).await?;
+            let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
+            Ok(fetch(&client(session)?, &credentials, now, session.config.fanout).await?)
+        })
+    }
+
+    fn provider_refresh<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+    ) -> LocalBoxFuture<'a, Result<(usize, Option<ApiError>), ApiError>> {
+        Box::pin(provider_refresh(env, session))
+    }
+
+    fn health<'a>(&'a self, env: &'a Env, session: &'a Authenticated) -> LocalBoxFuture<'a, ProviderState> {
+        Box::pin(async move {
+            let mut state = ProviderState::healthy();
+            for slug in maintenance(env, session).await {
+                state = state.with_maintenance(slug);
+            }
+            state
+        })
+    }
+
+    fn connect<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        request: ConnectRequest<'a>,
+    ) -> LocalBoxFuture<'a, Result<Connect, ApiError>> {
+        Box::pin(async move {
+            let connection_type =
+                if request.need_trading { PortalConnectionType::Trade } else { PortalConnectionType::Read };
+            let institution = request.institution.filter(|s| broker_code(s).is_some());
+            let url = portal_url(env, session, institution, connection_type, None, request.redirect).await?;
+            Ok(Connect::Flow(json!({ "kind": "snaptrade_portal", "url": url, "redirect_url": url })))
+        })
+    }
+}
+
+const MAINTENANCE_KEY: &str = "routing:snaptrade:maintenance";
+const MAINTENANCE_TTL_S: u64 = 600;
+
+/// Institutions SnapTrade reports in maintenance (its `/brokerages` list, cached in KV for ten
+/// minutes); empty (fail-open) when it cannot be read.
+async fn maintenance(env: &Env, session: &Authenticated) -> BTreeSet<InstitutionSlug> {
+    let kv = env.kv(KV).ok();
+    if let Some(kv) = &kv {
+        if let Ok(Some(cached)) = kv.get(MAINTENANCE_KEY).text().await {
+            if let Ok(slugs) = serde_json::from_str::<BTreeSet<InstitutionSlug>>(&cached) {
+                return slugs;
+            }
         }
     }
+    let Ok(client) = client(session) else { return BTreeSet::new() };
+    let slugs = match client.brokerages().await {
+        Ok(list) => brokerages_in_maintenance(&list, &resolve),
+        // The failed call is already logged by the client; routing proceeds on configuration alone.
+        Err(_) => return BTreeSet::new(),
+    };
+    if let (Some(kv), Ok(text)) = (kv, serde_json::to_string(&slugs)) {
+        if let Ok(put) = kv.put(MAINTENANCE_KEY, text) {
+            let _ = put.expiration_ttl(MAINTENANCE_TTL_S).execute().await;
+        }
+    }
+    slugs
 }
 
 /// The SnapTrade connection-portal URL for the session user (registering them first if needed):

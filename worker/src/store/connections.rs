@@ -2,6 +2,7 @@
 
 use super::{db, query_all, query_first, DbResult};
 use serde::{Deserialize, Serialize};
+use tributary_core::capabilities::ConnectionType;
 use tributary_core::{Provider, UserId};
 use wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, Env};
@@ -29,21 +30,39 @@ impl From<&tributary_core::snaptrade::Authorization> for ConnectionRecord {
     }
 }
 
-/// A stored connection as the API shows it.
+/// A stored connection as the API shows it: read from D1 as typed values (the provider and
+/// connection type parsed by the core, SQLite's 0/1 read as booleans) and answered with JSON
+/// booleans.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ConnectionRow {
     pub id: String,
-    pub provider: String,
+    pub provider: Provider,
     pub external_id: String,
     pub institution_slug: Option<String>,
     pub institution_name: Option<String>,
     #[serde(rename(serialize = "type"))]
-    pub connection_type: String,
-    pub disabled: i64,
+    pub connection_type: ConnectionType,
+    #[serde(deserialize_with = "sqlite_bool")]
+    pub disabled: bool,
     pub disabled_date: Option<String>,
-    pub needs_repair: i64,
+    #[serde(deserialize_with = "sqlite_bool")]
+    pub needs_repair: bool,
     pub repair_reason: Option<String>,
     pub updated_at: i64,
+}
+
+/// SQLite's boolean (an INTEGER 0/1, or a JSON boolean) as a `bool`.
+fn sqlite_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Flag(bool),
+        Number(f64),
+    }
+    Ok(match Stored::deserialize(deserializer)? {
+        Stored::Flag(flag) => flag,
+        Stored::Number(n) => n != 0.0,
+    })
 }
 
 /// Our id of a provider's connection.
@@ -136,17 +155,38 @@ pub async fn belongs_to(env: &Env, user: &UserId, provider: Provider, external_i
 struct ProviderCount {
     provider: String,
     n: i64,
+    broken: Option<i64>,
+}
+
+/// How many connections a user has through one provider, and how many of them need repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderConnections {
+    pub provider: Provider,
+    pub connections: i64,
+    pub needing_repair: i64,
+}
+
+/// Per provider through which `user` has at least one connection: how many, and how many need repair.
+pub async fn provider_states(env: &Env, user: &UserId) -> DbResult<Vec<ProviderConnections>> {
+    let rows: Vec<ProviderCount> = query_all(
+        env,
+        "SELECT provider, COUNT(*) AS n, SUM(needs_repair) AS broken FROM connections WHERE user_id = ?1 GROUP BY provider",
+        &[user.as_str().into()],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.n > 0)
+        .filter_map(|r| {
+            let provider = Provider::parse(&r.provider).ok()?;
+            Some(ProviderConnections { provider, connections: r.n, needing_repair: r.broken.unwrap_or(0) })
+        })
+        .collect())
 }
 
 /// The providers through which `user` has at least one connection.
 pub async fn connected_providers(env: &Env, user: &UserId) -> DbResult<Vec<Provider>> {
-    let rows: Vec<ProviderCount> = query_all(
-        env,
-        "SELECT provider, COUNT(*) AS n FROM connections WHERE user_id = ?1 GROUP BY provider",
-        &[user.as_str().into()],
-    )
-    .await?;
-    Ok(rows.into_iter().filter(|r| r.n > 0).filter_map(|r| Provider::parse(&r.provider).ok()).collect())
+    Ok(provider_states(env, user).await?.into_iter().map(|s| s.provider).collect())
 }
 
 /// Marks one of the user's connections as needing repair (or repaired), with the reason.

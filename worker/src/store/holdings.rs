@@ -21,11 +21,23 @@ pub struct StoredCapabilities {
     pub refresh_cost: &'static str,
 }
 
+/// How the last fetch of a provider's holdings ended (`provider_snapshots.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotStatus {
+    /// Nothing was attempted yet.
+    Never,
+    /// The last fetch succeeded and replaced the cache.
+    Ok,
+    /// The last fetch failed; the cache holds what an earlier fetch found.
+    Failed,
+}
+
 /// The last fetch of a provider's holdings for a user.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Snapshot {
     pub fetched_at: Option<i64>,
-    pub status: String,
+    pub status: SnapshotStatus,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub attempted_at: Option<i64>,

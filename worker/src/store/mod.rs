@@ -3,6 +3,7 @@
 pub mod connections;
 pub mod holdings;
 pub mod items;
+pub mod oauth;
 pub mod pending;
 pub mod provider_users;
 pub mod refresh;
