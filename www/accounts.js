@@ -3,20 +3,30 @@
 import { capabilitiesFor } from "./pkg/tributary_client.js";
 import { $, el, providerLabel } from "./ui.js";
 
-/** Reads the connections of both providers (each failure shown, never hiding the other's). */
+/** Reads every provider's connections (each failure shown, never hiding the others'). */
 export async function loadConnections(apiJson) {
   const reads = await Promise.allSettled([
     apiJson("/api/snaptrade/connections").then((b) => b.connections),
     apiJson("/api/plaid/items").then((b) => b.connections),
+    apiJson("/api/schwab/connections").then((b) => b.connections),
   ]);
   const connections = reads.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
   const errors = reads.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   return { connections, errors };
 }
 
+const REPAIR_TEXT = { schwab_reauth_required: "Your Schwab sign-in has expired: reconnect to keep it updating (the holdings already fetched stay)." };
+
 function statusOf(connection) {
-  if (connection.needs_repair) return { key: "needs_repair", text: connection.repair_reason ? `Needs repair: ${connection.repair_reason}` : "Needs repair" };
+  if (connection.needs_repair) {
+    const reason = connection.repair_reason;
+    return { key: "needs_repair", text: REPAIR_TEXT[reason] ?? (reason ? `Needs repair: ${reason}` : "Needs repair") };
+  }
   if (connection.disabled) return { key: "disabled", text: "Disconnected by the institution" };
+  if (connection.expires_soon) {
+    const when = new Date(connection.reauth_required_at * 1000).toLocaleString();
+    return { key: "expires_soon", text: `Sign-in expires ${when}: reconnect to keep it updating.` };
+  }
   return { key: "ok", text: "Connected" };
 }
 

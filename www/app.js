@@ -127,7 +127,11 @@ async function reconnect(connection, button) {
   button.disabled = true;
   status.textContent = `Reconnecting ${name}… finish in the window that opened.`;
   try {
-    const result = await state.client.reconnect(connection.id, { redirect: returnUrl() });
+    // Schwab direct is repaired by signing in again (its authorize flow); the others by their own repair flow.
+    const result =
+      connection.provider === "schwab"
+        ? await state.client.connect(connection.institution_slug ?? "charles_schwab", { redirect: returnUrl() })
+        : await state.client.reconnect(connection.id, { redirect: returnUrl() });
     status.textContent = result.status === "connected" ? `${name} is reconnected.` : flowMessage(result, name);
     await reloadAll();
   } catch (e) {

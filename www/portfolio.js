@@ -2,6 +2,15 @@
 // by account or consolidated. The merge itself is the package's (the core's); this only renders.
 import { $, el, money, ago, providerLabel } from "./ui.js";
 
+const institution = (slug) => slug.replace(/_/g, " ").replace(/\b\w/g, (c) => c.toUpperCase());
+
+// Why some of a provider's rows are not shown here, or are shown only as a stand-in.
+function dedupNote(p) {
+  const routed = (p.routed_away ?? []).map((r) => `${institution(r.institution)} shown through ${providerLabel(r.to)}`);
+  const standIn = (p.fail_open ?? []).map((f) => `${institution(f.institution)} shown here while ${providerLabel(f.preferred)} is unavailable`);
+  return [...routed, ...standIn].map((text) => ` · ${text}`).join("");
+}
+
 function renderProviders(providers) {
   $("providers").replaceChildren(
     ...providers
@@ -14,7 +23,7 @@ function renderProviders(providers) {
           " ",
           p.status === "failed"
             ? el("span", { class: "error" }, p.error?.message ?? "failed")
-            : `${ago(p.last_updated)}${p.status === "stale" ? " (stale)" : ""}${p.status === "routed_away" ? " · shown through another provider" : ""}`,
+            : `${ago(p.last_updated)}${p.status === "stale" ? " (stale)" : ""}${dedupNote(p)}`,
         ),
       ),
   );

@@ -161,6 +161,44 @@ impl Client {
         Ok(item)
     }
 
+    /// Connects Schwab directly for `user` as Schwab customer `customer` holding `accounts`
+    /// accounts (one position and a cash balance each): the authorize flow, Allow on the
+    /// simulator's consent page, and the callback.
+    pub async fn connect_schwab(&self, user: &str, customer: &str, accounts: usize) -> Result<(), String> {
+        let books: Vec<Value> = (0..accounts)
+            .map(|i| {
+                json!({"securitiesAccount": {"type": "CASH", "accountNumber": format!("{}", 70_000_000 + i),
+                    "positions": [{"longQuantity": 3.0, "shortQuantity": 0.0, "averagePrice": 101.5, "marketValue": 310.5,
+                        "instrument": {"assetType": "EQUITY", "symbol": "SYNT"}}],
+                    "currentBalances": {"cashBalance": 250.25}}})
+            })
+            .collect();
+        self.sim_control("/__sim/schwab/accounts", json!({"customer": customer, "accounts": books})).await?;
+        let reply =
+            self.post(user, "/api/schwab/authorize", json!({"redirect": crate::harness::SCHWAB_CALLBACK})).await?;
+        check("schwab authorize", &reply, 200)?;
+        let url =
+            reqwest::Url::parse(reply.body["authorize_url"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+        let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+        let field = |k: &str| query.get(k).cloned().unwrap_or_default();
+        let form = [
+            ("client_id", field("client_id")),
+            ("redirect_uri", field("redirect_uri")),
+            ("state", field("state")),
+            ("customer", customer.to_owned()),
+            ("decision", "allow".to_owned()),
+        ];
+        let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let consent = format!("{}/v1/oauth/authorize/decision", self.sim);
+        let response = no_redirects.post(consent).form(&form).send().await.map_err(|e| e.to_string())?;
+        let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let back = reqwest::Url::parse(location).map_err(|e| format!("the consent page did not redirect: {e}"))?;
+        let back: std::collections::HashMap<String, String> = back.query_pairs().into_owned().collect();
+        let body = json!({"code": back.get("code"), "state": back.get("state")});
+        check("schwab callback", &self.post(user, "/api/schwab/callback", body).await?, 201)?;
+        Ok(())
+    }
+
     /// Has the simulator sign and send `ACCOUNT_HOLDINGS_UPDATED` for `user`, timestamped by the
     /// worker's clock; returns the worker's answer body.
     pub async fn snaptrade_holdings_webhook(&self, user: &str) -> Result<Value, String> {

@@ -1,8 +1,9 @@
 //! Figure 1, refresh fan-out: the wall time of a full `POST /api/holdings/refresh` for a user with
-//! two providers × ten accounts, with every simulator call taking 150 ms, as a multiple of the
+//! three providers × ten accounts, with every simulator call taking 150 ms, as a multiple of the
 //! two dependent round trips the parallel design needs (SnapTrade `accounts` → each account's
-//! `positions`/`balances`; Plaid needs one). The same on a worker with `REFRESH_FANOUT=sequential`
-//! shows what the parallel design buys.
+//! `positions`/`balances`; Plaid needs one; Schwab direct reads `accountNumbers` and `accounts`
+//! at once, one). The same on a worker with `REFRESH_FANOUT=sequential` shows what the parallel
+//! design buys.
 
 use crate::client::Client;
 use crate::harness::Bench;
@@ -20,33 +21,39 @@ pub const ACCOUNTS: usize = 10;
 const RUNS_PARALLEL: usize = 7;
 const RUNS_SEQUENTIAL: usize = 5;
 
-/// A user with SnapTrade (IBKR) and Plaid (Chase) widened to [`ACCOUNTS`] accounts each, cached.
+/// The providers every timed refresh names.
+const PROVIDERS: [&str; 3] = ["snaptrade", "plaid", "schwab"];
+
+/// A user with SnapTrade (IBKR), Plaid (Chase) and Schwab direct, each [`ACCOUNTS`] accounts, cached.
 pub async fn connected_user(client: &Client, label: &str) -> Result<(String, String), String> {
     let user = format!("{label}-{}", secrets::random_hex(4));
     client.connect_snaptrade(&user, "Interactive Brokers", "IBKR", ACCOUNTS).await?;
     let item = client.link_plaid(&user, "Chase", "ins_56", ACCOUNTS).await?;
-    // One announced (free) refresh caches every account of both providers; no provider refresh is
-    // asked for, so SnapTrade's per-connection refresh rate limit (10 s) is untouched.
+    client.connect_schwab(&user, &format!("{user}-schwab"), ACCOUNTS).await?;
+    // One announced (free) refresh caches every account of every provider; no paid provider refresh
+    // is asked for, so SnapTrade's per-connection refresh rate limit (10 s) is untouched.
     announce(client, &user, &item).await?;
-    let warm = client.post(&user, "/api/holdings/refresh", json!({})).await?;
+    let warm = client.post(&user, "/api/holdings/refresh", json!({"providers": PROVIDERS})).await?;
     check_refresh(&warm.body, "fetch_only")?;
     let portfolio = client.get(&user, "/api/portfolio?view=by_account").await?;
     let accounts = portfolio.body["by_account"].as_array().map_or(0, Vec::len);
-    if accounts != 2 * ACCOUNTS {
-        return Err(format!("expected {} accounts in the portfolio, found {accounts}", 2 * ACCOUNTS));
+    if accounts != PROVIDERS.len() * ACCOUNTS {
+        return Err(format!("expected {} accounts in the portfolio, found {accounts}", PROVIDERS.len() * ACCOUNTS));
     }
     Ok((user, item))
 }
 
-/// Checks that a refresh ran every provider in `mode` and read all [`ACCOUNTS`] accounts.
+/// Checks that a refresh ran every provider — SnapTrade and Plaid in `mode`, Schwab direct (free,
+/// never announced by a webhook) as a provider refresh — and read all [`ACCOUNTS`] accounts.
 fn check_refresh(body: &Value, mode: &str) -> Result<(), String> {
     let results = body["results"].as_array().ok_or_else(|| format!("no results: {body}"))?;
-    let fine = results.len() == 2
-        && results.iter().all(|r| r["status"] == "ok" && r["mode"] == mode && r["accounts"] == ACCOUNTS);
+    let expected = |r: &Value| if r["provider"] == "schwab" { "provider_refresh" } else { mode };
+    let fine = results.len() == PROVIDERS.len()
+        && results.iter().all(|r| r["status"] == "ok" && r["mode"] == expected(r) && r["accounts"] == ACCOUNTS);
     if fine {
         Ok(())
     } else {
-        Err(format!("the refresh did not read both providers' {ACCOUNTS} accounts in {mode} mode: {body}"))
+        Err(format!("the refresh did not read every provider's {ACCOUNTS} accounts in {mode} mode: {body}"))
     }
 }
 
@@ -60,7 +67,8 @@ async fn calls_during<T>(
     let out = f.await?;
     let after = client.sim_calls().await?;
     let diff = json!({"snaptrade": total(&after, "snaptrade") - total(&before, "snaptrade"),
-                      "plaid": total(&after, "plaid") - total(&before, "plaid")});
+                      "plaid": total(&after, "plaid") - total(&before, "plaid"),
+                      "schwab": total(&after, "schwab") - total(&before, "schwab")});
     Ok((out, diff))
 }
 
@@ -94,8 +102,8 @@ struct Measured {
 /// Announced refreshes of the first user, `runs` times; one explicit refresh of each other user
 /// (SnapTrade refuses a connection's second refresh within 10 s, so each explicit run has its own).
 async fn measure(client: &Client, users: &[(String, String)], runs: usize) -> Result<Measured, String> {
-    let announced_body = json!({});
-    let explicit_body = json!({"providers": ["snaptrade", "plaid"], "confirm_cost": true});
+    let announced_body = json!({"providers": PROVIDERS});
+    let explicit_body = json!({"providers": PROVIDERS, "confirm_cost": true});
     let (user, item) = &users[0];
     let mut announced = Vec::new();
     let mut announced_calls = Value::Null;
@@ -179,6 +187,7 @@ pub async fn run(bench: &Bench, parallel: &WranglerDev, sequential: &WranglerDev
     // SnapTrade allows 250 requests a minute per client id; this figure makes more (a 10-account
     // read is 21 calls), so the simulator's limit is lifted for the whole run.
     par.sim_control("/__sim/ratelimit", json!({"per_minute": 100_000})).await?;
+    par.sim_control("/__sim/schwab/ratelimit", json!({"per_minute": 100_000})).await?;
     let par_users = users(&par, "bench-fan-par", RUNS_PARALLEL).await?;
     let seq_users = users(&seq, "bench-fan-seq", RUNS_SEQUENTIAL).await?;
     par.sim_control("/__sim/latency", json!({"ms": LATENCY_MS})).await?;
@@ -198,8 +207,15 @@ pub async fn run(bench: &Bench, parallel: &WranglerDev, sequential: &WranglerDev
     let chain = 2.0 * LATENCY_MS as f64;
     let baseline = format!("2 round trips × {LATENCY_MS} ms");
     let rows = vec![
-        Row::new("webhook-announced refresh `{}`, parallel", "ms", p.announced, &baseline, chain, Some(1.2)),
-        Row::new("webhook-announced refresh `{}`, sequential", "ms", s.announced, &baseline, chain, None),
+        Row::new(
+            "webhook-announced refresh of three providers, parallel",
+            "ms",
+            p.announced,
+            &baseline,
+            chain,
+            Some(1.2),
+        ),
+        Row::new("webhook-announced refresh of three providers, sequential", "ms", s.announced, &baseline, chain, None),
         Row::new(
             "diagnostic: the same chain sent straight to the simulator (no worker)",
             "ms",
@@ -214,11 +230,11 @@ pub async fn run(bench: &Bench, parallel: &WranglerDev, sequential: &WranglerDev
     let buys = |seq: &Summary, par: &Summary| seq.median / par.median;
     let notes = vec![
         format!(
-            "User: SnapTrade (IBKR) and Plaid (Chase), each widened to {ACCOUNTS} accounts in the simulator \
+            "User: SnapTrade (IBKR), Plaid (Chase) and Schwab direct, each {ACCOUNTS} accounts in the simulator \
              (`POST /__sim/*/accounts`); every provider call held {LATENCY_MS} ms (`POST /__sim/latency`); \
              workers with `REFRESH_COOLDOWN_SECONDS=0`, `REFRESH_FANOUT=parallel` vs `sequential`; the \
-             simulator's SnapTrade rate limit (250 requests/min, as SnapTrade's) lifted, since one 10-account read \
-             is 21 calls."
+             simulator's SnapTrade and Schwab rate limits (250 and 120 requests/min, as theirs) lifted, since one \
+             10-account SnapTrade read is 21 calls."
         ),
         format!(
             "Provider calls per refresh — webhook-announced: {} (parallel) / {} (sequential); explicit: {} / {}.",
@@ -237,9 +253,10 @@ pub async fn run(bench: &Bench, parallel: &WranglerDev, sequential: &WranglerDev
             buys(&s.announced, &p.announced),
             buys(&s.explicit, &p.explicit)
         ),
-        "Webhook-announced: both pending flags raised by signed webhooks, then `{}` (what the web app's \
-         refresh buttons send): `fetch_only`, nothing billed; its dependent chain is SnapTrade accounts → \
-         positions/balances (2 round trips; Plaid's one read runs beside it)."
+        "Webhook-announced: SnapTrade's and Plaid's pending flags raised by signed webhooks, then a refresh \
+         naming all three providers: SnapTrade and Plaid `fetch_only`, Schwab direct (no webhooks, free) read \
+         live; nothing billed; its dependent chain is SnapTrade accounts → positions/balances (2 round trips; \
+         Plaid's one read and Schwab's accountNumbers + accounts pair run beside it)."
             .into(),
         "Explicit paid refresh: the worker asks each provider to refresh (`POST /authorizations/{id}/refresh`, \
          `/investments/refresh`) and only then reads, so its dependent chain is 3 round trips (refresh → \

@@ -4,13 +4,18 @@
 
 use std::path::{Path, PathBuf};
 use tributary_e2e::{repo_root, secrets, WranglerDev};
-use tributary_sim::{PlaidCredentials, SimConfig, Simulator, SnapTradeCredentials};
+use tributary_sim::{PlaidCredentials, SchwabCredentials, SimConfig, Simulator, SnapTradeCredentials};
+
+/// Schwab's OAuth callback as registered with the simulator: the bench reads the code from the
+/// consent page's redirect and never follows it.
+pub const SCHWAB_CALLBACK: &str = "http://127.0.0.1:9/?flow=return";
 
 /// One run's simulator, credentials and session key.
 pub struct Bench {
     pub sim: Simulator,
     pub snaptrade: SnapTradeCredentials,
     pub plaid: PlaidCredentials,
+    pub schwab: SchwabCredentials,
     pub session_key: String,
     data_key: String,
     /// A wrangler.toml running a private copy of the worker build (see [`snapshot_worker`]).
@@ -95,13 +100,20 @@ impl Bench {
             consumer_key: secrets::random_hex(24),
         };
         let plaid = PlaidCredentials { client_id: secrets::random_hex(12), secret: secrets::random_hex(15) };
-        let config = SimConfig { snaptrade: Some(snaptrade.clone()), plaid: Some(plaid.clone()) };
+        let schwab = SchwabCredentials {
+            client_id: secrets::random_hex(16),
+            client_secret: secrets::random_hex(8),
+            redirect_uris: vec![SCHWAB_CALLBACK.to_owned()],
+        };
+        let config =
+            SimConfig { snaptrade: Some(snaptrade.clone()), plaid: Some(plaid.clone()), schwab: Some(schwab.clone()) };
         let sim = Simulator::start(0, config).await.map_err(|e| format!("start the simulator: {e}"))?;
         Ok(Self {
             worker_config: snapshot_worker()?,
             sim,
             snaptrade,
             plaid,
+            schwab,
             session_key: secrets::random_hex(32),
             data_key: format!("bench:{}", secrets::base64(&secrets::random_bytes(32))),
         })
@@ -126,6 +138,10 @@ impl Bench {
             ("SNAPTRADE_CONSUMER_KEY", self.snaptrade.consumer_key.clone()),
             ("PLAID_CLIENT_ID", self.plaid.client_id.clone()),
             ("PLAID_SECRET", self.plaid.secret.clone()),
+            ("SCHWAB_BASE_URL", self.sim_url()),
+            ("SCHWAB_CLIENT_ID", self.schwab.client_id.clone()),
+            ("SCHWAB_CLIENT_SECRET", self.schwab.client_secret.clone()),
+            ("SCHWAB_REDIRECT_URL", SCHWAB_CALLBACK.to_owned()),
         ];
         vars.extend(spec.extra.iter().cloned());
         vars

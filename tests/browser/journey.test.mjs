@@ -1,5 +1,5 @@
-// A person's whole journey in the web app, on the real worker and simulator: connect Schwab
-// (SnapTrade portal) and Chase (Plaid hosted link), see both, get told when the broker has news,
+// A person's whole journey in the web app, on the real worker and simulator: connect Schwab for
+// trading (SnapTrade portal) and Chase (Plaid hosted link), see both, get told when the broker has news,
 // refresh only that, meet the cooldown countdown and the paid-refresh confirmation, and keep seeing
 // one provider's holdings while the other fails. A screenshot of every state lands in test-artifacts/.
 //
@@ -60,9 +60,10 @@ async function waitFor(page, selector, timeout) {
 
 const shot = (page, name) => page.screenshot({ path: join(artifacts, name), fullPage: true });
 
-async function connectThroughPopup(context, page, query, slug, provider, choose) {
+async function connectThroughPopup(context, page, query, slug, provider, choose, needTrading = false) {
+  await page.setChecked("#need-trading", needTrading);
   await page.fill("#institution-query", query);
-  const entry = page.locator(`#institutions li[data-slug="${slug}"]`);
+  const entry = page.locator(`#institutions li[data-slug="${slug}"][data-provider="${provider}"]`);
   await entry.waitFor({ timeout: 30_000 });
   assert.equal(await entry.getAttribute("data-provider"), provider);
   const [popup] = await Promise.all([context.waitForEvent("page"), entry.locator("button").click()]);
@@ -86,7 +87,8 @@ test("connect, see, get told about news, refresh it, wait, confirm a paid refres
     assert.ok(await page.locator("#pending-banner").isHidden(), "nothing pending for a new person");
 
     // Connect through both providers; the accounts appear without a reload.
-    await connectThroughPopup(context, page, "schwab", "charles_schwab", "snaptrade");
+    // Schwab for trading goes through SnapTrade (reading alone would use Schwab direct).
+    await connectThroughPopup(context, page, "schwab", "charles_schwab", "snaptrade", undefined, true);
     // Each provider's freshness is read right after its own fetch (the label says "just now" for a
     // minute); SnapTrade's is only required to be a recent one after the whole Plaid flow, however
     // long that took on a busy machine.

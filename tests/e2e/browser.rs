@@ -9,7 +9,7 @@ use tributary_e2e::{artifacts_dir, repo_root};
 pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
     trials![
         browser_page_shows_wasm_output_and_healthy_api,
-        browser_person_connects_schwab_in_a_popup_and_sees_holdings,
+        browser_person_connects_schwab_for_trading_then_directly_and_sees_it_once,
         browser_merge_equals_the_workers_portfolio,
         browser_person_links_chase_through_plaid_and_sees_holdings,
         browser_journey_banner_refresh_countdown_cost_and_failure,
@@ -57,7 +57,7 @@ async fn browser_page_shows_wasm_output_and_healthy_api(ctx: Arc<Ctx>) -> TestRe
     run_node_test(&ctx, "skeleton.test.mjs").await
 }
 
-async fn browser_person_connects_schwab_in_a_popup_and_sees_holdings(ctx: Arc<Ctx>) -> TestResult {
+async fn browser_person_connects_schwab_for_trading_then_directly_and_sees_it_once(ctx: Arc<Ctx>) -> TestResult {
     run_node_test(&ctx, "connect.test.mjs").await
 }
 
@@ -117,10 +117,10 @@ async fn browser_npm_package_bundled_with_esbuild_connects_shows_holdings_polls_
     let user = ctx.user("br-package");
     let token = ctx.token(&user);
     crate::plaid::link_plaid(&ctx, &token, "Chase", "ins_56").await;
-    let only_plaid = vec![("snaptrade".to_owned(), false), ("plaid".to_owned(), true)];
+    let only_plaid = vec![("snaptrade".to_owned(), false), ("plaid".to_owned(), true), ("schwab".to_owned(), false)];
     assert_eq!(connected_providers(&ctx, &token).await, only_plaid, "before: Plaid only");
     run_node_test_with(&ctx, "package.test.mjs", &[("TRIBUTARY_USER", &user)]).await?;
-    let both = vec![("snaptrade".to_owned(), true), ("plaid".to_owned(), true)];
+    let both = vec![("snaptrade".to_owned(), true), ("plaid".to_owned(), true), ("schwab".to_owned(), false)];
     assert_eq!(connected_providers(&ctx, &token).await, both, "SnapTrade connected through the package's popup");
     Ok(())
 }

@@ -46,7 +46,9 @@ const DEFAULT_SEED: &str = "20261121";
 /// - `positive_data_acceptance` also accepts 402: a schema-valid refresh may be refused as
 ///   `refresh_cost_capped`, the documented answer to a repeated billed refresh.
 /// - Webhooks are exempt from `positive_data_acceptance`: one is acceptable only when the provider
-///   signed it, which no schema can express (the forgery suite proves they are refused).
+///   signed it, which no schema can express (the forgery suite proves they are refused). So is
+///   Schwab's OAuth callback: its `state` is acceptable only when this user's authorize issued it
+///   (`tests/e2e/schwab.rs` proves the refusals and the acceptance).
 /// - A SnapTrade portal for a brokerage the simulator does not seed (it has 5 of the 15 in
 ///   `core/data/snaptrade_brokers.json`) is refused by it, which the worker answers as documented:
 ///   502 `provider_rejected`. Only those two operations accept that 502.
@@ -62,7 +64,7 @@ const CONFIG: &str = r#"
 expected-statuses = ["2xx", "401", "402", "403", "404", "409", "429"]
 
 [[operations]]
-include-operation-id = ["plaidWebhook", "snapTradeWebhook"]
+include-operation-id = ["plaidWebhook", "snapTradeWebhook", "completeSchwabCallback"]
 checks.positive_data_acceptance.enabled = false
 
 [[operations]]

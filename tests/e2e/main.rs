@@ -6,6 +6,7 @@ mod contract;
 mod plaid;
 mod reliability;
 mod routing;
+mod schwab;
 mod skeleton;
 mod snaptrade;
 mod support;
@@ -15,7 +16,7 @@ use libtest_mimic::{Arguments, Trial};
 use std::sync::Arc;
 use support::Ctx;
 use tributary_e2e::{require_built, secrets, WranglerDev};
-use tributary_sim::{PlaidCredentials, SimConfig, SnapTradeCredentials};
+use tributary_sim::{PlaidCredentials, SchwabCredentials, SimConfig, SnapTradeCredentials};
 
 /// The development worker's refresh cooldown in this suite: far longer than any step can take on a
 /// busy machine, so "within the cooldown" never depends on speed; tests that need it over move
@@ -35,7 +36,17 @@ fn main() {
         consumer_key: secrets::random_hex(24),
     };
     let plaid = PlaidCredentials { client_id: secrets::random_hex(12), secret: secrets::random_hex(15) };
-    let config = SimConfig { snaptrade: Some(snaptrade.clone()), plaid: Some(plaid.clone()) };
+    // Schwab's OAuth callback is registered exactly: the development worker's own return page, so
+    // its port is chosen before the simulator starts.
+    let dev_port = tributary_e2e::free_port();
+    let schwab_callback = format!("http://127.0.0.1:{dev_port}/?flow=return");
+    let schwab = SchwabCredentials {
+        client_id: secrets::random_hex(16),
+        client_secret: secrets::random_hex(8),
+        redirect_uris: vec![schwab_callback.clone()],
+    };
+    let config =
+        SimConfig { snaptrade: Some(snaptrade.clone()), plaid: Some(plaid.clone()), schwab: Some(schwab.clone()) };
     let sim = runtime.block_on(tributary_sim::Simulator::start(0, config)).expect("start the simulator");
     // Every suite's users share this one simulated SnapTrade client id, so its 250/min client limit
     // would make the suites starve each other; the limit itself is proven in the simulator's tests.
@@ -44,6 +55,12 @@ fn main() {
         reqwest::Client::new().post(format!("{}/__sim/ratelimit", sim.base_url())).json(&limit).send().await
     });
     assert!(lifted.is_ok_and(|r| r.status().is_success()), "lift the simulator's SnapTrade rate limit");
+    // The same for Schwab's 120/min app limit (proven in the simulator's tests and `make bench`).
+    let lifted = runtime.block_on(async {
+        let limit = serde_json::json!({"per_minute": 100_000});
+        reqwest::Client::new().post(format!("{}/__sim/schwab/ratelimit", sim.base_url())).json(&limit).send().await
+    });
+    assert!(lifted.is_ok_and(|r| r.status().is_success()), "lift the simulator's Schwab rate limit");
 
     let session_key = secrets::random_hex(32);
     let dev_vars = vec![
@@ -56,6 +73,10 @@ fn main() {
         ("SNAPTRADE_CONSUMER_KEY", snaptrade.consumer_key),
         ("PLAID_CLIENT_ID", plaid.client_id),
         ("PLAID_SECRET", plaid.secret),
+        ("SCHWAB_BASE_URL", sim.base_url()),
+        ("SCHWAB_CLIENT_ID", schwab.client_id.clone()),
+        ("SCHWAB_CLIENT_SECRET", schwab.client_secret.clone()),
+        ("SCHWAB_REDIRECT_URL", schwab_callback),
         // Its 60 s default is tested in the core; see REFRESH_COOLDOWN_S for why this one is long.
         ("REFRESH_COOLDOWN_SECONDS", REFRESH_COOLDOWN_S.to_string()),
     ];
@@ -73,7 +94,7 @@ fn main() {
 
     WranglerDev::remove_stale_state();
     let started = std::thread::scope(|s| {
-        let dev = s.spawn(|| WranglerDev::start("dev", &dev_vars));
+        let dev = s.spawn(|| WranglerDev::start_on("dev", None, Some(dev_port), &dev_vars));
         let prod = s.spawn(|| WranglerDev::start("prod", &prod_vars));
         let wrong = s.spawn(|| WranglerDev::start("wrongkey", &wrong_key_vars));
         let rel = s.spawn(|| WranglerDev::start("reliability", &reliability_vars));
@@ -107,6 +128,7 @@ fn main() {
     trials.extend(snaptrade::trials());
     trials.extend(plaid::trials());
     trials.extend(routing::trials());
+    trials.extend(schwab::trials());
     trials.extend(webhooks::trials());
     trials.extend(browser::trials());
     trials.extend(contract::trials());

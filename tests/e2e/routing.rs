@@ -35,7 +35,8 @@ async fn institutions_search_shows_the_provider_each_connection_would_use_and_wh
     let e = entry(&schwab.body, "charles_schwab");
     assert_eq!(
         (e["read"]["provider"].as_str(), e["trade"]["provider"].as_str()),
-        (Some("snaptrade"), Some("snaptrade"))
+        (Some("schwab"), Some("snaptrade")),
+        "reads through Schwab direct, trades through SnapTrade"
     );
     assert_eq!(e["read"]["reason"]["code"], "preferred");
     assert!(!e["read"]["message"].as_str().unwrap().is_empty(), "says why");

@@ -111,7 +111,10 @@ async fn snaptrade_connect_sync_and_holdings_show_the_seeded_positions_exactly(c
         (list[0]["external_id"].as_str(), list[0]["type"].as_str()),
         (Some(authorization.as_str()), Some("read"))
     );
-    assert_eq!((list[0]["institution_slug"].as_str(), list[0]["disabled"].as_i64()), (Some("charles_schwab"), Some(0)));
+    assert_eq!(
+        (list[0]["institution_slug"].as_str(), list[0]["disabled"].as_bool()),
+        (Some("charles_schwab"), Some(false))
+    );
     Ok(())
 }
 

@@ -70,14 +70,14 @@ async fn refresh(ctx: &Ctx, token: &str, body: Value) -> (Reply, Option<String>)
 
 async fn webhook_holdings_update_raises_the_flag_and_a_refresh_clears_it(ctx: Arc<Ctx>) -> TestResult {
     let (user, token, authorization) = connected_user(&ctx, "wh-flag").await;
-    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": false}));
+    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": false, "schwab": false}));
     let nothing = refresh(&ctx, &token, json!({})).await.0;
     assert_eq!((nothing.status, &nothing.body["decision"]), (200, &json!("nothing_pending")), "{:?}", nothing.body);
 
     let spec = json!({"event_type": "ACCOUNT_HOLDINGS_UPDATED", "user_id": user, "authorization_id": authorization});
     let (webhook_id, status, body) = send_webhook(&ctx, &ctx.dev, spec).await;
     assert_eq!((status, &body["outcome"]), (200, &json!("pending_raised")), "{body}");
-    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": true}));
+    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": true, "schwab": false}));
     let holdings = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await;
     assert_eq!(holdings.body["has_pending_updates"], true);
     let rows = ctx.d1(
@@ -92,7 +92,7 @@ async fn webhook_holdings_update_raises_the_flag_and_a_refresh_clears_it(ctx: Ar
     assert_eq!(done.body["results"][0]["status"], "ok");
     assert_eq!(done.body["results"][0]["mode"], "fetch_only", "webhook data is re-read, not re-bought");
     assert_eq!(done.body["results"][0]["billed"], false);
-    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": false}));
+    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": false, "schwab": false}));
     let log = ctx.d1("SELECT provider, trigger, billed, status FROM refresh_log WHERE user_id = ?1", &[&user]);
     assert_eq!(log, vec![json!({"provider": "snaptrade", "trigger": "webhook", "billed": 0, "status": "ok"})]);
     let calls: Value = ctx.sim_calls().await;
@@ -157,13 +157,13 @@ async fn webhook_connection_broken_fixed_and_deleted_change_the_connection(ctx: 
     assert_eq!(send_webhook(&ctx, &ctx.dev, spec("CONNECTION_BROKEN")).await.1, 200);
     let broken = ctx.get(&ctx.dev, "/api/snaptrade/connections", Some(&token)).await.body;
     assert_eq!(
-        (connection(&broken)["needs_repair"].as_i64(), connection(&broken)["repair_reason"].as_str()),
-        (Some(1), Some("CONNECTION_BROKEN"))
+        (connection(&broken)["needs_repair"].as_bool(), connection(&broken)["repair_reason"].as_str()),
+        (Some(true), Some("CONNECTION_BROKEN"))
     );
 
     assert_eq!(send_webhook(&ctx, &ctx.dev, spec("CONNECTION_FIXED")).await.1, 200);
     let fixed = ctx.get(&ctx.dev, "/api/snaptrade/connections", Some(&token)).await.body;
-    assert_eq!(connection(&fixed)["needs_repair"], 0);
+    assert_eq!(connection(&fixed)["needs_repair"], false);
 
     let unknown = send_webhook(&ctx, &ctx.dev, spec("SOMETHING_NEW")).await;
     assert_eq!((unknown.1, &unknown.2["outcome"]), (200, &json!("acknowledged")), "unknown types are acknowledged");

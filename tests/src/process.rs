@@ -43,6 +43,18 @@ impl WranglerDev {
         config: Option<&std::path::Path>,
         vars: &[(&str, String)],
     ) -> Result<Self, String> {
+        Self::start_on(name, config, None, vars)
+    }
+
+    /// [`WranglerDev::start_with_config`] on a chosen loopback `port` (a free one when `None`), for a
+    /// worker whose own origin must be known before it starts (an OAuth callback registered with
+    /// the simulator).
+    pub fn start_on(
+        name: &str,
+        config: Option<&std::path::Path>,
+        port: Option<u16>,
+        vars: &[(&str, String)],
+    ) -> Result<Self, String> {
         let config_args: Vec<std::ffi::OsString> =
             config.map(|c| vec!["--config".into(), c.as_os_str().to_owned()]).unwrap_or_default();
         let state_dir = repo_root().join("target/e2e").join(format!("{name}-{}", std::process::id()));
@@ -70,7 +82,7 @@ impl WranglerDev {
             writeln!(file, "{key}={value}").map_err(|e| format!("write env file: {e}"))?;
         }
 
-        let port = free_port();
+        let port = port.unwrap_or_else(free_port);
         let log_path = state_dir.join("wrangler.log");
         let log = std::fs::File::create(&log_path).map_err(|e| format!("create log: {e}"))?;
         let child = wrangler()

@@ -52,7 +52,9 @@ async function start() {
   async function connect(slug) {
     const shown = $("connect-result");
     try {
-      const result = await client.connect(slug);
+      // This app connects for trading: Schwab then goes through SnapTrade's portal, whose return
+      // comes back to this page (Schwab direct's OAuth callback is registered on the worker's origin).
+      const result = await client.connect(slug, { needTrading: true });
       Object.assign(shown.dataset, { status: result.status, provider: result.provider });
       shown.textContent = JSON.stringify(result);
       await showHoldings();
@@ -66,7 +68,7 @@ async function start() {
     const list = await client.institutions($("query").value);
     $("institutions").replaceChildren(
       ...list.map((entry) => {
-        const li = item({ slug: entry.slug ?? "", provider: entry.read.provider ?? "" }, `${entry.display_name} `);
+        const li = item({ slug: entry.slug ?? "", provider: entry.trade.provider ?? "" }, `${entry.display_name} `);
         const button = document.createElement("button");
         button.type = "button";
         button.textContent = "Connect";
