@@ -231,6 +231,12 @@ fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| RequestError::InvalidJson(e.to_string()).into())
 }
 
+/// The request's origin (`scheme://host[:port]`), for URLs the worker hands to providers.
+pub fn origin(req: &Request) -> Result<String, ApiError> {
+    let url = req.url().map_err(|e| ApiError::internal("request url", e))?;
+    Ok(url.origin().ascii_serialization())
+}
+
 /// The current time in Unix seconds as decisions see it (see [`crate::clock`]).
 pub fn now_unix() -> i64 {
     crate::clock::now_unix()

@@ -10,6 +10,7 @@ mod env;
 mod institutions;
 mod port;
 mod providers;
+mod registry;
 mod routes;
 mod services;
 mod store;

@@ -1,14 +1,14 @@
 //! The provider port: what every provider adapter offers the shared paths (holdings fetch and
-//! cache, the refresh policy, routing health, link-time connect, `/api/portfolio`), and the one
-//! registry that names each provider's adapter. Nothing outside an adapter matches on a provider.
+//! cache, the refresh policy, routing health, link-time connect, `/api/portfolio`). The one place
+//! that names each provider's adapter is [`crate::registry`]; nothing else matches on a provider.
 
-use crate::api::{ApiError, ApiResult};
+use crate::api::ApiError;
 use crate::auth::Authenticated;
 use futures_util::future::LocalBoxFuture;
 use serde_json::Value;
 use tributary_core::coverage::ProviderState;
 use tributary_core::{Holdings, InstitutionSlug, Provider};
-use worker::{Env, Request};
+use worker::Env;
 
 /// What a connect request asks of the chosen provider.
 pub struct ConnectRequest<'a> {
@@ -16,16 +16,22 @@ pub struct ConnectRequest<'a> {
     pub need_trading: bool,
     /// Where the provider's flow returns the person (already validated).
     pub redirect: &'a str,
-    /// The request that asked, for URLs built from its origin (webhook targets).
-    pub req: &'a Request,
+    /// Where the provider's webhooks for this deployment go (`/webhooks/<provider>` on the
+    /// request's origin).
+    pub webhook_origin: &'a str,
 }
 
 /// How a connect request is answered.
 pub enum Connect {
     /// The provider's flow: `{kind, url, …}`, returned beside the routing decision.
     Flow(Value),
-    /// A complete answer instead of a flow (e.g. 409: the institution is already linked).
-    Answer(ApiResult),
+    /// The user already has this institution at the provider; nothing was created or billed.
+    AlreadyConnected {
+        /// The institution's name, for the message.
+        name: String,
+        /// What the user already has (e.g. the Plaid Item), shown as it is.
+        existing: Value,
+    },
 }
 
 /// One provider, served to the shared paths. Each method states its error contract.
@@ -72,15 +78,4 @@ pub trait ProviderPort: Sync {
         session: &'a Authenticated,
         request: ConnectRequest<'a>,
     ) -> LocalBoxFuture<'a, Result<Connect, ApiError>>;
-}
-
-/// The adapter serving `provider`: the one place a provider is tied to its code.
-pub fn port(provider: Provider) -> &'static dyn ProviderPort {
-    let adapter: &'static dyn ProviderPort = match provider {
-        Provider::SnapTrade => &crate::services::snaptrade::SnapTradePort,
-        Provider::Plaid => &crate::services::plaid::PlaidPort,
-        Provider::Schwab => &crate::services::schwab::SchwabPort,
-    };
-    debug_assert_eq!(adapter.provider(), provider, "the registry names each provider's own adapter");
-    adapter
 }

@@ -16,20 +16,13 @@ const P: Provider = Provider::Plaid;
 
 /// 409 with the Item the user already has for this institution (nothing new was created or billed).
 pub fn already_linked(item: &ItemRow) -> ApiResult {
-    let name = item.institution_name.as_deref().or(item.institution_slug.as_deref()).unwrap_or("this institution");
-    json(
-        409,
-        &json!({
-            "error": {"code": "already_connected", "message": format!("{name} is already linked through Plaid; no second Item was created.")},
-            "item": item,
-        }),
-    )
+    let existing = serde_json::to_value(item).map_err(|e| ApiError::internal("serialise item", e))?;
+    crate::routes::connections::already_connected(P, item.display_name(), &existing)
 }
 
 /// Where Plaid should send this deployment's webhooks: `/webhooks/plaid` on the request's origin.
 pub fn webhook_url(req: &Request) -> Result<String, ApiError> {
-    let url = req.url().map_err(|e| ApiError::internal("request url", e))?;
-    Ok(format!("{}/webhooks/plaid", url.origin().ascii_serialization()))
+    Ok(format!("{}/webhooks/plaid", crate::api::origin(req)?))
 }
 
 #[derive(Deserialize)]

@@ -3,15 +3,12 @@
 
 use crate::api::{json, read_json, read_json_or_default, ApiResult};
 use crate::auth::authenticate;
-use crate::institutions::resolve;
-use crate::providers::snaptrade::SnapTradeUser;
-use crate::services::holdings::fetch_and_cache;
-use crate::services::snaptrade::{client, ensure_registered, portal_url};
-use crate::store::connections::{self, ConnectionRecord};
+use crate::services::snaptrade::{ensure_registered, portal_url, sync_connections};
+use crate::store::connections;
 use serde::Deserialize;
 use serde_json::json;
 use tributary_core::institutions::resolve_field;
-use tributary_core::snaptrade::{normalize_authorizations, repaired_by_reconnect, PortalConnectionType};
+use tributary_core::snaptrade::PortalConnectionType;
 use tributary_core::url::validate_redirect;
 use tributary_core::{Provider, ValidationError};
 use worker::{Request, RouteContext};
@@ -66,28 +63,8 @@ pub struct SyncBody {
 pub async fn sync(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let body: SyncBody = read_json_or_default(&mut req).await?;
-    let user = &session.claims.user_id;
-    let (user_id, secret, _) = ensure_registered(&ctx.env, &session).await?;
-    let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
-    let authorizations = client(&session)?.get(&credentials, "/authorizations", "authorizations").await?;
-    let list = normalize_authorizations(&authorizations, &resolve)?;
-    let now = session.now();
-    let mut statements = list
-        .iter()
-        .map(|auth| connections::upsert_statement(&ctx.env, user, P, &ConnectionRecord::from(auth), now))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(id) = body.reconnected.as_deref().filter(|id| repaired_by_reconnect(&list, id)) {
-        statements.push(connections::repair_statement(&ctx.env, user, P, id, false, None, now)?);
-    }
-    if !statements.is_empty() {
-        crate::store::db(&ctx.env)?.batch(statements).await?;
-    }
-    let (fetched, _) = fetch_and_cache(&ctx.env, &session, P).await?;
-    let connections = connections::list(&ctx.env, user, P).await?;
-    json(
-        200,
-        &json!({ "connections": connections, "accounts": fetched.accounts.len(), "positions": fetched.positions.len() }),
-    )
+    let synced = sync_connections(&ctx.env, &session, body.reconnected.as_deref()).await?;
+    json(200, &json!({ "connections": synced.connections, "accounts": synced.accounts, "positions": synced.positions }))
 }
 
 /// `GET /api/snaptrade/connections`: type read/trade, disabled, disabled_date, needs repair.

@@ -3,7 +3,7 @@
 //! brokerage maintenance list, …). The rule is the core's.
 
 use crate::auth::Authenticated;
-use crate::port::port;
+use crate::registry::port;
 use tributary_core::coverage::{ProviderHealth, ProviderState};
 use tributary_core::Provider;
 use worker::Env;

@@ -5,16 +5,13 @@
 
 use crate::api::ApiError;
 use crate::auth::Authenticated;
-use crate::port::port;
-use crate::store::holdings::{self, Snapshot, SnapshotStatus, StoredCapabilities};
+use crate::registry::port;
+use crate::store::holdings::{self, Snapshot, SnapshotStatus};
 use crate::store::{connections, pending};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use tributary_core::cache::{CacheInfo, CachePolicy};
-use tributary_core::capabilities::{capabilities_for, ConnectionType};
-use tributary_core::coverage::CoverageMap;
 use tributary_core::merge::ProviderResult;
-use tributary_core::{Account, Holdings, Provider};
+use tributary_core::{Holdings, Provider};
 use worker::Env;
 
 /// One provider's holdings for the session user, with where they came from.
@@ -28,18 +25,8 @@ pub struct ProviderHoldings {
     pub last_error: Option<Value>,
 }
 
-/// Capabilities of an account at import, from the core's rule: its provider, the institution's
-/// coverage and the type of the connection it came through (read when unknown).
-fn capabilities(account: &Account, connection_types: &HashMap<String, ConnectionType>) -> StoredCapabilities {
-    let connection_type =
-        account.connection_id.as_ref().and_then(|id| connection_types.get(id)).copied().unwrap_or(ConnectionType::Read);
-    let rule = account.institution.as_ref().and_then(|slug| CoverageMap::embedded().rule(slug));
-    let caps = capabilities_for(account.provider, rule, connection_type);
-    StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
-}
-
-/// Fetches `provider`'s holdings now through its port and replaces its cache in one batch; on
-/// failure records the failure and leaves every cached row as it was.
+/// Fetches `provider`'s holdings now through its adapter and caches the outcome (see
+/// [`super::cache::record`]): the cache is replaced only by a complete read.
 pub async fn fetch_and_cache(
     env: &Env,
     session: &Authenticated,
@@ -55,47 +42,11 @@ pub async fn fetch_and_cache(
     .await;
     match fetched {
         Ok(fetched) => {
-            store(env, session, provider, &fetched, stored?, now).await?;
+            super::cache::store(env, session, provider, &fetched, stored?, now).await?;
             Ok((fetched, now))
         }
-        Err(error) => {
-            let failure = error.failure();
-            holdings::record_failure(env, user, provider, &failure.code, &failure.message, now).await?;
-            Err(error)
-        }
+        Err(error) => super::cache::record(env, session, provider, Err(error), now).await.map(|h| (h, now)),
     }
-}
-
-/// Replaces `provider`'s cache with `holdings`, read completely at `now` (by a flow that already
-/// had them, such as a callback's first read).
-pub async fn cache_fetched(
-    env: &Env,
-    session: &Authenticated,
-    provider: Provider,
-    holdings: &Holdings,
-    now: i64,
-) -> Result<(), ApiError> {
-    let stored = connections::list(env, &session.claims.user_id, provider).await?;
-    store(env, session, provider, holdings, stored, now).await
-}
-
-async fn store(
-    env: &Env,
-    session: &Authenticated,
-    provider: Provider,
-    fetched: &Holdings,
-    stored: Vec<connections::ConnectionRow>,
-    now: i64,
-) -> Result<(), ApiError> {
-    if stored.is_empty() && fetched.accounts.is_empty() {
-        // Nothing linked: nothing to cache for a user the provider has never seen.
-        return Ok(());
-    }
-    let types: HashMap<String, ConnectionType> =
-        stored.into_iter().map(|c| (c.external_id, c.connection_type)).collect();
-    let user = &session.claims.user_id;
-    holdings::replace(env, user, provider, fetched, &|a: &Account| capabilities(a, &types), now).await?;
-    Ok(())
 }
 
 fn last_error(snapshot: Option<&Snapshot>) -> Option<Value> {

@@ -1,5 +1,6 @@
 //! Flows that span a provider client and the store: carried out here, decided in the core.
 
+pub mod cache;
 pub mod health;
 pub mod holdings;
 pub mod plaid;

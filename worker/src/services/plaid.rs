@@ -146,7 +146,8 @@ pub async fn exchange(
             connections::upsert_statement(env, user, P, &record, now)?,
         ])
         .await?;
-    let (holdings, _) = super::holdings::fetch_and_cache(env, session, P).await?;
+    let read = PlaidPort.fetch_holdings(env, session, now).await;
+    let holdings = super::cache::record(env, session, P, read, now).await?;
     let item = items::get(env, user, P, &item_id)
         .await?
         .ok_or_else(|| ApiError::internal("plaid exchange", "item missing after insert"))?;
@@ -219,13 +220,16 @@ impl ProviderPort for PlaidPort {
         request: ConnectRequest<'a>,
     ) -> LocalBoxFuture<'a, Result<Connect, ApiError>> {
         Box::pin(async move {
-            let webhook = crate::routes::plaid::webhook_url(request.req)?;
+            let webhook = format!("{}/webhooks/plaid", request.webhook_origin);
             Ok(match create_link(env, session, request.institution, request.redirect, Some(&webhook)).await? {
                 Linked::Done(link) => Connect::Flow(json!({
                     "kind": "plaid_hosted_link", "url": link.hosted_link_url,
                     "hosted_link_url": link.hosted_link_url, "link_token": link.link_token,
                 })),
-                Linked::AlreadyLinked(item) => Connect::Answer(crate::routes::plaid::already_linked(&item)),
+                Linked::AlreadyLinked(item) => Connect::AlreadyConnected {
+                    name: item.display_name().to_owned(),
+                    existing: serde_json::to_value(&item).map_err(|e| ApiError::internal("serialise item", e))?,
+                },
             })
         })
     }

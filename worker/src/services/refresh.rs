@@ -129,7 +129,7 @@ async fn run_one(env: &Env, session: &Authenticated, planned: PlannedRefresh, se
         }
     };
     if planned.mode == RefreshMode::ProviderRefresh {
-        let asked = crate::port::port(provider).provider_refresh(env, session).await;
+        let asked = crate::registry::port(provider).provider_refresh(env, session).await;
         let (billed_calls, error) = match asked {
             Ok(answer) => answer,
             Err(error) => (0, Some(error)),

@@ -123,7 +123,8 @@ pub async fn callback(env: &Env, session: &Authenticated, code: &str, state: &st
             connections::repair_statement(env, user, P, &connection_id, false, None, now)?,
         ])
         .await?;
-    super::holdings::cache_fetched(env, session, P, &holdings, now).await?;
+    let stored = connections::list(env, user, P).await?;
+    super::cache::store(env, session, P, &holdings, stored, now).await?;
     let connection = connections::list(env, user, P).await?.into_iter().find(|c| c.external_id == connection_id);
     Ok(Connected {
         connection,

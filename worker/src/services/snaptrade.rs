@@ -9,8 +9,9 @@ use crate::institutions::resolve;
 use crate::port::{Connect, ConnectRequest, ProviderPort};
 use crate::providers::snaptrade::{SnapTradeClient, SnapTradeUser};
 use crate::providers::{fan_out, fan_out_pair};
+use crate::store::connections::{self, ConnectionRecord};
 use crate::store::provider_users::{self, Registration};
-use crate::store::{connections, KV};
+use crate::store::KV;
 use futures_util::future::LocalBoxFuture;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -20,8 +21,8 @@ use tributary_core::coverage::ProviderState;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
 use tributary_core::snaptrade::{
-    broker_code, brokerages_in_maintenance, login_body, normalize_account, normalize_balances, normalize_positions,
-    PortalConnectionType,
+    broker_code, brokerages_in_maintenance, login_body, normalize_account, normalize_authorizations,
+    normalize_balances, normalize_positions, repaired_by_reconnect, PortalConnectionType,
 };
 use tributary_core::url::encode_component;
 use tributary_core::{Holdings, InstitutionSlug, Provider, ValidationError};
@@ -179,6 +180,43 @@ async fn maintenance(env: &Env, session: &Authenticated) -> BTreeSet<Institution
         }
     }
     slugs
+}
+
+/// What a sync stored: the user's connections, and how many accounts and positions the read found.
+pub struct Synced {
+    pub connections: Vec<connections::ConnectionRow>,
+    pub accounts: usize,
+    pub positions: usize,
+}
+
+/// After the portal: stores the user's authorizations (clearing the repair flag of `reconnected`
+/// only once SnapTrade lists it enabled), then reads and caches their holdings.
+pub async fn sync_connections(
+    env: &Env,
+    session: &Authenticated,
+    reconnected: Option<&str>,
+) -> Result<Synced, ApiError> {
+    let user = &session.claims.user_id;
+    let (user_id, secret, _) = ensure_registered(env, session).await?;
+    let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
+    let authorizations = client(session)?.get(&credentials, "/authorizations", "authorizations").await?;
+    let list = normalize_authorizations(&authorizations, &resolve)?;
+    let now = session.now();
+    let mut statements = list
+        .iter()
+        .map(|auth| connections::upsert_statement(env, user, P, &ConnectionRecord::from(auth), now))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(id) = reconnected.filter(|id| repaired_by_reconnect(&list, id)) {
+        statements.push(connections::repair_statement(env, user, P, id, false, None, now)?);
+    }
+    if !statements.is_empty() {
+        crate::store::db(env)?.batch(statements).await?;
+    }
+    let now = session.now();
+    let fetched =
+        super::cache::record(env, session, P, SnapTradePort.fetch_holdings(env, session, now).await, now).await?;
+    let connections = connections::list(env, user, P).await?;
+    Ok(Synced { connections, accounts: fetched.accounts.len(), positions: fetched.positions.len() })
 }
 
 /// The SnapTrade connection-portal URL for the session user (registering them first if needed):

@@ -33,6 +33,11 @@ pub struct ItemRow {
 }
 
 impl ItemRow {
+    /// The institution's name for people: its name, else its slug, else "this institution".
+    pub fn display_name(&self) -> &str {
+        self.institution_name.as_deref().or(self.institution_slug.as_deref()).unwrap_or("this institution")
+    }
+
     /// The sealed access token, if the row holds a readable one.
     pub fn sealed(&self) -> Option<Sealed> {
         let nonce: [u8; NONCE_LEN] = STANDARD.decode(self.secret_nonce.as_deref()?).ok()?.try_into().ok()?;
