@@ -50,6 +50,7 @@ test("connect Schwab through SnapTrade for trading, then directly, and see it co
     const again = await schwabEntry(page, "schwab");
     const [consent] = await Promise.all([context.waitForEvent("page"), again.locator("button").click()]);
     await consent.waitForSelector('button[value="allow"]', { timeout: 30_000 });
+    await consent.fill('input[name="customer"]', `customer-${randomBytes(4).toString("hex")}`);
     await Promise.all([consent.waitForEvent("close", { timeout: 30_000 }), consent.click('button[value="allow"]')]);
     await page.waitForSelector('#portfolio table tr[data-security="SYNT"]', { timeout: 20_000 });
     assert.match(await page.textContent("#connect-status"), /Connected Charles Schwab through Schwab direct/);

@@ -14,6 +14,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_person_links_chase_through_plaid_and_sees_holdings,
         browser_journey_banner_refresh_countdown_cost_and_failure,
         browser_person_reconnects_a_broken_connection,
+        browser_schwab_expiry_is_warned_and_reconnect_renews_it,
         browser_npm_package_bundled_with_esbuild_connects_shows_holdings_polls_and_refreshes,
     ]
 }
@@ -100,6 +101,25 @@ async fn browser_person_reconnects_a_broken_connection(ctx: Arc<Ctx>) -> TestRes
     run_node_test_with(&ctx, "reconnect.test.mjs", &[("TRIBUTARY_USER", &user)]).await?;
     let rows = ctx.d1("SELECT needs_repair, disabled FROM connections WHERE user_id = ?1", &[&user]);
     assert_eq!(rows, vec![serde_json::json!({"needs_repair": 0, "disabled": 0})], "repaired in D1 too");
+    Ok(())
+}
+
+async fn browser_schwab_expiry_is_warned_and_reconnect_renews_it(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("br-schwab-expiry");
+    let customer = ctx.user("cust");
+    let token = ctx.token(&user);
+    let connected = crate::schwab::connect_schwab(&ctx, &ctx.dev, &token, &customer).await;
+    let before = connected["connection"]["external_id"].clone();
+    ctx.advance_user_clock(&ctx.dev, &user, 5 * 86_400 + 43_200).await;
+    run_node_test_with(
+        &ctx,
+        "schwab-expiry.test.mjs",
+        &[("TRIBUTARY_USER", &user), ("TRIBUTARY_SCHWAB_CUSTOMER", &customer)],
+    )
+    .await?;
+    let listed = ctx.get(&ctx.dev, "/api/schwab/connections", Some(&token)).await;
+    let connection = &listed.body["connections"][0];
+    assert_eq!((&connection["external_id"], &connection["expires_soon"]), (&before, &serde_json::json!(false)));
     Ok(())
 }
 

@@ -18,6 +18,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         schwab_refuses_bad_callback_and_authorize_input_with_json_errors,
         schwab_refreshes_the_access_token_once_for_twenty_concurrent_reads,
         schwab_refreshes_and_retries_once_when_the_access_token_is_refused,
+        schwab_rate_limit_is_waited_out_and_a_refresh_costs_two_calls_however_many_accounts,
         schwab_login_expiry_needs_repair_keeps_cached_holdings_and_reconnect_repairs,
         schwab_direct_is_canonical_for_schwab_and_fails_open_to_snaptrade,
         schwab_routes_reads_to_schwab_direct_and_trading_to_snaptrade,
@@ -119,12 +120,14 @@ async fn schwab_connects_through_oauth_and_serves_holdings_through_the_shared_pa
     assert!(by_key("SYNT")["price"].is_null(), "no unit price from Schwab: unknown, not 0");
     let text = holdings.body.to_string();
     assert!(!text.contains("12345678") && !text.contains("87654321"), "plain account numbers never leave Schwab");
-    let masks: Vec<&str> =
+    let mut masks: Vec<&str> =
         holdings.body["accounts"].as_array().unwrap().iter().filter_map(|a| a["number_mask"].as_str()).collect();
-    assert_eq!(masks, ["••5678", "••4321"]);
+    masks.sort_unstable();
+    assert_eq!(masks, ["••4321", "••5678"], "accounts come in no promised order");
     // The money-market fund is counted once: as its position, not again as cash.
-    let cash: Vec<&str> =
+    let mut cash: Vec<&str> =
         holdings.body["balances"].as_array().unwrap().iter().filter_map(|b| b["amount"].as_str()).collect();
+    cash.sort_unstable();
     assert_eq!(cash, ["1000.5", "1500.25"], "{:?}", holdings.body["balances"]);
 
     let listed = ctx.get(&ctx.dev, "/api/schwab/connections", Some(&token)).await;
@@ -227,6 +230,39 @@ async fn schwab_refreshes_the_access_token_once_for_twenty_concurrent_reads(ctx:
     }
     assert_eq!(schwab_calls(&ctx, &customer, "token_refresh").await, 1, "one token call for the whole burst");
     assert_eq!(schwab_calls(&ctx, &customer, "accounts").await, reads_before + 20);
+    Ok(())
+}
+
+async fn schwab_rate_limit_is_waited_out_and_a_refresh_costs_two_calls_however_many_accounts(
+    ctx: Arc<Ctx>,
+) -> TestResult {
+    let user = ctx.user("sw-429");
+    let customer = ctx.user("cust");
+    let token = ctx.token(&user);
+    // Twelve accounts at Schwab: still one accountNumbers and one accounts call per read.
+    let accounts: Vec<Value> = (0..12)
+        .map(|i| {
+            json!({"securitiesAccount": {"type": "CASH", "accountNumber": format!("{}", 44_000_000 + i),
+                "positions": [{"longQuantity": 1.0, "averagePrice": 10.0, "marketValue": 11.0,
+                    "instrument": {"assetType": "EQUITY", "symbol": "SYNT"}}],
+                "currentBalances": {"cashBalance": 5.0}}})
+        })
+        .collect();
+    let set = ctx.sim_control("/__sim/schwab/accounts", &json!({"customer": customer, "accounts": accounts})).await;
+    assert_eq!(set["accounts"], 12, "{set}");
+    let done = connect_schwab(&ctx, &ctx.dev, &token, &customer).await;
+    assert_eq!(done["accounts"], 12);
+    let before = |op| schwab_calls(&ctx, &customer, op);
+    let (numbers_before, accounts_before) = (before("account_numbers").await, before("accounts").await);
+    // Schwab answers the next accounts read with 429 and Retry-After: 1; the client waits it out.
+    let fault = json!({"provider": "schwab", "endpoint": "accounts", "user_id": customer, "kind": "rate_limit",
+        "retry_after": 1, "times": 1});
+    crate::snaptrade::sim_fault(&ctx, fault).await;
+    let refreshed = ctx.post(&ctx.dev, "/api/holdings/refresh", &token, json!({"providers": ["schwab"]})).await;
+    assert_eq!(refreshed.body["results"][0]["status"], "ok", "{:?}", refreshed.body);
+    assert_eq!(refreshed.body["results"][0]["accounts"], 12);
+    assert_eq!(schwab_calls(&ctx, &customer, "accounts").await, accounts_before + 2, "the 429, then its retry");
+    assert_eq!(schwab_calls(&ctx, &customer, "account_numbers").await, numbers_before + 1);
     Ok(())
 }
 
