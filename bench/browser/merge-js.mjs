@@ -28,7 +28,8 @@ function sortDeterministically(items, key) {
 
 /** `merge(results, view)` over the given dedup routing and alias tables (core/data/*.json). */
 export function createMerger(dedupRouting, institutionsFile) {
-  const canonical = dedupRouting.positions ?? {};
+  // Each institution's canonical chain, most preferred first (a single name is a chain of one).
+  const chains = Object.fromEntries(Object.entries(dedupRouting.positions ?? {}).map(([s, c]) => [s, [c].flat()]));
   const byAlias = new Map();
   const normalize = (name) => [...name.toLowerCase()].filter((c) => /[\p{L}\p{N}]/u.test(c)).join("");
   for (const [slug, entry] of Object.entries(institutionsFile.institutions)) {
@@ -58,10 +59,16 @@ export function createMerger(dedupRouting, institutionsFile) {
     const wasEmpty = h.accounts.length === 0 && h.positions.length === 0 && h.balances.length === 0;
     const byAccount = accountInstitutions(h);
     const routed = new Map();
+    const failOpen = new Map();
+    // The first provider of the chain that can supply the institution counts; none: every copy stays.
     const skipTo = (slug) => {
       if (slug === undefined || slug === null) return null;
-      const to = canonical[slug];
-      return to === undefined || to === provider || !isAvailable(to, slug) ? null : to;
+      const chain = chains[slug];
+      if (chain === undefined) return null;
+      const to = chain.find((p) => isAvailable(p, slug));
+      if (to !== undefined && to !== provider) return to;
+      if (chain[0] !== provider) failOpen.set(slug, chain[0]);
+      return null;
     };
     const tally = (slug, to) => {
       if (!routed.has(slug)) routed.set(slug, { institution: slug, to, accounts: 0, positions: 0, balances: 0 });
@@ -79,14 +86,18 @@ export function createMerger(dedupRouting, institutionsFile) {
     const routedAway = [...routed.entries()].sort((a, b) => compare(a[0], b[0])).map(([, r]) => r);
     const keptNothing = kept.accounts.length === 0 && kept.positions.length === 0 && kept.balances.length === 0;
     const outcome = wasEmpty ? "nothing" : routedAway.length === 0 ? "none" : keptNothing ? "all" : "some";
-    return { kept, outcome, routedAway };
+    const failOpenList = [...failOpen.entries()].sort((a, b) => compare(a[0], b[0])).map(([institution, preferred]) => ({ institution, preferred }));
+    return { kept, outcome, routedAway, failOpen: failOpenList };
   }
 
   return function merge(entries, view) {
     const results = entries.map((entry, i) => check(readResult(entry, i)));
+    // A holdings body whose last fetch failed is served from an older cache: not available.
+    const unavailable = new Set(entries.filter((e) => e?.last_error != null).map((e) => e.provider));
+    const available = (provider) => !unavailable.has(provider);
     const supplies = new Set();
     for (const r of results) {
-      if (r.status === "ok") for (const slug of institutionsIn(r.holdings)) supplies.add(`${r.provider}|${slug}`);
+      if (r.status === "ok" && available(r.provider)) for (const slug of institutionsIn(r.holdings)) supplies.add(`${r.provider}|${slug}`);
     }
     const rows = { accounts: [], positions: [], balances: [] };
     let reports = [];
@@ -94,25 +105,26 @@ export function createMerger(dedupRouting, institutionsFile) {
       const report = { provider: r.provider, status: r.status };
       let kept = { accounts: [], positions: [], balances: [] };
       let routedAway = [];
+      let failOpen = [];
       if (r.status === "ok") {
         const routed = routeHoldings(r.holdings, r.provider, (to, slug) => supplies.has(`${to}|${slug}`));
         const age = r.cache_info?.[AMOUNTS].age_hours ?? null;
         const stale = age !== null && age.atLeast(r.cache_info.ttl_hours);
         report.status = routed.outcome === "all" ? "routed_away" : stale ? "stale" : routed.outcome === "nothing" ? "empty" : "ok";
-        ({ kept, routedAway } = routed);
+        ({ kept, routedAway, failOpen } = routed);
       } else if (r.status === "failed") {
         report.error = r.error;
       }
       Object.assign(report, {
         last_updated: r.status === "ok" ? r.last_updated : null, cache_info: r.status === "ok" ? r.cache_info : null,
-        routed_away: routedAway, accounts: kept.accounts.length, positions: kept.positions.length, balances: kept.balances.length,
+        routed_away: routedAway, fail_open: failOpen, available: available(r.provider), accounts: kept.accounts.length, positions: kept.positions.length, balances: kept.balances.length,
       });
       reports.push(report);
       for (const field of ["accounts", "positions", "balances"]) rows[field].push(...kept[field]);
     }
     for (const provider of PROVIDERS) {
       if (!reports.some((r) => r.provider === provider)) {
-        reports.push({ provider, status: "not_connected", last_updated: null, cache_info: null, routed_away: [], accounts: 0, positions: 0, balances: 0 });
+        reports.push({ provider, status: "not_connected", last_updated: null, cache_info: null, routed_away: [], fail_open: [], available: available(provider), accounts: 0, positions: 0, balances: 0 });
       }
     }
     reports = sortDeterministically(reports, (r) => [priority(r.provider)]);
