@@ -138,7 +138,8 @@ async fn portfolio_merges_snaptrade_holdings_in_both_views_with_provider_status(
     Ok(())
 }
 
-fn line<'a>(body: &'a Value, ticker: &str) -> &'a Value {
+/// The consolidated (non-option) line of `ticker` in a portfolio answer.
+pub fn line<'a>(body: &'a Value, ticker: &str) -> &'a Value {
     body["consolidated"]
         .as_array()
         .unwrap()
@@ -147,7 +148,8 @@ fn line<'a>(body: &'a Value, ticker: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{ticker} in {body}"))
 }
 
-fn report<'a>(body: &'a Value, provider: &str) -> &'a Value {
+/// `provider`'s report in a portfolio answer.
+pub fn report<'a>(body: &'a Value, provider: &str) -> &'a Value {
     body["providers"].as_array().unwrap().iter().find(|p| p["provider"] == provider).unwrap()
 }
 

@@ -4,6 +4,7 @@
 //! the institution dedup against SnapTrade's and Plaid's copies of Schwab in both directions.
 
 use crate::plaid::link_plaid;
+use crate::routing::{line, report};
 use crate::snaptrade::connect_snaptrade;
 use crate::support::{Ctx, Reply, TestResult};
 use crate::trials;
@@ -327,19 +328,6 @@ async fn schwab_login_expiry_needs_repair_keeps_cached_holdings_and_reconnect_re
     let listed = ctx.get(&ctx.dev, "/api/schwab/connections", Some(&token)).await;
     assert_eq!(listed.body["connections"][0]["needs_repair"], true);
     Ok(())
-}
-
-fn line<'a>(body: &'a Value, ticker: &str) -> &'a Value {
-    body["consolidated"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["ticker"] == ticker)
-        .unwrap_or_else(|| panic!("{ticker} in {body}"))
-}
-
-fn report<'a>(body: &'a Value, provider: &str) -> &'a Value {
-    body["providers"].as_array().unwrap().iter().find(|p| p["provider"] == provider).unwrap()
 }
 
 async fn schwab_direct_is_canonical_for_schwab_and_fails_open_to_snaptrade(ctx: Arc<Ctx>) -> TestResult {

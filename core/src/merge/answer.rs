@@ -97,7 +97,9 @@ impl ProviderResultInput {
     /// failed (`last_error`, e.g. a login that must be redone) is served from an older cache, so
     /// its rows yield to any other copy of the same institution — as `/api/portfolio` decides.
     pub fn is_available(&self) -> bool {
-        self.last_error.as_ref().is_none_or(serde_json::Value::is_null)
+        let last_fetch_failed = self.last_error.as_ref().is_some_and(|e| !e.is_null());
+        // A client holds what the worker answered: the provider is configured there.
+        super::Supply { configured: true, last_fetch_failed, needs_repair: false }.is_available()
     }
 
     /// The core's `ProviderResult`, or why this entry is not one.

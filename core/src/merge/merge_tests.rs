@@ -358,3 +358,12 @@ fn provider_failure_carries_any_error_code_and_message() {
         assert_eq!(provider_priority(provider), rank);
     }
 }
+
+#[test]
+fn a_provider_supplies_a_merge_only_when_configured_fetched_and_not_in_need_of_repair() {
+    let healthy = Supply { configured: true, last_fetch_failed: false, needs_repair: false };
+    assert!(healthy.is_available());
+    assert!(!Supply { configured: false, ..healthy }.is_available());
+    assert!(!Supply { last_fetch_failed: true, ..healthy }.is_available());
+    assert!(!Supply { needs_repair: true, ..healthy }.is_available(), "a login to redo yields to the next copy");
+}

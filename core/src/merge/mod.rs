@@ -198,6 +198,26 @@ pub struct MergedPortfolio {
     pub providers: Vec<ProviderReport>,
 }
 
+/// What a provider's state for one user says about supplying data to a merge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Supply {
+    /// The deployment configures the provider.
+    pub configured: bool,
+    /// The provider's last fetch failed (its rows are an older cache).
+    pub last_fetch_failed: bool,
+    /// One of the user's connections at the provider needs repair (e.g. a login to redo).
+    pub needs_repair: bool,
+}
+
+impl Supply {
+    /// Whether the provider can supply data to a merge, i.e. be canonical for an institution:
+    /// configured, its last fetch succeeded, and no connection needs repair. An unavailable
+    /// provider's cached rows yield to the next provider of the institution's chain (fail-open).
+    pub fn is_available(&self) -> bool {
+        self.configured && !self.last_fetch_failed && !self.needs_repair
+    }
+}
+
 /// Merges provider results with the embedded dedup routing and alias table.
 ///
 /// `available_providers` are the configured and healthy ones; a provider's rows for an institution

@@ -178,12 +178,14 @@ fn a_dead_refresh_token_means_reauth_and_error_shapes_are_read() {
 #[test]
 fn access_tokens_refresh_with_five_minutes_left_and_logins_last_seven_days() {
     let times = new_grant_times(1_000, 1_800);
-    assert_eq!(times.step(1_000), TokenStep::Use);
-    assert_eq!(times.step(1_000 + 1_800 - ACCESS_REFRESH_LEEWAY_S - 1), TokenStep::Use);
-    assert_eq!(times.step(1_000 + 1_800 - ACCESS_REFRESH_LEEWAY_S + 1), TokenStep::Refresh);
+    assert_eq!(times.step(1_000, None), TokenStep::Use);
+    assert_eq!(times.step(1_000 + 1_800 - ACCESS_REFRESH_LEEWAY_S - 1, None), TokenStep::Use);
+    assert_eq!(times.step(1_000 + 1_800 - ACCESS_REFRESH_LEEWAY_S + 1, None), TokenStep::Refresh);
+    assert_eq!(times.step(1_000, Some(times.access_expires_at)), TokenStep::Refresh, "a refused token is refreshed");
+    assert_eq!(times.step(1_000, Some(times.access_expires_at - 1)), TokenStep::Use, "unless it was already replaced");
     let later = refreshed_times(&times, 5_000, 1_800);
     assert_eq!((later.access_expires_at, later.reauth_required_at), (6_800, times.reauth_required_at));
-    assert_eq!(times.step(1_000 + REFRESH_TOKEN_LIFETIME_S), TokenStep::Reauth);
+    assert_eq!(times.step(1_000 + REFRESH_TOKEN_LIFETIME_S, None), TokenStep::Reauth);
     let deadline = times.reauth_required_at;
     assert!(!expires_soon(deadline, deadline - EXPIRES_SOON_WINDOW_S - 1));
     assert!(expires_soon(deadline, deadline - EXPIRES_SOON_WINDOW_S));

@@ -37,11 +37,15 @@ pub enum TokenStep {
 }
 
 impl GrantTimes {
-    /// The step a call at `now` needs.
-    pub fn step(&self, now: i64) -> TokenStep {
+    /// The step a call at `now` needs. `refused_at_expiry` names an access token (by its expiry)
+    /// that Schwab just refused with a 401: while it is still the stored one, it is refreshed
+    /// whatever its clock says (revoked, or the clocks disagree).
+    pub fn step(&self, now: i64, refused_at_expiry: Option<i64>) -> TokenStep {
         if now >= self.reauth_required_at {
             TokenStep::Reauth
-        } else if self.access_expires_at.saturating_sub(now) < ACCESS_REFRESH_LEEWAY_S {
+        } else if refused_at_expiry == Some(self.access_expires_at)
+            || self.access_expires_at.saturating_sub(now) < ACCESS_REFRESH_LEEWAY_S
+        {
             TokenStep::Refresh
         } else {
             TokenStep::Use

@@ -5,7 +5,7 @@
 
 use crate::api::ApiError;
 use crate::auth::Authenticated;
-use crate::store::connections;
+use crate::store::connections::ConnectionRow;
 use crate::store::holdings::{self, StoredCapabilities};
 use std::collections::HashMap;
 use tributary_core::capabilities::{capabilities_for, ConnectionType};
@@ -15,54 +15,44 @@ use worker::Env;
 
 /// Capabilities of an account at import, from the core's rule: its provider, the institution's
 /// coverage and the type of the connection it came through (read when unknown).
-fn capabilities(account: &Account, connection_types: &HashMap<String, ConnectionType>) -> StoredCapabilities {
-    let connection_type =
-        account.connection_id.as_ref().and_then(|id| connection_types.get(id)).copied().unwrap_or(ConnectionType::Read);
+fn capabilities(account: &Account, connection_types: &HashMap<&str, ConnectionType>) -> StoredCapabilities {
+    let connection_type = account
+        .connection_id
+        .as_deref()
+        .and_then(|id| connection_types.get(id))
+        .copied()
+        .unwrap_or(ConnectionType::Read);
     let rule = account.institution.as_ref().and_then(|slug| CoverageMap::embedded().rule(slug));
     let caps = capabilities_for(account.provider, rule, connection_type);
     StoredCapabilities { trading: caps.trading, realtime: caps.realtime, refresh_cost: caps.refresh_cost.as_str() }
 }
 
 /// Caches the outcome of reading `provider` at `now`: a complete read replaces its cache (and is
-/// returned); a failure is recorded beside the untouched cache (and returned).
+/// returned); a failure is recorded beside the untouched cache (and returned). `stored` are the
+/// user's connections at the provider, which type each account's capabilities.
 pub async fn record(
     env: &Env,
     session: &Authenticated,
     provider: Provider,
     read: Result<Holdings, ApiError>,
+    stored: &[ConnectionRow],
     now: i64,
 ) -> Result<Holdings, ApiError> {
     let user = &session.claims.user_id;
-    match read {
-        Ok(fetched) => {
-            let stored = connections::list(env, user, provider).await?;
-            store(env, session, provider, &fetched, stored, now).await?;
-            Ok(fetched)
-        }
+    let fetched = match read {
+        Ok(fetched) => fetched,
         Err(error) => {
             let failure = error.failure();
             holdings::record_failure(env, user, provider, &failure.code, &failure.message, now).await?;
-            Err(error)
+            return Err(error);
         }
-    }
-}
-
-/// Replaces `provider`'s cached rows with `fetched`, typed by the user's stored connections.
-pub async fn store(
-    env: &Env,
-    session: &Authenticated,
-    provider: Provider,
-    fetched: &Holdings,
-    stored: Vec<connections::ConnectionRow>,
-    now: i64,
-) -> Result<(), ApiError> {
+    };
     if stored.is_empty() && fetched.accounts.is_empty() {
         // Nothing linked: nothing to cache for a user the provider has never seen.
-        return Ok(());
+        return Ok(fetched);
     }
-    let types: HashMap<String, ConnectionType> =
-        stored.into_iter().map(|c| (c.external_id, c.connection_type)).collect();
-    let user = &session.claims.user_id;
-    holdings::replace(env, user, provider, fetched, &|a: &Account| capabilities(a, &types), now).await?;
-    Ok(())
+    let types: HashMap<&str, ConnectionType> =
+        stored.iter().map(|c| (c.external_id.as_str(), c.connection_type)).collect();
+    holdings::replace(env, user, provider, &fetched, &|a: &Account| capabilities(a, &types), now).await?;
+    Ok(fetched)
 }

@@ -10,7 +10,7 @@ use crate::store::holdings::{self, Snapshot, SnapshotStatus};
 use crate::store::{connections, pending};
 use serde_json::{json, Value};
 use tributary_core::cache::{CacheInfo, CachePolicy};
-use tributary_core::merge::ProviderResult;
+use tributary_core::merge::{ProviderResult, Supply};
 use tributary_core::{Holdings, Provider};
 use worker::Env;
 
@@ -40,13 +40,7 @@ pub async fn fetch_and_cache(
         connections::list(env, user, provider),
     )
     .await;
-    match fetched {
-        Ok(fetched) => {
-            super::cache::store(env, session, provider, &fetched, stored?, now).await?;
-            Ok((fetched, now))
-        }
-        Err(error) => super::cache::record(env, session, provider, Err(error), now).await.map(|h| (h, now)),
-    }
+    super::cache::record(env, session, provider, fetched, &stored?, now).await.map(|holdings| (holdings, now))
 }
 
 fn last_error(snapshot: Option<&Snapshot>) -> Option<Value> {
@@ -110,8 +104,13 @@ pub async fn provider_results(
     let states = connections::provider_states(env, &session.claims.user_id).await?;
     let reads = Provider::ALL.into_iter().map(|provider| {
         let state = states.iter().find(|s| s.provider == provider).copied();
+        let configured = session.config.provider(provider).is_some();
         async move {
-            let Some(state) = state else { return Ok((ProviderResult::NotConnected { provider }, true)) };
+            let supply = |last_fetch_failed, needs_repair| Supply { configured, last_fetch_failed, needs_repair };
+            let Some(state) = state else {
+                return Ok((ProviderResult::NotConnected { provider }, supply(false, false)));
+            };
+            let needs_repair = state.needing_repair > 0;
             match cached_or_fetch(env, session, provider).await {
                 Ok(data) => Ok((
                     ProviderResult::Ok {
@@ -120,21 +119,18 @@ pub async fn provider_results(
                         last_updated: Some(data.last_updated),
                         cache_info: Some(data.cache_info),
                     },
-                    data.last_error.is_none() && state.needing_repair == 0,
+                    supply(data.last_error.is_some(), needs_repair),
                 )),
                 Err(error) if error.is_provider_failure() => {
-                    Ok((ProviderResult::Failed { provider, error: error.failure() }, false))
+                    Ok((ProviderResult::Failed { provider, error: error.failure() }, supply(true, needs_repair)))
                 }
                 Err(error) => Err(error),
             }
         }
     });
-    let answers: Vec<(ProviderResult, bool)> =
+    let answers: Vec<(ProviderResult, Supply)> =
         crate::providers::fan_out(session.config.fanout, reads).await.into_iter().collect::<Result<_, ApiError>>()?;
-    let available = answers
-        .iter()
-        .filter(|(result, healthy)| *healthy && session.config.provider(result.provider()).is_some())
-        .map(|(result, _)| result.provider())
-        .collect();
+    let available =
+        answers.iter().filter(|(_, supply)| supply.is_available()).map(|(result, _)| result.provider()).collect();
     Ok((answers.into_iter().map(|(result, _)| result).collect(), available))
 }

@@ -146,8 +146,9 @@ pub async fn exchange(
             connections::upsert_statement(env, user, P, &record, now)?,
         ])
         .await?;
-    let read = PlaidPort.fetch_holdings(env, session, now).await;
-    let holdings = super::cache::record(env, session, P, read, now).await?;
+    let (read, stored) =
+        futures_util::future::join(PlaidPort.fetch_holdings(env, session, now), connections::list(env, user, P)).await;
+    let holdings = super::cache::record(env, session, P, read, &stored?, now).await?;
     let item = items::get(env, user, P, &item_id)
         .await?
         .ok_or_else(|| ApiError::internal("plaid exchange", "item missing after insert"))?;

@@ -31,9 +31,11 @@ use worker::{Delay, Env};
 const P: Provider = Provider::Schwab;
 /// How long one request may hold the refresh lease (worker clock) before others may take it.
 const REFRESH_LEASE_S: i64 = 30;
-/// How often, and how many times, a request waiting for another's refresh looks again (≤ 20 s).
+/// How often, and how many times, a request waiting for another's refresh looks again: for longer
+/// than the lease lasts, so a holder that is slow (or gone) is outlasted and its lease taken over
+/// rather than the waiter giving up.
 const LEASE_POLL: Duration = Duration::from_millis(100);
-const LEASE_POLLS: u32 = 200;
+const LEASE_POLLS: u32 = 2 * (REFRESH_LEASE_S as u32) * 10;
 
 /// The Schwab client for this deployment, or `provider_not_configured`.
 pub fn client(session: &Authenticated) -> Result<SchwabClient<'_>, ApiError> {
@@ -124,8 +126,8 @@ pub async fn callback(env: &Env, session: &Authenticated, code: &str, state: &st
         ])
         .await?;
     let stored = connections::list(env, user, P).await?;
-    super::cache::store(env, session, P, &holdings, stored, now).await?;
-    let connection = connections::list(env, user, P).await?.into_iter().find(|c| c.external_id == connection_id);
+    let holdings = super::cache::record(env, session, P, Ok(holdings), &stored, now).await?;
+    let connection = stored.into_iter().find(|c| c.external_id == connection_id);
     Ok(Connected {
         connection,
         accounts: holdings.accounts.len(),
@@ -184,11 +186,7 @@ async fn usable_token(
     let (user, key) = (&session.claims.user_id, &session.config.data_key);
     for _ in 0..LEASE_POLLS {
         let Some(grant) = oauth::grant(env, user, P).await? else { return Ok(None) };
-        let step = match times(&grant).step(session.now()) {
-            TokenStep::Use if spent == Some(grant.access_expires_at) => TokenStep::Refresh,
-            step => step,
-        };
-        match step {
+        match times(&grant).step(session.now(), spent) {
             TokenStep::Use => {
                 let token = open(key, &grant.access, user, P)?;
                 return Ok(Some((token, grant.connection_id, grant.access_expires_at)));

@@ -213,9 +213,9 @@ pub async fn sync_connections(
         crate::store::db(env)?.batch(statements).await?;
     }
     let now = session.now();
-    let fetched =
-        super::cache::record(env, session, P, SnapTradePort.fetch_holdings(env, session, now).await, now).await?;
     let connections = connections::list(env, user, P).await?;
+    let read = SnapTradePort.fetch_holdings(env, session, now).await;
+    let fetched = super::cache::record(env, session, P, read, &connections, now).await?;
     Ok(Synced { connections, accounts: fetched.accounts.len(), positions: fetched.positions.len() })
 }
 
