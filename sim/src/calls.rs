@@ -42,7 +42,7 @@ impl Calls {
     }
 
     /// `{"snaptrade": {total, billed, operations: {op: n}, users: {user: {total, billed, operations}}}, "plaid": …,
-    /// "schwab": …}`: every provider is listed, even with no calls.
+    /// "schwab": …, "ibkr": …}`: every provider is listed, even with no calls.
     pub fn to_json(&self) -> Value {
         let mut out = Map::new();
         for provider in Provider::ALL {
@@ -98,6 +98,9 @@ mod tests {
         assert_eq!(v["snaptrade"]["users"][NO_USER]["total"], 1);
         assert_eq!(v["plaid"]["total"], 0);
         assert_eq!(v["schwab"], json!({"total": 0, "billed": 0, "operations": {}, "users": {}}));
+        assert_eq!(v["ibkr"], json!({"total": 0, "billed": 0, "operations": {}, "users": {}}));
+        let listed: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(listed.len(), Provider::ALL.len());
         calls.reset();
         assert_eq!(calls.to_json()["snaptrade"]["total"], 0);
     }

@@ -1,19 +1,22 @@
 //! Loopback test controls (not part of any provider's API):
 //!
-//! - `POST /__sim/faults` `{"provider": "snaptrade"|"plaid"|"schwab", "endpoint": "<operation>"|"*",
-//!   "user_id"?: "<SnapTrade userId | Plaid client_user_id | Schwab customer>", "kind":
+//! - `POST /__sim/faults` `{"provider": "snaptrade"|"plaid"|"schwab"|"ibkr", "endpoint": "<operation>"|"*",
+//!   "user_id"?: "<SnapTrade userId | Plaid client_user_id | Schwab customer | IBKR user>", "kind":
 //!   "latency"|"status"|"rate_limit"|"timeout"|"malformed"|"disabled", "ms"?: n (latency), "status"?:
 //!   400..599 (status), "retry_after"?: seconds (rate_limit, default 60), "times"?: n (default: until
 //!   cleared)}` → `{"id": n}`; a SnapTrade `disabled` fault is applied at once (the user's connections,
-//!   or everyone's, become disabled) and also answers `"disabled_connections": n` (0 for Plaid and
-//!   Schwab, whose `disabled` faults act per request). Schwab endpoints: `token`, `account_numbers`,
-//!   `accounts`, `account` (see [`crate::schwab`]).
+//!   or everyone's, become disabled) and also answers `"disabled_connections": n` (0 for Plaid,
+//!   Schwab and IBKR, whose `disabled` faults act per request). Schwab endpoints: `token`, `account_numbers`,
+//!   `accounts`, `account` (see [`crate::schwab`]); IBKR endpoints: `send_request`, `get_statement`
+//!   (see [`crate::ibkr`]).
 //! - `GET /__sim/faults` → `{"faults": [...]}`; `DELETE /__sim/faults` clears them → `{"cleared": true}`;
 //!   `DELETE /__sim/faults/{id}` removes just that one → `{"removed": id}` (404 when not active).
 //! - `POST /__sim/latency` `{"ms": n}` → `{"ms": n}`: latency added to every provider API request (0 = off).
-//! - `GET /__sim/calls` → per-provider (`snaptrade`, `plaid`, `schwab`) `{total, billed, operations: {op: n},
-//!   users: {user: {total, billed, operations}}}`. Schwab operations: `token_code`, `token_refresh`,
-//!   `account_numbers`, `accounts`, `account` (users keyed by Schwab customer; `billed` always 0).
+//! - `GET /__sim/calls` → per-provider (`snaptrade`, `plaid`, `schwab`, `ibkr`) `{total, billed, operations:
+//!   {op: n}, users: {user: {total, billed, operations}}}`. Schwab operations: `token_code`, `token_refresh`,
+//!   `account_numbers`, `accounts`, `account` (users keyed by Schwab customer; `billed` always 0). IBKR
+//!   operations: `send_request`, `get_statement` (users keyed by the token's IBKR user, `(none)` for an
+//!   unknown token; `billed` always 0).
 //! - `POST /__sim/calls/reset` → `{"reset": true}`.
 //! - `POST /__sim/ratelimit` `{"per_minute": n}` → `{"per_minute": n}`: the SnapTrade client rate limit (default 250).
 //! - `POST /__sim/snaptrade/refresh-throttle/end` `{"user_id": "…"}` → `{"ended": n}`: the user's connections may
@@ -40,6 +43,9 @@
 //!   "access_tokens", "logins"}}`: that customer's codes, access tokens and logins become `seconds` older.
 //! - `POST /__sim/schwab/accounts` `{"customer", "accounts": [Account, …]}` → `{"accounts": n}`: replaces
 //!   that customer's Schwab account data (see [`crate::schwab::control`]).
+//! - `POST /__sim/ibkr/users`, `/__sim/ibkr/tokens`, `/__sim/ibkr/expire`, `/__sim/ibkr/queries`,
+//!   `/__sim/ibkr/ratelimit`, `/__sim/ibkr/errors`, `/__sim/ibkr/report_date`: Flex users, tokens,
+//!   queries, the per-token throttle, injected Flex codes and the report date (see [`crate::ibkr::control`]).
 //! - `POST /__sim/webhook-url` `{"snaptrade"?: url|null, "plaid"?: url|null}` → `{"snaptrade": url|null,
 //!   "plaid": url|null}`: stores (null clears) the default webhook targets; `GET /__sim/webhook-url` reads them.
 
@@ -98,7 +104,7 @@ async fn add_fault(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             let changed = lock(&sim.snaptrade).disable_all(user.as_deref(), now_unix());
             Json(json!({ "id": id, "disabled_connections": changed })).into_response()
         }
-        Some((Provider::Plaid | Provider::Schwab, _)) => {
+        Some((Provider::Plaid | Provider::Schwab | Provider::Ibkr, _)) => {
             Json(json!({ "id": id, "disabled_connections": 0 })).into_response()
         }
         None => Json(json!({ "id": id })).into_response(),

@@ -38,24 +38,29 @@ pub const PLAID_ENDPOINTS: &[&str] = &[
 /// The Schwab endpoint names a fault can target (besides `*`): `token` covers both grants.
 pub const SCHWAB_ENDPOINTS: &[&str] = &["token", "account_numbers", "accounts", "account"];
 
+/// The IBKR Flex Web Service endpoint names a fault can target (besides `*`).
+pub const IBKR_ENDPOINTS: &[&str] = &["send_request", "get_statement"];
+
 /// The provider a fault or a call belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Provider {
     SnapTrade,
     Plaid,
     Schwab,
+    Ibkr,
 }
 
 impl Provider {
     /// Every provider, in the order `GET /__sim/calls` lists them.
-    pub const ALL: [Provider; 3] = [Provider::SnapTrade, Provider::Plaid, Provider::Schwab];
+    pub const ALL: [Provider; 4] = [Provider::SnapTrade, Provider::Plaid, Provider::Schwab, Provider::Ibkr];
 
-    /// The wire name: `snaptrade`, `plaid` or `schwab`.
+    /// The wire name: `snaptrade`, `plaid`, `schwab` or `ibkr`.
     pub fn name(self) -> &'static str {
         match self {
             Provider::SnapTrade => "snaptrade",
             Provider::Plaid => "plaid",
             Provider::Schwab => "schwab",
+            Provider::Ibkr => "ibkr",
         }
     }
 
@@ -65,6 +70,7 @@ impl Provider {
             Provider::SnapTrade => SNAPTRADE_ENDPOINTS,
             Provider::Plaid => PLAID_ENDPOINTS,
             Provider::Schwab => SCHWAB_ENDPOINTS,
+            Provider::Ibkr => IBKR_ENDPOINTS,
         }
     }
 }
@@ -84,7 +90,8 @@ pub enum FaultKind {
     Malformed,
     /// SnapTrade: mark the user's connections disabled (applied once, when registered). Plaid: kept
     /// like other faults; matching Item calls answer `ITEM_LOGIN_REQUIRED` while it lasts. Schwab:
-    /// kept; the customer's grant is gone while it lasts (Trader 401, refresh refused).
+    /// kept; the customer's grant is gone while it lasts (Trader 401, refresh refused). IBKR: kept;
+    /// matching Flex requests answer 1011 "Service account is inactive." while it lasts.
     Disabled,
 }
 
@@ -126,7 +133,10 @@ impl FaultSpec {
             "snaptrade" => Provider::SnapTrade,
             "plaid" => Provider::Plaid,
             "schwab" => Provider::Schwab,
-            other => return Err(format!("provider must be \"snaptrade\", \"plaid\" or \"schwab\", not {other:?}")),
+            "ibkr" => Provider::Ibkr,
+            other => {
+                return Err(format!("provider must be \"snaptrade\", \"plaid\", \"schwab\" or \"ibkr\", not {other:?}"))
+            }
         };
         let known = provider.endpoints();
         if self.endpoint != "*" && !known.contains(&self.endpoint.as_str()) {
@@ -176,7 +186,7 @@ pub struct Faults {
 
 impl Faults {
     /// Registers `fault` and returns its id. SnapTrade `disabled` faults are not kept: the caller
-    /// applies them once; Plaid and Schwab ones are kept and consulted per request like any other.
+    /// applies them once; Plaid, Schwab and IBKR ones are kept and consulted per request like any other.
     pub fn add(&mut self, mut fault: Fault) -> u64 {
         self.next_id += 1;
         fault.id = self.next_id;
@@ -265,6 +275,8 @@ mod tests {
         assert!(spec(json!({"provider": "snaptrade", "endpoint": "*", "kind": "malformed", "times": 0})).is_err());
         assert!(spec(json!({"provider": "schwab", "endpoint": "account_numbers", "kind": "timeout"})).is_ok());
         assert!(spec(json!({"provider": "schwab", "endpoint": "positions", "kind": "timeout"})).is_err());
+        assert!(spec(json!({"provider": "ibkr", "endpoint": "get_statement", "kind": "malformed"})).is_ok());
+        assert!(spec(json!({"provider": "ibkr", "endpoint": "accounts", "kind": "malformed"})).is_err());
     }
 
     #[test]

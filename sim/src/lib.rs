@@ -1,18 +1,22 @@
-//! `tributary-sim`: the other side of the wire. A local stand-in for the SnapTrade, Plaid and
-//! Schwab Trader APIs that Tributary calls, written from the providers' documentation — never from
-//! `tributary-core` — so that a bug on our side shows up as a failure instead of cancelling out.
+//! `tributary-sim`: the other side of the wire. A local stand-in for the SnapTrade, Plaid, Schwab
+//! Trader and IBKR Flex Web Service APIs that Tributary calls, written from the providers'
+//! documentation — never from `tributary-core` — so that a bug on our side shows up as a failure
+//! instead of cancelling out.
 //!
 //! Routes: `GET /health`; the SnapTrade API and its connection portal (see [`snaptrade`]); the Plaid
 //! API and hosted Link (see [`plaid`]); Schwab's OAuth (`/v1/oauth/authorize`,
 //! `/v1/oauth/authorize/decision`, `/v1/oauth/token`) and Trader API (`/trader/v1/accounts/accountNumbers`,
 //! `/trader/v1/accounts`, `/trader/v1/accounts/{accountHash}`; other `/trader/v1` paths answer
-//! Schwab's 404) (see [`schwab`]); and the loopback test controls under `/__sim/` (see [`control`],
-//! [`accounts_control`] and [`schwab::control`]). Any other path answers SnapTrade's 404.
+//! Schwab's 404) (see [`schwab`]); IBKR's Flex Web Service (`/AccountManagement/FlexWebService/SendRequest`,
+//! `/AccountManagement/FlexWebService/GetStatement`; other `/AccountManagement/` paths answer an HTML 404)
+//! (see [`ibkr`]); and the loopback test controls under `/__sim/` (see [`control`], [`accounts_control`],
+//! [`schwab::control`] and [`ibkr::control`]). Any other path answers SnapTrade's 404.
 
 pub mod accounts_control;
 pub mod calls;
 pub mod control;
 pub mod faults;
+pub mod ibkr;
 pub mod plaid;
 pub mod schwab;
 pub mod snaptrade;
@@ -97,6 +101,8 @@ pub struct Sim {
     pub webhooks: Mutex<webhooks::Webhooks>,
     /// Schwab codes, tokens, logins, account data and the per-app rate limit.
     pub schwab: schwab::SchwabSim,
+    /// IBKR Flex users, tokens, queries, reference codes, the report date and the per-token throttle.
+    pub ibkr: ibkr::IbkrSim,
 }
 
 impl Sim {
@@ -113,6 +119,7 @@ impl Sim {
             latency_ms: AtomicU64::new(0),
             webhooks: Mutex::default(),
             schwab: schwab::SchwabSim::new(),
+            ibkr: ibkr::IbkrSim::new(),
         }
     }
 }
@@ -131,14 +138,18 @@ pub fn app(sim: Arc<Sim>) -> Router {
         .merge(control::router())
         .merge(accounts_control::router())
         .merge(schwab::router(sim.clone()))
+        .merge(ibkr::router())
         .fallback(not_found)
         .with_state(sim)
 }
 
-/// Unknown paths: Schwab's 404 under `/trader/v1`, SnapTrade's everywhere else.
+/// Unknown paths: Schwab's 404 under `/trader/v1`, an HTML 404 under `/AccountManagement/`, SnapTrade's
+/// everywhere else.
 async fn not_found(uri: Uri) -> Response {
     if schwab::is_trader_path(uri.path()) {
         schwab::not_found()
+    } else if ibkr::is_flex_path(uri.path()) {
+        ibkr::not_found()
     } else {
         snaptrade::not_found().await
     }

@@ -2,7 +2,8 @@
 //! the app credentials in `SNAPTRADE_CLIENT_ID` + `SNAPTRADE_CONSUMER_KEY`, `PLAID_CLIENT_ID` +
 //! `PLAID_SECRET`, and `SCHWAB_CLIENT_ID` + `SCHWAB_CLIENT_SECRET` + `SCHWAB_REDIRECT_URL` (a
 //! comma-separated list of registered callback URLs, matched exactly); a provider whose settings
-//! are missing rejects every call.
+//! are missing rejects every call. IBKR's Flex Web Service has no app credentials: its users and
+//! tokens are made through `POST /__sim/ibkr/users` (see `tributary_sim::ibkr::control`).
 
 use std::process::ExitCode;
 use tributary_sim::{PlaidCredentials, SchwabCredentials, SimConfig, SnapTradeCredentials};

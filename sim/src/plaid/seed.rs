@@ -2,7 +2,7 @@
 //! each one gets. Decimals are kept as the exact strings that `/investments/holdings/get` serves
 //! as JSON numbers; `cost_basis` is the holding's total cost (`null` = not reported). Cash is a
 //! holding of the `CUR:<ccy>` cash security, as Plaid reports it. Only `ins_56` (Chase) follows
-//! the brief's Plaid id; `ins_11`, `ins_990001` and `ins_990002` are simulator ids.
+//! the brief's Plaid id; `ins_11`, `ins_990001`, `ins_990002` and `ins_990003` are simulator ids.
 //!
 //! | institution | account (mask, subtype) | holdings: ticker (or CUSIP) type quantity, cost basis |
 //! |---|---|---|
@@ -14,6 +14,7 @@
 //! | | Vanguard Roth IRA (3302, roth) | VFIAX mutual fund 5.5, 2500.00; CUSIP 92204Q101 collective trust (mutual fund, no ticker) 120.456, 2900.00 |
 //! | `ins_990002` Fidelity | Fidelity Individual (5502, brokerage) | SPAXX money market (cash) 2000, null; CUR:USD 15.25, null; NVDA equity 4, 181.00; FXAIX mutual fund 12.347, 1975.52; ITOT etf 7.25, 800.00; CUSIP 912797KX4 T-bill (no ticker) 2, 197.50; CUR:CAD 20, null |
 //! | | Fidelity Rollover IRA (5519, ira) | FXNAX mutual fund 100.001, null; CUR:USD 50, null |
+//! | `ins_990003` Interactive Brokers | IBKR Individual (8812, brokerage) | CUR:USD cash 10000, null; CUR:CAD cash 2500, null; MSFT equity 2.5, 900.00; VTI etf 4, 1000.00; OLGAX mutual fund 3.5, null; CUSIP 912797KX4 T-bill (no ticker) 1, 98.00 |
 //!
 //! Prices (per unit, in the security's currency): AAPL 189.25, VOO 512.40 (the SnapTrade seed's
 //! Schwab prices), JPM 198.7654, VTI 268.4321, OLGAX 71.2345, MSFT 420.50, SWPPX 82.1234, VTSAX
@@ -210,6 +211,12 @@ pub static INSTITUTIONS: &[Institution] = &[
         ]),
         acct("Fidelity Rollover IRA", "Fidelity Rollover IRA", "5519", "ira", &[
             h(&FXNAX, "100.001", None), h(&USD, "50", None),
+        ]),
+    ]},
+    Institution { id: "ins_990003", name: "Interactive Brokers", accounts: &[
+        acct("IBKR Individual", "Interactive Brokers Individual Margin Account", "8812", "brokerage", &[
+            h(&USD, "10000", None), h(&CAD, "2500", None), h(&MSFT, "2.5", Some("900.00")),
+            h(&VTI, "4", Some("1000.00")), h(&OLGAX, "3.5", None), h(&TBILL, "1", Some("98.00")),
         ]),
     ]},
 ];
