@@ -80,7 +80,7 @@ soak: soak-fuzz soak-e2e
 # Each cargo-fuzz target for FUZZ_SECONDS (default 60), seeded from fuzz/corpus/<target>; new
 # inputs go to target/fuzz-corpus/<target>, crashes to fuzz/artifacts/<target>/ (and fail the run).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := snaptrade_webhook plaid_webhook snaptrade_normalize plaid_normalize
+FUZZ_TARGETS := snaptrade_webhook plaid_webhook snaptrade_normalize plaid_normalize ibkr_statement
 soak-fuzz:
 	@scripts/setup-soak
 	for target in $(FUZZ_TARGETS); do \

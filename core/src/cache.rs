@@ -15,6 +15,7 @@ pub struct CachePolicy {
     pub snaptrade_ttl_hours: u32,
     pub plaid_ttl_hours: u32,
     pub schwab_ttl_hours: u32,
+    pub ibkr_flex_ttl_hours: u32,
 }
 
 impl Default for CachePolicy {
@@ -24,6 +25,7 @@ impl Default for CachePolicy {
             snaptrade_ttl_hours: ttl(Provider::SnapTrade),
             plaid_ttl_hours: ttl(Provider::Plaid),
             schwab_ttl_hours: ttl(Provider::Schwab),
+            ibkr_flex_ttl_hours: ttl(Provider::IbkrFlex),
         }
     }
 }
@@ -35,6 +37,7 @@ impl CachePolicy {
             Provider::SnapTrade => self.snaptrade_ttl_hours,
             Provider::Plaid => self.plaid_ttl_hours,
             Provider::Schwab => self.schwab_ttl_hours,
+            Provider::IbkrFlex => self.ibkr_flex_ttl_hours,
         }
     }
 

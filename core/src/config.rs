@@ -101,6 +101,8 @@ pub struct ProviderConfig {
     pub secret: String,
     /// The OAuth callback registered with the provider, matched exactly (Schwab only).
     pub redirect_url: Option<String>,
+    /// The `User-Agent` every request must carry (IBKR Flex only).
+    pub user_agent: Option<String>,
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -120,6 +122,10 @@ pub struct Config {
     /// Schwab's Trader API: `SCHWAB_BASE_URL`, `SCHWAB_CLIENT_ID`, `SCHWAB_CLIENT_SECRET`, and the
     /// registered callback `SCHWAB_REDIRECT_URL` (all three credentials, or Schwab is unavailable).
     pub schwab: Option<ProviderConfig>,
+    /// IBKR's Flex Web Service: `IBKR_FLEX_BASE_URL` (default `https://ndcdyn.interactivebrokers.com`)
+    /// and `IBKR_FLEX_USER_AGENT` (default `Tributary/<version>`). It needs no app credentials (each
+    /// person brings a token), so it is always available unless a variable is invalid.
+    pub ibkr_flex: Option<ProviderConfig>,
     /// Per-attempt timeout of provider calls (`PROVIDER_TIMEOUT_MS`, default 10 000).
     pub provider_timeout_ms: u64,
     /// Refresh cooldown (`REFRESH_COOLDOWN_SECONDS`, default 60) and paid-refresh cap
@@ -162,6 +168,18 @@ impl ErrorCode for ConfigError {
 const SNAPTRADE_DEFAULT_URL: &str = "https://api.snaptrade.com";
 const PLAID_DEFAULT_URL: &str = "https://production.plaid.com";
 const SCHWAB_DEFAULT_URL: &str = "https://api.schwabapi.com";
+const IBKR_FLEX_DEFAULT_URL: &str = "https://ndcdyn.interactivebrokers.com";
+/// The `User-Agent` sent to IBKR unless `IBKR_FLEX_USER_AGENT` says otherwise ("Technology/Version").
+pub const IBKR_FLEX_DEFAULT_USER_AGENT: &str = concat!("Tributary/", env!("CARGO_PKG_VERSION"));
+
+/// A `User-Agent` value: 1–128 printable ASCII characters.
+fn parse_user_agent(value: &str) -> Result<String, &'static str> {
+    let value = value.trim();
+    if value.len() > 128 || !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err("must be 1 to 128 printable ASCII characters");
+    }
+    Ok(value.to_owned())
+}
 
 /// An OAuth callback as registered with the provider: https (plain http only on a loopback host),
 /// kept exactly as written — a trailing slash is part of it.
@@ -227,7 +245,7 @@ impl Config {
                     .ok()?;
                 match (get(id_name), get(secret_name)) {
                     (Some(client_id), Some(secret)) => {
-                        Some(ProviderConfig { base_url, client_id, secret, redirect_url: None })
+                        Some(ProviderConfig { base_url, client_id, secret, redirect_url: None, user_agent: None })
                     }
                     (None, None) => None,
                     (Some(_), None) => {
@@ -257,6 +275,23 @@ impl Config {
                 None
             }
             (None, _) => None,
+        };
+        let ibkr_url = parse_base_url(&get("IBKR_FLEX_BASE_URL").unwrap_or_else(|| IBKR_FLEX_DEFAULT_URL.to_owned()))
+            .map_err(|why| problem("IBKR_FLEX_BASE_URL", why))
+            .ok();
+        let ibkr_agent =
+            parse_user_agent(&get("IBKR_FLEX_USER_AGENT").unwrap_or_else(|| IBKR_FLEX_DEFAULT_USER_AGENT.to_owned()))
+                .map_err(|why| problem("IBKR_FLEX_USER_AGENT", why))
+                .ok();
+        let ibkr_flex = match (ibkr_url, ibkr_agent) {
+            (Some(base_url), Some(agent)) => Some(ProviderConfig {
+                base_url,
+                client_id: String::new(),
+                secret: String::new(),
+                redirect_url: None,
+                user_agent: Some(agent),
+            }),
+            _ => None,
         };
         let provider_timeout_ms = match get("PROVIDER_TIMEOUT_MS").map(|v| v.trim().parse::<u64>()) {
             None => 10_000,
@@ -299,6 +334,7 @@ impl Config {
                 snaptrade,
                 plaid,
                 schwab,
+                ibkr_flex,
                 provider_timeout_ms,
                 refresh,
                 fanout,
@@ -313,6 +349,7 @@ impl Config {
             Provider::SnapTrade => self.snaptrade.as_ref(),
             Provider::Plaid => self.plaid.as_ref(),
             Provider::Schwab => self.schwab.as_ref(),
+            Provider::IbkrFlex => self.ibkr_flex.as_ref(),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod domain;
 pub mod error;
+pub mod ibkr;
 pub mod plaid;
 pub mod provider_error;
 pub mod provider_retry;

@@ -3,6 +3,7 @@
 
 use crate::domain::Provider;
 use crate::error::ErrorCode;
+use crate::ibkr::FlexError;
 use serde::{Deserialize, Serialize};
 
 /// A provider call that did not produce usable data.
@@ -41,12 +42,30 @@ pub enum ProviderError {
     NotConfigured { provider: Provider },
     #[error("the {provider} login has expired; sign in to {} again (Reconnect) — the holdings already fetched are kept", provider.display_name())]
     ReauthRequired { provider: Provider },
+    /// IBKR's Flex Web Service refused the request or sent what could not be read; the code,
+    /// status and message are the [`FlexError`]'s own.
+    #[error("{error}")]
+    Flex { provider: Provider, error: FlexError },
 }
 
 impl ProviderError {
-    /// Whether the same call may succeed if retried shortly (server errors, timeouts, network).
+    /// Whether the same call may succeed if retried shortly (server errors, timeouts, network,
+    /// and a Flex statement IBKR is still preparing).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::ServerError { .. } | Self::Timeout { .. } | Self::Network { .. } | Self::NotReady { .. })
+        matches!(
+            self,
+            Self::ServerError { .. }
+                | Self::Timeout { .. }
+                | Self::Network { .. }
+                | Self::NotReady { .. }
+                | Self::Flex { error: FlexError::Wait { .. }, .. }
+        )
+    }
+
+    /// Whether the data is still being prepared rather than failing: a Flex statement IBKR is
+    /// generating. A read that ends so is not a failed fetch — the cached rows stay canonical.
+    pub fn is_pending(&self) -> bool {
+        matches!(self, Self::Flex { error: FlexError::Wait { .. }, .. })
     }
 
     /// The provider the error came from.
@@ -67,7 +86,8 @@ impl ProviderError {
             | Self::Malformed { provider, .. }
             | Self::Rejected { provider, .. }
             | Self::NotConfigured { provider }
-            | Self::ReauthRequired { provider } => *provider,
+            | Self::ReauthRequired { provider }
+            | Self::Flex { provider, .. } => *provider,
         }
     }
 
@@ -75,6 +95,7 @@ impl ProviderError {
     pub fn retry_after_s(&self) -> Option<u64> {
         match self {
             Self::RateLimited { retry_after_s, .. } => *retry_after_s,
+            Self::Flex { error: FlexError::Wait { wait_s, .. }, .. } => Some(*wait_s),
             _ => None,
         }
     }
@@ -99,11 +120,13 @@ impl ErrorCode for ProviderError {
             Self::Rejected { .. } => "provider_rejected",
             Self::NotConfigured { .. } => "provider_not_configured",
             Self::ReauthRequired { provider } => provider.spec().reauth_code,
+            Self::Flex { error, .. } => error.code(),
         }
     }
 
     fn http_status(&self) -> u16 {
         match self {
+            Self::Flex { error, .. } => error.http_status(),
             Self::RateLimited { .. } | Self::NotReady { .. } | Self::NotConfigured { .. } => 503,
             Self::ConnectionDisabled { .. }
             | Self::LoginRequired { .. }

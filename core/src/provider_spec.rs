@@ -18,6 +18,9 @@ pub enum AuthKind {
     /// OAuth 2 authorization code: a person consents at the provider; short-lived access tokens
     /// are refreshed with a refresh token until a fresh login is needed (Schwab).
     OAuth2,
+    /// A token and a report template id the person generates at the provider and pastes into
+    /// Tributary; no app credentials (IBKR Flex).
+    PersonalToken,
 }
 
 /// What one call of a kind costs the app.
@@ -65,6 +68,12 @@ pub struct ProviderSpec {
     pub metadata_priority: u8,
     /// The error code of a connection whose login must be redone at the provider.
     pub reauth_code: &'static str,
+    /// The shortest time between two explicit refreshes of one connection, when the provider
+    /// throttles them beyond the user's cooldown (IBKR Flex: one statement an hour).
+    pub min_refresh_interval_s: Option<u32>,
+    /// Whether its data past the cache TTL stops being canonical, so that aggregators' copies of
+    /// the same institution stand in (a daily feed whose next statement did not arrive).
+    pub stale_yields: bool,
 }
 
 const SNAPTRADE: ProviderSpec = ProviderSpec {
@@ -79,8 +88,10 @@ const SNAPTRADE: ProviderSpec = ProviderSpec {
     cache_ttl_hours: 24,
     rate_limit: RateLimit { requests: 250, per_seconds: 60 },
     holdings_path: "/api/snaptrade/holdings",
-    metadata_priority: 1,
+    metadata_priority: 2,
     reauth_code: "snaptrade_reauth_required",
+    min_refresh_interval_s: None,
+    stale_yields: false,
 };
 
 const PLAID: ProviderSpec = ProviderSpec {
@@ -95,8 +106,10 @@ const PLAID: ProviderSpec = ProviderSpec {
     cache_ttl_hours: 72,
     rate_limit: RateLimit { requests: 15, per_seconds: 60 },
     holdings_path: "/api/plaid/holdings",
-    metadata_priority: 2,
+    metadata_priority: 3,
     reauth_code: "plaid_reauth_required",
+    min_refresh_interval_s: None,
+    stale_yields: false,
 };
 
 const SCHWAB: ProviderSpec = ProviderSpec {
@@ -117,6 +130,30 @@ const SCHWAB: ProviderSpec = ProviderSpec {
     holdings_path: "/api/schwab/holdings",
     metadata_priority: 0,
     reauth_code: "schwab_reauth_required",
+    min_refresh_interval_s: None,
+    stale_yields: false,
+};
+
+const IBKR_FLEX: ProviderSpec = ProviderSpec {
+    provider: Provider::IbkrFlex,
+    wire_name: "ibkr_flex",
+    display_name: "IBKR Flex",
+    auth: AuthKind::PersonalToken,
+    read_cost: CallCost::Included,
+    // The Flex Web Service is free; a "refresh" is asking for a new statement.
+    refresh_cost: RefreshCost::Free,
+    supports_trading: false,
+    // Activity statements are published once a day, after IBKR's close of business.
+    realtime: false,
+    // A daily pull plus two hours' slack: past this, aggregators' IBKR copies stand in again.
+    cache_ttl_hours: 26,
+    // Per token: one request a second and ten a minute, both endpoints together.
+    rate_limit: RateLimit { requests: 10, per_seconds: 60 },
+    holdings_path: "/api/ibkr/holdings",
+    metadata_priority: 1,
+    reauth_code: "ibkr_flex_reauth_required",
+    min_refresh_interval_s: Some(3600),
+    stale_yields: true,
 };
 
 impl Provider {
@@ -126,6 +163,7 @@ impl Provider {
             Provider::SnapTrade => &SNAPTRADE,
             Provider::Plaid => &PLAID,
             Provider::Schwab => &SCHWAB,
+            Provider::IbkrFlex => &IBKR_FLEX,
         }
     }
 }
@@ -140,7 +178,7 @@ mod tests {
             let spec = provider.spec();
             assert_eq!(spec.provider, provider);
             assert_eq!(Provider::parse(spec.wire_name), Ok(provider));
-            assert_eq!(spec.holdings_path, format!("/api/{}/holdings", spec.wire_name));
+            assert!(spec.holdings_path.starts_with("/api/") && spec.holdings_path.ends_with("/holdings"));
             assert!(spec.cache_ttl_hours > 0 && spec.rate_limit.requests > 0);
             let others = Provider::ALL.into_iter().filter(|p| *p != provider);
             for other in others {
@@ -155,5 +193,14 @@ mod tests {
         assert_eq!((spec.auth, spec.refresh_cost), (AuthKind::OAuth2, RefreshCost::Free));
         assert_eq!(spec.rate_limit, RateLimit { requests: 120, per_seconds: 60 });
         assert_eq!(Provider::Schwab.display_name(), "Schwab direct");
+    }
+
+    #[test]
+    fn ibkr_flex_is_a_free_daily_feed_throttled_to_one_statement_an_hour() {
+        let spec = Provider::IbkrFlex.spec();
+        assert_eq!((spec.auth, spec.refresh_cost, spec.realtime), (AuthKind::PersonalToken, RefreshCost::Free, false));
+        assert_eq!((spec.wire_name, spec.holdings_path), ("ibkr_flex", "/api/ibkr/holdings"));
+        assert_eq!(spec.min_refresh_interval_s, Some(3600));
+        assert_eq!(Provider::parse("ibkr_flex"), Ok(Provider::IbkrFlex));
     }
 }

@@ -23,6 +23,11 @@
 //!    on a provider name: Plaid `/investments/refresh` and SnapTrade's manual refresh both bill per
 //!    call ([`provider_refresh_cost`]), so both are capped; a pending provider or a webhook trigger
 //!    is never capped because it never bills.
+//! 6. **Provider throttle.** A `ProviderRefresh` of a provider whose spec sets
+//!    `min_refresh_interval_s` (IBKR Flex: one statement an hour) within that interval of the last
+//!    time it was asked for new data — by a refresh, the daily pull or a connect
+//!    ([`ProviderRefreshState::last_requested_at`]) — is [`RefreshDecision::Throttled`] with the
+//!    seconds left; the whole request is refused, as for the cost cap.
 //!
 //! Consistency across isolates is the worker's part: it applies an `Allowed` decision only if
 //! `UPDATE … SET last_refresh_at = ?now WHERE … AND (last_refresh_at IS NULL OR last_refresh_at <=
@@ -83,6 +88,11 @@ pub struct ProviderRefreshState {
     pub last_refresh_at: Option<i64>,
     pub last_billed_refresh_at: Option<i64>,
     pub refresh_cost: RefreshCost,
+    /// When the provider was last asked for new data by any path, not only a refresh (the
+    /// latest IBKR Flex statement request); the provider throttle counts from the later of this
+    /// and `last_refresh_at`.
+    #[serde(default)]
+    pub last_requested_at: Option<i64>,
 }
 
 impl ProviderRefreshState {
@@ -95,6 +105,7 @@ impl ProviderRefreshState {
             last_refresh_at: None,
             last_billed_refresh_at: None,
             refresh_cost: provider_refresh_cost(provider),
+            last_requested_at: None,
         }
     }
 }
@@ -159,6 +170,8 @@ pub enum RefreshDecision {
     CostCapped { provider: Provider, next_allowed_at: i64, reason: String },
     /// No provider has pending data and none was named: nothing to refresh.
     NothingPending,
+    /// The provider accepts a new request for data only so often; try again in `retry_after_s`.
+    Throttled { provider: Provider, retry_after_s: u64, reason: String },
 }
 
 impl RefreshDecision {
@@ -166,7 +179,7 @@ impl RefreshDecision {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::Allowed { .. } | Self::NothingPending => 200,
-            Self::CoolingDown { .. } => 429,
+            Self::CoolingDown { .. } | Self::Throttled { .. } => 429,
             // 402: the request is fine, but going ahead costs money the caller has not agreed to.
             Self::CostCapped { .. } => 402,
         }
@@ -201,6 +214,9 @@ pub fn refusal(decision: &RefreshDecision) -> Option<(u16, Option<u64>, RefusedR
             Some(*retry_after_s),
         ),
         RefreshDecision::CostCapped { reason, .. } => ("refresh_cost_capped", reason.clone(), None),
+        RefreshDecision::Throttled { reason, retry_after_s, .. } => {
+            ("refresh_throttled", reason.clone(), Some(*retry_after_s))
+        }
         RefreshDecision::Allowed { .. } | RefreshDecision::NothingPending => return None,
     };
     let error = RefusalError { code: code.to_owned(), message };
@@ -281,6 +297,11 @@ impl RefreshPolicy {
                     return Ok(capped);
                 }
             }
+            if mode == RefreshMode::ProviderRefresh {
+                if let Some(throttled) = throttle(provider, now) {
+                    return Ok(throttled);
+                }
+            }
             plan.push(PlannedRefresh { provider: provider.provider, mode, billed });
         }
         Ok(RefreshDecision::Allowed { plan })
@@ -302,6 +323,27 @@ impl RefreshPolicy {
             ),
         })
     }
+}
+
+/// `Throttled` when `provider` was asked for new data less than its spec's
+/// `min_refresh_interval_s` before `now`.
+fn throttle(provider: &ProviderRefreshState, now: i64) -> Option<RefreshDecision> {
+    let interval = i64::from(provider.provider.spec().min_refresh_interval_s?);
+    let last = provider.last_refresh_at.max(provider.last_requested_at)?;
+    let next = last.saturating_add(interval);
+    let retry_after_s = u64::try_from(next.saturating_sub(now)).ok().filter(|&s| s > 0)?;
+    Some(RefreshDecision::Throttled {
+        provider: provider.provider,
+        retry_after_s,
+        reason: format!(
+            "{} publishes new data once a day and is asked for it at most once every {}; it was asked {} ago. \
+             Try again in {}.",
+            display_name(provider.provider),
+            span(interval, true),
+            span(now.saturating_sub(last).max(0), false),
+            span(next.saturating_sub(now), true),
+        ),
+    })
 }
 
 /// The providers a request is about, each once, in request order (or state order when implicit).

@@ -250,6 +250,7 @@ fn provider_state() -> impl Strategy<Value = ProviderRefreshState> {
                 last_refresh_at,
                 last_billed_refresh_at,
                 refresh_cost: if free { RefreshCost::Free } else { RefreshCost::Paid },
+                last_requested_at: None,
             }
         })
 }
@@ -372,4 +373,34 @@ fn refusals_are_answered_with_the_fields_the_client_reads() {
     assert_eq!(read, body, "the same type reads it back");
     assert_eq!(refusal(&RefreshDecision::NothingPending), None);
     assert_eq!(refusal(&RefreshDecision::Allowed { plan: vec![] }), None);
+}
+
+#[test]
+fn ibkr_flex_is_asked_for_a_statement_at_most_once_an_hour_by_any_path() {
+    let asked_ago = |seconds: i64| ProviderRefreshState {
+        last_requested_at: Some(NOW - seconds),
+        refresh_cost: RefreshCost::Free,
+        ..provider(Provider::IbkrFlex)
+    };
+    let request = manual(&[Provider::IbkrFlex]);
+    let decision = decide(&request, &state(vec![asked_ago(20 * 60)])).unwrap();
+    let RefreshDecision::Throttled { provider, retry_after_s, reason } = &decision else { panic!("{decision:?}") };
+    assert_eq!((*provider, *retry_after_s), (Provider::IbkrFlex, 40 * 60));
+    assert!(reason.contains("IBKR Flex") && reason.contains("40 min"), "{reason}");
+    let (status, retry_after, body) = refusal(&decision).unwrap();
+    assert_eq!((status, retry_after, body.error.code.as_str()), (429, Some(2_400), "refresh_throttled"));
+    // A refresh counts as a request too, and an hour later either way it is allowed.
+    let refreshed = ProviderRefreshState { last_refresh_at: Some(NOW - 10 * 60), ..asked_ago(2 * HOUR) };
+    assert!(matches!(decide(&request, &state(vec![refreshed])), Ok(RefreshDecision::Throttled { .. })));
+    assert_eq!(
+        decide(&request, &state(vec![asked_ago(HOUR)])),
+        Ok(RefreshDecision::Allowed { plan: vec![planned(Provider::IbkrFlex, RefreshMode::ProviderRefresh, false)] })
+    );
+    // Providers without a throttle are never throttled by a recent request.
+    let snaptrade =
+        ProviderRefreshState { last_requested_at: Some(NOW - 60), ..billed_ago(Provider::SnapTrade, 2 * 86_400) };
+    assert!(matches!(
+        decide(&manual(&[Provider::SnapTrade]), &state(vec![snaptrade])),
+        Ok(RefreshDecision::Allowed { .. })
+    ));
 }

@@ -51,6 +51,7 @@ pub fn position(
         cost_basis: None,
         currency: Currency::parse("USD").unwrap(),
         as_of: AS_OF,
+        detail: None,
     }
 }
 

@@ -33,6 +33,8 @@ impl PendingFlags {
             Provider::SnapTrade => self.snaptrade,
             Provider::Plaid => self.plaid,
             Provider::Schwab => self.schwab,
+            // No webhooks: new statements are pulled on a schedule, never announced.
+            Provider::IbkrFlex => false,
         }
     }
 

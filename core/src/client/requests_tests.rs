@@ -26,6 +26,7 @@ fn only_connected_providers_are_fetched() {
             ProviderRead::Fetch { provider: Provider::SnapTrade, path: "/api/snaptrade/holdings" },
             ProviderRead::NotConnected { provider: Provider::Plaid },
             ProviderRead::NotConnected { provider: Provider::Schwab },
+            ProviderRead::NotConnected { provider: Provider::IbkrFlex },
         ]
     );
     assert!(holdings_plan(&[]).iter().all(|r| matches!(r, ProviderRead::NotConnected { .. })));

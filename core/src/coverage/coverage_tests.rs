@@ -50,7 +50,7 @@ fn deployment_map_overrides_the_embedded_one() {
 fn invalid_maps_are_refused_with_typed_errors() {
     for (json, code) in [
         ("{", "invalid_table_json"),
-        (r#"{"institutions":{"x":{"display_name":"X","preferred":"ibkr_flex"}}}"#, "invalid_table_json"),
+        (r#"{"institutions":{"x":{"display_name":"X","preferred":"ibkr_web"}}}"#, "invalid_table_json"),
         (r#"{"institutions":{"x":{"display_name":"X","preferred":"plaid","trading":true}}}"#, "invalid_table_json"),
         (r#"{"institutions":{"x":{"display_name":"X"}}}"#, "invalid_table_json"),
         (

@@ -14,23 +14,26 @@ pub enum Provider {
     Plaid,
     /// Charles Schwab's own Trader API ("Schwab direct").
     Schwab,
+    /// Interactive Brokers' own Flex Web Service: daily statements, read with a person's token.
+    #[serde(rename = "ibkr_flex")]
+    IbkrFlex,
 }
 
 impl Provider {
     /// Every provider, in a stable order.
-    pub const ALL: [Provider; 3] = [Provider::SnapTrade, Provider::Plaid, Provider::Schwab];
+    pub const ALL: [Provider; 4] = [Provider::SnapTrade, Provider::Plaid, Provider::Schwab, Provider::IbkrFlex];
 
-    /// The wire and storage name (`snaptrade`, `plaid`, `schwab`).
+    /// The wire and storage name (`snaptrade`, `plaid`, `schwab`, `ibkr_flex`).
     pub fn as_str(self) -> &'static str {
         self.spec().wire_name
     }
 
-    /// The provider's name as people write it (`SnapTrade`, `Plaid`, `Schwab direct`).
+    /// The provider's name as people write it (`SnapTrade`, `Plaid`, `Schwab direct`, `IBKR Flex`).
     pub fn display_name(self) -> &'static str {
         self.spec().display_name
     }
 
-    /// Parses a wire name exactly (lowercase); anything else is `UnknownProvider`.
+    /// Parses a wire name exactly (lowercase, as [`Provider::as_str`] writes it); anything else is `UnknownProvider`.
     pub fn parse(name: &str) -> Result<Self, ValidationError> {
         Self::ALL
             .into_iter()

@@ -7,4 +7,4 @@ mod portfolio;
 
 pub use ids::{InstitutionSlug, Provider, Ticker, UserId};
 pub use money::{Currency, Money, Quantity};
-pub use portfolio::{Account, CashBalance, Holdings, Position, SecurityKind};
+pub use portfolio::{Account, CashBalance, Holdings, Lot, Position, PositionDetail, SecurityKind};

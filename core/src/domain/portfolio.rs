@@ -95,6 +95,43 @@ pub struct Position {
     pub currency: Currency,
     /// Unix seconds of the data's freshness (the fetch time).
     pub as_of: i64,
+    /// Identifiers, contract terms and lots the provider sent beside the position, kept as they
+    /// came (IBKR Flex sends all of them; the aggregators none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Box<PositionDetail>>,
+}
+
+/// What a provider says about a position beyond its quantity and value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PositionDetail {
+    /// IBKR's contract id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cusip: Option<String>,
+    /// Units of the underlying per contract (100 for a US equity option); market value and cost
+    /// basis already include it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<Decimal>,
+    /// The provider's rate from the position's currency to the account's base currency, as of the
+    /// statement (kept, never applied to the position's own figures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fx_rate_to_base: Option<Decimal>,
+    /// The tax lots that make up the position; their quantities sum to the position's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lots: Vec<Lot>,
+}
+
+/// One tax lot of a position, in the position's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lot {
+    pub quantity: Quantity,
+    /// Total cost of the lot, signed like its quantity; null when unknown.
+    pub cost_basis: Option<Decimal>,
+    /// When the lot was opened, as an ISO date or date-time (`2026-01-15T10:31:07`), when known.
+    pub opened_at: Option<String>,
 }
 
 /// Cash held in one account in one currency.

@@ -99,7 +99,8 @@ impl ProviderResultInput {
     pub fn is_available(&self) -> bool {
         let last_fetch_failed = self.last_error.as_ref().is_some_and(|e| !e.is_null());
         // A client holds what the worker answered: the provider is configured there.
-        super::Supply { configured: true, last_fetch_failed, needs_repair: false }.is_available()
+        let stale = self.cache_info.as_ref().is_some_and(|info| super::stale_yields(self.provider, info));
+        super::Supply { configured: true, last_fetch_failed, needs_repair: false, stale }.is_available()
     }
 
     /// The core's `ProviderResult`, or why this entry is not one.

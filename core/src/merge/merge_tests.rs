@@ -332,9 +332,10 @@ fn provider_results_read_from_the_per_provider_endpoint_json() {
         json!({"currency": "USD", "positions_value": "285", "cash": "0", "total": "285", "unvalued_positions": 0})
     );
     assert_eq!(json["providers"][0]["provider"], "schwab");
-    assert_eq!(json["providers"][1]["status"], "ok");
+    assert_eq!(json["providers"][1]["provider"], "ibkr_flex");
+    assert_eq!(json["providers"][2]["status"], "ok");
     assert_eq!(
-        json["providers"][2],
+        json["providers"][3],
         json!({
             "provider": "plaid", "status": "failed", "error": {"code": "provider_login_required", "message": "log in again"},
             "last_updated": null, "cache_info": null, "routed_away": [], "fail_open": [], "available": true,
@@ -352,8 +353,9 @@ fn provider_failure_carries_any_error_code_and_message() {
         ProviderFailure { code: "institution_required".into(), message: err.to_string() }
     );
     assert_eq!(provider_priority(Provider::Schwab), 0, "a direct feed is the broker's own record");
-    assert_eq!(provider_priority(Provider::SnapTrade), 1);
-    assert_eq!(provider_priority(Provider::Plaid), 2);
+    assert_eq!(provider_priority(Provider::IbkrFlex), 1);
+    assert_eq!(provider_priority(Provider::SnapTrade), 2);
+    assert_eq!(provider_priority(Provider::Plaid), 3);
     for (rank, provider) in PROVIDER_PRIORITY.into_iter().enumerate() {
         assert_eq!(provider_priority(provider), rank);
     }
@@ -361,9 +363,14 @@ fn provider_failure_carries_any_error_code_and_message() {
 
 #[test]
 fn a_provider_supplies_a_merge_only_when_configured_fetched_and_not_in_need_of_repair() {
-    let healthy = Supply { configured: true, last_fetch_failed: false, needs_repair: false };
+    let healthy = Supply { configured: true, last_fetch_failed: false, needs_repair: false, stale: false };
     assert!(healthy.is_available());
     assert!(!Supply { configured: false, ..healthy }.is_available());
     assert!(!Supply { last_fetch_failed: true, ..healthy }.is_available());
     assert!(!Supply { needs_repair: true, ..healthy }.is_available(), "a login to redo yields to the next copy");
+    assert!(!Supply { stale: true, ..healthy }.is_available(), "a statement past its TTL yields to the next copy");
+    let old = crate::cache::CacheInfo::cached(0, 27 * 3_600, 26);
+    let fresh = crate::cache::CacheInfo::cached(0, 25 * 3_600, 26);
+    assert!(super::stale_yields(Provider::IbkrFlex, &old) && !super::stale_yields(Provider::IbkrFlex, &fresh));
+    assert!(!super::stale_yields(Provider::SnapTrade, &crate::cache::CacheInfo::cached(0, 99 * 3_600, 24)));
 }

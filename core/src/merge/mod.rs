@@ -24,9 +24,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Whose metadata (names, tickers, kinds) wins when sources disagree, first = highest: a direct
-/// feed (Schwab) is the broker's own record; SnapTrade reads the broker's position records;
-/// Plaid's security data is aggregator-normalised.
-pub const PROVIDER_PRIORITY: [Provider; 3] = [Provider::Schwab, Provider::SnapTrade, Provider::Plaid];
+/// feed (Schwab, IBKR Flex) is the broker's own record; SnapTrade reads the broker's position
+/// records; Plaid's security data is aggregator-normalised.
+pub const PROVIDER_PRIORITY: [Provider; 4] =
+    [Provider::Schwab, Provider::IbkrFlex, Provider::SnapTrade, Provider::Plaid];
 
 /// A provider's rank in [`PROVIDER_PRIORITY`] (0 = highest).
 pub fn provider_priority(provider: Provider) -> usize {
@@ -207,15 +208,25 @@ pub struct Supply {
     pub last_fetch_failed: bool,
     /// One of the user's connections at the provider needs repair (e.g. a login to redo).
     pub needs_repair: bool,
+    /// Its cached data is older than its spec lets stand as canonical ([`stale_yields`]).
+    pub stale: bool,
 }
 
 impl Supply {
     /// Whether the provider can supply data to a merge, i.e. be canonical for an institution:
-    /// configured, its last fetch succeeded, and no connection needs repair. An unavailable
-    /// provider's cached rows yield to the next provider of the institution's chain (fail-open).
+    /// configured, its last fetch succeeded, no connection needs repair, and its data is not past
+    /// the TTL of a feed whose stale data yields. An unavailable provider's cached rows yield to
+    /// the next provider of the institution's chain (fail-open).
     pub fn is_available(&self) -> bool {
-        self.configured && !self.last_fetch_failed && !self.needs_repair
+        self.configured && !self.last_fetch_failed && !self.needs_repair && !self.stale
     }
+}
+
+/// Whether `provider`'s data described by `cache_info` is too old to stay canonical: past its TTL,
+/// for a provider whose spec says stale data yields (IBKR Flex: the next daily statement did not
+/// arrive, so an aggregator's fresher copy of the same accounts stands in).
+pub fn stale_yields(provider: Provider, cache_info: &crate::cache::CacheInfo) -> bool {
+    provider.spec().stale_yields && cache_info.is_stale()
 }
 
 /// Merges provider results with the embedded dedup routing and alias table.

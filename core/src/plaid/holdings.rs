@@ -187,6 +187,7 @@ fn normalize_holding(
         cost_basis: decimal(holding.cost_basis.as_ref(), &format!("{path}.cost_basis"))?,
         currency,
         as_of: item.fetched_at,
+        detail: None,
     }))
 }
 

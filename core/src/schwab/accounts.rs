@@ -219,6 +219,7 @@ fn normalize_position(raw: &RawPosition, account: &Account, as_of: i64) -> Resul
         cost_basis,
         currency: Currency::parse("USD").expect("USD is a currency"),
         as_of,
+        detail: None,
     };
     Ok((position, is_money_market(&instrument)))
 }

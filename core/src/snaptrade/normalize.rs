@@ -160,6 +160,7 @@ fn normalize_position(row: &Value, account: &Account, as_of: i64) -> Result<Posi
         price,
         currency,
         as_of,
+        detail: None,
     })
 }
 
