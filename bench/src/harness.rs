@@ -142,6 +142,7 @@ impl Bench {
             ("SCHWAB_CLIENT_ID", self.schwab.client_id.clone()),
             ("SCHWAB_CLIENT_SECRET", self.schwab.client_secret.clone()),
             ("SCHWAB_REDIRECT_URL", SCHWAB_CALLBACK.to_owned()),
+            ("IBKR_FLEX_BASE_URL", self.sim_url()),
         ];
         vars.extend(spec.extra.iter().cloned());
         vars

@@ -86,7 +86,8 @@ impl WranglerDev {
         let log_path = state_dir.join("wrangler.log");
         let log = std::fs::File::create(&log_path).map_err(|e| format!("create log: {e}"))?;
         let child = wrangler()
-            .args(["dev", "--local", "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--port"])
+            .args(["dev", "--local", "--ip", "127.0.0.1", "--show-interactive-dev-session=false", "--test-scheduled"])
+            .arg("--port")
             .arg(port.to_string())
             .arg("--inspector-port")
             .arg(free_port().to_string())

@@ -26,16 +26,32 @@ pub struct ApiError {
     message: String,
     /// Whether a provider caused it (a merge reports it per provider instead of failing whole).
     from_provider: bool,
+    /// When to ask again, if the error says (answered as `Retry-After` and `error.retry_after_s`).
+    retry_after_s: Option<u64>,
+    /// The provider is still preparing the data (not a failed fetch; see `ProviderError::is_pending`).
+    pending: bool,
 }
 
 impl ApiError {
     fn from_coded(error: &impl ErrorCode) -> Self {
-        Self { status: error.http_status(), code: error.code(), message: error.to_string(), from_provider: false }
+        Self {
+            status: error.http_status(),
+            code: error.code(),
+            message: error.to_string(),
+            from_provider: false,
+            retry_after_s: None,
+            pending: false,
+        }
     }
 
     /// Whether a provider (not our platform or the request) caused this error.
     pub fn is_provider_failure(&self) -> bool {
         self.from_provider
+    }
+
+    /// Whether the provider is still preparing the data rather than failing.
+    pub fn is_pending(&self) -> bool {
+        self.pending
     }
 
     /// The stable machine-readable code.
@@ -85,7 +101,12 @@ api_error_from!(
 
 impl From<ProviderError> for ApiError {
     fn from(error: ProviderError) -> Self {
-        Self { from_provider: true, ..Self::from_coded(&error) }
+        Self {
+            from_provider: true,
+            retry_after_s: error.retry_after_s(),
+            pending: error.is_pending(),
+            ..Self::from_coded(&error)
+        }
     }
 }
 
@@ -95,10 +116,18 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {
 }
 
 fn error_response(error: &ApiError) -> Response {
-    let body = serde_json::json!({"error": {"code": error.code, "message": error.message}});
-    Response::from_json(&body)
+    let mut body = serde_json::json!({"error": {"code": error.code, "message": error.message}});
+    if let Some(seconds) = error.retry_after_s {
+        body["error"]["retry_after_s"] = seconds.into();
+    }
+    let mut response = Response::from_json(&body)
         .map(|r| r.with_status(error.status))
-        .unwrap_or_else(|_| Response::error("internal_error", 500).expect("a plain response can always be built"))
+        .unwrap_or_else(|_| Response::error("internal_error", 500).expect("a plain response can always be built"));
+    if let Some(seconds) = error.retry_after_s {
+        // A header that cannot be set leaves the body's figure; the answer itself stands.
+        let _ = response.headers_mut().set("Retry-After", &seconds.to_string());
+    }
+    response
 }
 
 /// Renders a handler's outcome: the response itself, or its error as JSON.

@@ -4,7 +4,7 @@ use tributary_core::config::{Config, ConfigError};
 use worker::Env;
 
 /// Every variable the core's configuration reads, by its contract name.
-const NAMES: [&str; 17] = [
+const NAMES: [&str; 19] = [
     "ENVIRONMENT",
     "SESSION_SIGNING_KEY",
     "DATA_ENCRYPTION_KEY",
@@ -18,6 +18,8 @@ const NAMES: [&str; 17] = [
     "SCHWAB_CLIENT_ID",
     "SCHWAB_CLIENT_SECRET",
     "SCHWAB_REDIRECT_URL",
+    "IBKR_FLEX_BASE_URL",
+    "IBKR_FLEX_USER_AGENT",
     "PROVIDER_TIMEOUT_MS",
     "REFRESH_COOLDOWN_SECONDS",
     "PAID_REFRESH_CAP_SECONDS",

@@ -17,7 +17,7 @@ mod store;
 
 use api::{finish, ApiResult};
 use tributary_core::Provider;
-use worker::{event, Context, Env, Request, Response, Result, RouteContext, Router};
+use worker::{event, Context, Env, Request, Response, Result, RouteContext, Router, ScheduleContext, ScheduledEvent};
 
 /// Adapts a handler returning [`ApiResult`] to the router's signature, rendering errors as JSON.
 async fn api(handler: impl std::future::Future<Output = ApiResult>) -> Result<Response> {
@@ -51,6 +51,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/schwab/callback"),
     ("GET", "/api/schwab/holdings"),
     ("GET", "/api/schwab/connections"),
+    ("POST", "/api/ibkr/connect"),
+    ("GET", "/api/ibkr/holdings"),
+    ("GET", "/api/ibkr/connections"),
+    ("DELETE", "/api/ibkr/connections/:id"),
     ("POST", "/webhooks/plaid"),
     ("POST", "/webhooks/snaptrade"),
 ];
@@ -89,9 +93,33 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/schwab/callback", |req, ctx| api(routes::schwab::callback(req, ctx)))
         .get_async("/api/schwab/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::Schwab)))
         .get_async("/api/schwab/connections", |req, ctx| api(routes::schwab::list_connections(req, ctx)))
+        .post_async("/api/ibkr/connect", |req, ctx| api(routes::ibkr::connect(req, ctx)))
+        .get_async("/api/ibkr/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::IbkrFlex)))
+        .get_async("/api/ibkr/connections", |req, ctx| api(routes::ibkr::list_connections(req, ctx)))
+        .delete_async("/api/ibkr/connections/:id", |req, ctx| api(routes::ibkr::remove(req, ctx)))
         .post_async("/webhooks/plaid", |req, ctx| api(routes::webhooks::plaid(req, ctx)))
         .post_async("/webhooks/snaptrade", |req, ctx| api(routes::webhooks::snaptrade(req, ctx)))
         .run(req, env)
         .await;
     Ok(api::json_fallbacks(response, &method, &path, ROUTES))
+}
+
+/// The cron trigger (`[triggers] crons` in `wrangler.toml`): every provider's scheduled share,
+/// each bounded by its adapter (IBKR Flex: finish pending statements, the daily pull). One log
+/// line per provider; a failure never stops the others.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    clock::load(&env).await;
+    for provider in Provider::ALL {
+        let outcome = match registry::port(provider).scheduled(&env).await {
+            Ok(serde_json::Value::Null) => continue,
+            Ok(report) => {
+                serde_json::json!({"level": "info", "event": "scheduled", "provider": provider, "report": report})
+            }
+            Err(error) => {
+                serde_json::json!({"level": "error", "event": "scheduled", "provider": provider, "outcome": error.code()})
+            }
+        };
+        worker::console_log!("{outcome}");
+    }
 }

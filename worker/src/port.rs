@@ -5,7 +5,7 @@
 use crate::api::ApiError;
 use crate::auth::Authenticated;
 use futures_util::future::LocalBoxFuture;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tributary_core::coverage::ProviderState;
 use tributary_core::{Holdings, InstitutionSlug, Provider};
 use worker::Env;
@@ -68,6 +68,33 @@ pub trait ProviderPort: Sync {
     /// fail: a health source that cannot be read counts as healthy (fail-open routing).
     fn health<'a>(&'a self, _env: &'a Env, _session: &'a Authenticated) -> LocalBoxFuture<'a, ProviderState> {
         Box::pin(async { ProviderState::healthy() })
+    }
+
+    /// When the provider was last asked for new data for the session user by any path (a
+    /// refresh, a scheduled pull, a connect), for the refresh policy's provider throttle. MUST
+    /// be `None` for a provider without one (only its refresh log counts then).
+    fn last_data_request<'a>(
+        &'a self,
+        _env: &'a Env,
+        _session: &'a Authenticated,
+    ) -> LocalBoxFuture<'a, Result<Option<i64>, ApiError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Fields the provider adds to its `GET /api/<provider>/holdings` body beside the shared ones
+    /// (IBKR Flex: `statement_date`). MUST NOT name a shared field.
+    fn holdings_fields<'a>(
+        &'a self,
+        _env: &'a Env,
+        _session: &'a Authenticated,
+    ) -> LocalBoxFuture<'a, Result<Map<String, Value>, ApiError>> {
+        Box::pin(async { Ok(Map::new()) })
+    }
+
+    /// The provider's share of a cron run (IBKR Flex: finish pending statements, the daily pull),
+    /// reported as JSON for the run's log line. MUST bound its own work; MUST NOT need a session.
+    fn scheduled<'a>(&'a self, _env: &'a Env) -> LocalBoxFuture<'a, Result<Value, ApiError>> {
+        Box::pin(async { Ok(Value::Null) })
     }
 
     /// Starts the provider's connection flow for a routed institution. MUST create nothing billed

@@ -10,6 +10,7 @@ pub fn port(provider: Provider) -> &'static dyn ProviderPort {
         Provider::SnapTrade => &crate::services::snaptrade::SnapTradePort,
         Provider::Plaid => &crate::services::plaid::PlaidPort,
         Provider::Schwab => &crate::services::schwab::SchwabPort,
+        Provider::IbkrFlex => &crate::services::ibkr_flex::IbkrFlexPort,
     };
     debug_assert_eq!(adapter.provider(), provider, "the registry names each provider's own adapter");
     adapter

@@ -3,6 +3,7 @@
 //! of retryable failures, idempotent calls only) and `Retry-After` parser, and one structured JSON
 //! log line per attempt that never contains a secret.
 
+pub mod ibkr_flex;
 pub mod plaid;
 pub mod schwab;
 pub mod snaptrade;

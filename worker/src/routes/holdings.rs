@@ -1,5 +1,6 @@
 //! `GET /api/<provider>/holdings`, written once for every provider: the cached holdings (fetched
-//! first when there are none yet), `cache_info`, `has_pending_updates` and `last_error`.
+//! first when there are none yet), `cache_info`, `has_pending_updates` and `last_error`, plus the
+//! provider's own fields (IBKR Flex: `statement_date`).
 
 use crate::api::{json, ApiResult};
 use crate::auth::authenticate;
@@ -11,6 +12,15 @@ use worker::{Request, RouteContext};
 pub async fn get(req: Request, ctx: RouteContext<()>, provider: Provider) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let data = cached_or_fetch(&ctx.env, &session, provider).await?;
-    let pending = has_pending(&ctx.env, &session, provider).await?;
-    json(200, &holdings_body(&data, pending))
+    let (pending, extra) = futures_util::try_join!(
+        has_pending(&ctx.env, &session, provider),
+        crate::registry::port(provider).holdings_fields(&ctx.env, &session),
+    )?;
+    let mut body = holdings_body(&data, pending);
+    if let Some(fields) = body.as_object_mut() {
+        for (name, value) in extra {
+            fields.entry(name).or_insert(value);
+        }
+    }
+    json(200, &body)
 }

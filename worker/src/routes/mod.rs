@@ -5,6 +5,7 @@ pub mod connections;
 pub mod dev;
 pub mod health;
 pub mod holdings;
+pub mod ibkr;
 pub mod institutions;
 pub mod me;
 pub mod plaid;

@@ -9,18 +9,13 @@ use serde_json::json;
 use tributary_core::Provider;
 use worker::{Request, RouteContext};
 
-/// `GET /api/pending-updates` → `{"plaid": bool, "snaptrade": bool}`.
+/// `GET /api/pending-updates` → `{"<provider>": bool, …}`, every provider named.
 pub async fn pending(req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let pending = pending_providers(&ctx.env, &session.claims.user_id).await?;
-    json(
-        200,
-        &json!({
-            "plaid": pending.contains(&Provider::Plaid),
-            "snaptrade": pending.contains(&Provider::SnapTrade),
-            "schwab": pending.contains(&Provider::Schwab),
-        }),
-    )
+    let flags: serde_json::Map<String, serde_json::Value> =
+        Provider::ALL.into_iter().map(|p| (p.as_str().to_owned(), json!(pending.contains(&p)))).collect();
+    json(200, &flags)
 }
 
 /// `POST /api/holdings/refresh {"providers"?: [...], "confirm_cost"?: bool}`.

@@ -28,7 +28,8 @@ fn capabilities(account: &Account, connection_types: &HashMap<&str, ConnectionTy
 }
 
 /// Caches the outcome of reading `provider` at `now`: a complete read replaces its cache (and is
-/// returned); a failure is recorded beside the untouched cache (and returned). `stored` are the
+/// returned); a failure is recorded beside the untouched cache (and returned); data still being
+/// prepared records nothing. `stored` are the
 /// user's connections at the provider, which type each account's capabilities.
 pub async fn record(
     env: &Env,
@@ -41,6 +42,9 @@ pub async fn record(
     let user = &session.claims.user_id;
     let fetched = match read {
         Ok(fetched) => fetched,
+        // Data still being prepared (a Flex statement IBKR is generating) is not a failed fetch:
+        // the cached rows stay as they are, still canonical.
+        Err(error) if error.is_pending() => return Err(error),
         Err(error) => {
             let failure = error.failure();
             holdings::record_failure(env, user, provider, &failure.code, &failure.message, now).await?;

@@ -10,7 +10,7 @@ use crate::store::holdings::{self, Snapshot, SnapshotStatus};
 use crate::store::{connections, pending};
 use serde_json::{json, Value};
 use tributary_core::cache::{CacheInfo, CachePolicy};
-use tributary_core::merge::{ProviderResult, Supply};
+use tributary_core::merge::{stale_yields, ProviderResult, Supply};
 use tributary_core::{Holdings, Provider};
 use worker::Env;
 
@@ -106,23 +106,27 @@ pub async fn provider_results(
         let state = states.iter().find(|s| s.provider == provider).copied();
         let configured = session.config.provider(provider).is_some();
         async move {
-            let supply = |last_fetch_failed, needs_repair| Supply { configured, last_fetch_failed, needs_repair };
+            let supply =
+                |last_fetch_failed, needs_repair, stale| Supply { configured, last_fetch_failed, needs_repair, stale };
             let Some(state) = state else {
-                return Ok((ProviderResult::NotConnected { provider }, supply(false, false)));
+                return Ok((ProviderResult::NotConnected { provider }, supply(false, false, false)));
             };
             let needs_repair = state.needing_repair > 0;
             match cached_or_fetch(env, session, provider).await {
-                Ok(data) => Ok((
-                    ProviderResult::Ok {
-                        provider,
-                        holdings: data.holdings,
-                        last_updated: Some(data.last_updated),
-                        cache_info: Some(data.cache_info),
-                    },
-                    supply(data.last_error.is_some(), needs_repair),
-                )),
+                Ok(data) => {
+                    let stale = stale_yields(provider, &data.cache_info);
+                    Ok((
+                        ProviderResult::Ok {
+                            provider,
+                            holdings: data.holdings,
+                            last_updated: Some(data.last_updated),
+                            cache_info: Some(data.cache_info),
+                        },
+                        supply(data.last_error.is_some(), needs_repair, stale),
+                    ))
+                }
                 Err(error) if error.is_provider_failure() => {
-                    Ok((ProviderResult::Failed { provider, error: error.failure() }, supply(true, needs_repair)))
+                    Ok((ProviderResult::Failed { provider, error: error.failure() }, supply(true, needs_repair, false)))
                 }
                 Err(error) => Err(error),
             }

@@ -3,6 +3,7 @@
 pub mod cache;
 pub mod health;
 pub mod holdings;
+pub mod ibkr_flex;
 pub mod plaid;
 pub mod plaid_link_sessions;
 pub mod refresh;

@@ -42,7 +42,7 @@ fn with_status(body: &Value, status: u16, retry_after_s: Option<u64>) -> ApiResu
     Ok(response)
 }
 
-/// The answer to a refresh the core's policy refused (429 cooling down, 402 cost capped), with
+/// The answer to a refresh the core's policy refused (429 cooling down or throttled, 402 cost capped), with
 /// the body and `Retry-After` the core decides.
 fn refused(decision: &RefreshDecision) -> ApiResult {
     let (status, retry_after_s, body) =
@@ -65,11 +65,16 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
         log_store::history(env, user),
         log_store::last_refresh_at(env, user),
     )?;
+    let requested = futures_util::future::try_join_all(
+        connected.iter().map(|&provider| crate::registry::port(provider).last_data_request(env, session)),
+    )
+    .await?;
     let state = UserRefreshState {
         last_refresh_at: last,
         providers: connected
             .iter()
-            .map(|&provider| {
+            .zip(requested)
+            .map(|(&provider, last_requested_at)| {
                 let past = history.iter().find(|h| h.provider == provider.as_str());
                 ProviderRefreshState {
                     provider,
@@ -78,6 +83,7 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
                     last_refresh_at: past.and_then(|h| h.last_refresh_at),
                     last_billed_refresh_at: past.and_then(|h| h.last_billed_at),
                     refresh_cost: provider_refresh_cost(provider),
+                    last_requested_at,
                 }
             })
             .collect(),
@@ -85,7 +91,9 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
     let policy = session.config.refresh;
     let now = session.now();
     match policy.decide(&request, &state, now)? {
-        refusal @ (RefreshDecision::CoolingDown { .. } | RefreshDecision::CostCapped { .. }) => refused(&refusal),
+        refusal @ (RefreshDecision::CoolingDown { .. }
+        | RefreshDecision::CostCapped { .. }
+        | RefreshDecision::Throttled { .. }) => refused(&refusal),
         RefreshDecision::NothingPending => json(200, &json!({ "decision": "nothing_pending", "results": [] })),
         RefreshDecision::Allowed { plan } => {
             if !log_store::claim_cooldown(env, user, now, policy.cooldown_cutoff(now)).await? {

@@ -133,13 +133,18 @@ pub async fn replace(
             decimal(position.cost_basis),
             position.currency.as_str().into(),
             (position.as_of as f64).into(),
-            JsValue::NULL,
+            match &position.detail {
+                None => JsValue::NULL,
+                Some(detail) => {
+                    serde_json::to_string(detail).map_err(|e| worker::Error::RustError(e.to_string()))?.into()
+                }
+            },
         ];
         batch.push(database.prepare(
             "INSERT INTO positions (user_id, provider, account_id, security_key, ticker, name, kind, quantity, price,
-                                    market_value, cost_basis, currency, as_of)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        ).bind(&args[..13])?);
+                                    market_value, cost_basis, currency, as_of, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        ).bind(&args)?);
     }
     for balance in &holdings.balances {
         batch.push(database.prepare(
@@ -216,6 +221,8 @@ struct PositionRow {
     cost_basis: Option<String>,
     currency: String,
     as_of: i64,
+    /// JSON of the position's [`tributary_core::domain::PositionDetail`], when the provider sent one.
+    detail: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -256,7 +263,7 @@ pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Hold
         ).bind(&args)?,
         database.prepare(
             "SELECT a.external_id AS account_external_id, a.institution_slug, p.security_key, p.ticker, p.name, p.kind, p.quantity,
-                    p.price, p.market_value, p.cost_basis, p.currency, p.as_of
+                    p.price, p.market_value, p.cost_basis, p.currency, p.as_of, p.detail
              FROM positions p JOIN accounts a ON a.id = p.account_id
              WHERE p.user_id = ?1 AND p.provider = ?2 ORDER BY p.id",
         ).bind(&args)?,
@@ -293,6 +300,10 @@ pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Hold
                 let corrupt = |what: &str| corrupt_row("position", &r.security_key, what);
                 let quantity = Quantity(Decimal::from_str(&r.quantity).map_err(|_| corrupt("quantity"))?);
                 let currency = Currency::parse(&r.currency).map_err(|_| corrupt("currency"))?;
+                let detail = match r.detail.as_deref() {
+                    None => None,
+                    Some(json) => Some(serde_json::from_str(json).map_err(|_| corrupt("detail"))?),
+                };
                 Ok(Position {
                     provider,
                     account_id: r.account_external_id,
@@ -307,6 +318,7 @@ pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Hold
                     cost_basis: dec(r.cost_basis.as_deref()),
                     currency,
                     as_of: r.as_of,
+                    detail,
                 })
             })
             .collect::<DbResult<_>>()?,

@@ -2,6 +2,7 @@
 
 pub mod connections;
 pub mod holdings;
+pub mod ibkr_flex;
 pub mod items;
 pub mod oauth;
 pub mod pending;
