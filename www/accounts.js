@@ -9,13 +9,19 @@ export async function loadConnections(apiJson) {
     apiJson("/api/snaptrade/connections").then((b) => b.connections),
     apiJson("/api/plaid/items").then((b) => b.connections),
     apiJson("/api/schwab/connections").then((b) => b.connections),
+    apiJson("/api/ibkr/connections").then((b) => b.connections),
   ]);
   const connections = reads.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
   const errors = reads.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   return { connections, errors };
 }
 
-const REPAIR_TEXT = { schwab_reauth_required: "Your Schwab sign-in has expired: reconnect to keep it updating (the holdings already fetched stay)." };
+const REPAIR_TEXT = {
+  schwab_reauth_required: "Your Schwab sign-in has expired: reconnect to keep it updating (the holdings already fetched stay).",
+  ibkr_token_expired: "Your IBKR Flex token has expired: reconnect with a new token (the holdings already read stay).",
+  ibkr_token_invalid: "IBKR no longer accepts this Flex token (a newer one replaced it): reconnect with the current token.",
+  ibkr_ip_restricted: "This Flex token is bound to another IP address: generate one with no IP restriction and reconnect.",
+};
 
 function statusOf(connection) {
   if (connection.needs_repair) {
@@ -27,6 +33,8 @@ function statusOf(connection) {
     const when = new Date(connection.reauth_required_at * 1000).toLocaleString();
     return { key: "expires_soon", text: `Sign-in expires ${when}: reconnect to keep it updating.` };
   }
+  if (connection.statement_pending) return { key: "ok", text: "Connected · IBKR is generating the statement" };
+  if (connection.statement_date) return { key: "ok", text: `Connected · statement of ${connection.statement_date}` };
   return { key: "ok", text: "Connected" };
 }
 

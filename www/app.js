@@ -7,6 +7,7 @@ import { $, el, show, providerLabel } from "./ui.js";
 import { renderPortfolio } from "./portfolio.js";
 import { setupRefresh } from "./refresh.js";
 import { loadConnections, renderConnections } from "./accounts.js";
+import { connectIbkrFlex } from "./ibkr.js";
 
 const params = new URLSearchParams(location.search);
 const state = { token: null, view: "consolidated", client: null, connected: [] };
@@ -77,7 +78,12 @@ function renderInstitutions(list) {
         el("span", { class: "why" }, route.error ? route.error.message : route.message),
         el(
           "button",
-          { type: "button", disabled: !usable, "aria-label": `Connect ${entry.display_name}`, onclick: () => connect(entry, needTrading) },
+          {
+            type: "button",
+            disabled: !usable,
+            "aria-label": `Connect ${entry.display_name}`,
+            onclick: () => (route.provider === "ibkr_flex" ? connectFlex(entry.display_name) : connect(entry, needTrading)),
+          },
           "Connect",
         ),
       );
@@ -121,11 +127,32 @@ async function connect(entry, needTrading) {
   }
 }
 
+// IBKR Flex has no provider window: the person pastes a token and query id, checked at once.
+async function connectFlex(name) {
+  const status = $("connect-status");
+  status.textContent = `Connecting ${name} through IBKR Flex… paste your Flex token and query id.`;
+  const result = await connectIbkrFlex(apiJson);
+  if (result.status === "connected") {
+    status.textContent = `Connected ${name} through IBKR Flex: statement of ${result.statementDate}. Your accounts are below.`;
+  } else if (result.status === "statement_pending") {
+    status.textContent = `Connected ${name} through IBKR Flex. IBKR is still generating the statement; it will be read within a few minutes.`;
+  } else {
+    status.textContent = `The connection to ${name} was not completed (cancelled).`;
+  }
+  if (result.status !== "cancelled") await reloadAll();
+}
+
 async function reconnect(connection, button) {
   const name = connection.institution_name ?? connection.institution_slug ?? "your institution";
   const status = $("connections-status");
   button.disabled = true;
   status.textContent = `Reconnecting ${name}… finish in the window that opened.`;
+  if (connection.provider === "ibkr_flex") {
+    // A Flex connection is repaired by pasting a new token for the same query.
+    button.disabled = false;
+    status.textContent = "";
+    return connectFlex(name);
+  }
   try {
     // Schwab direct is repaired by signing in again (its authorize flow); the others by their own repair flow.
     const result =

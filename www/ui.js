@@ -49,7 +49,7 @@ export function when(unixSeconds) {
   return new Date(unixSeconds * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-export const providerLabel = (p) => ({ snaptrade: "SnapTrade", plaid: "Plaid", schwab: "Schwab direct" })[p] ?? p;
+export const providerLabel = (p) => ({ snaptrade: "SnapTrade", plaid: "Plaid", schwab: "Schwab direct", ibkr_flex: "IBKR Flex" })[p] ?? p;
 
 /** A list of provider names for a sentence: "SnapTrade and Plaid". */
 export function providerList(providers) {

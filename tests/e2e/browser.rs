@@ -15,6 +15,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_journey_banner_refresh_countdown_cost_and_failure,
         browser_person_reconnects_a_broken_connection,
         browser_schwab_expiry_is_warned_and_reconnect_renews_it,
+        browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement,
         browser_npm_package_bundled_with_esbuild_connects_shows_holdings_polls_and_refreshes,
     ]
 }
@@ -60,6 +61,10 @@ async fn browser_page_shows_wasm_output_and_healthy_api(ctx: Arc<Ctx>) -> TestRe
 
 async fn browser_person_connects_schwab_for_trading_then_directly_and_sees_it_once(ctx: Arc<Ctx>) -> TestResult {
     run_node_test(&ctx, "connect.test.mjs").await
+}
+
+async fn browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement(ctx: Arc<Ctx>) -> TestResult {
+    run_node_test(&ctx, "ibkr.test.mjs").await
 }
 
 async fn browser_merge_equals_the_workers_portfolio(ctx: Arc<Ctx>) -> TestResult {

@@ -3,6 +3,7 @@
 
 mod browser;
 mod contract;
+mod ibkr_flex;
 mod plaid;
 mod reliability;
 mod routing;
@@ -61,6 +62,14 @@ fn main() {
         reqwest::Client::new().post(format!("{}/__sim/schwab/ratelimit", sim.base_url())).json(&limit).send().await
     });
     assert!(lifted.is_ok_and(|r| r.status().is_success()), "lift the simulator's Schwab rate limit");
+    // IBKR's ten-a-minute per token is lifted too (each test has its own tokens, but one test's
+    // connect, reads and cron runs follow each other within a minute); one a second stays, so
+    // every Flex test proves the worker paces its requests.
+    let lifted = runtime.block_on(async {
+        let limit = serde_json::json!({"per_second": 1, "per_minute": 100_000});
+        reqwest::Client::new().post(format!("{}/__sim/ibkr/ratelimit", sim.base_url())).json(&limit).send().await
+    });
+    assert!(lifted.is_ok_and(|r| r.status().is_success()), "lift the simulator's IBKR per-minute limit");
 
     let session_key = secrets::random_hex(32);
     let dev_vars = vec![
@@ -77,6 +86,7 @@ fn main() {
         ("SCHWAB_CLIENT_ID", schwab.client_id.clone()),
         ("SCHWAB_CLIENT_SECRET", schwab.client_secret.clone()),
         ("SCHWAB_REDIRECT_URL", schwab_callback),
+        ("IBKR_FLEX_BASE_URL", sim.base_url()),
         // Its 60 s default is tested in the core; see REFRESH_COOLDOWN_S for why this one is long.
         ("REFRESH_COOLDOWN_SECONDS", REFRESH_COOLDOWN_S.to_string()),
     ];
@@ -129,6 +139,7 @@ fn main() {
     trials.extend(plaid::trials());
     trials.extend(routing::trials());
     trials.extend(schwab::trials());
+    trials.extend(ibkr_flex::trials());
     trials.extend(webhooks::trials());
     trials.extend(browser::trials());
     trials.extend(contract::trials());

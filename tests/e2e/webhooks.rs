@@ -70,14 +70,20 @@ async fn refresh(ctx: &Ctx, token: &str, body: Value) -> (Reply, Option<String>)
 
 async fn webhook_holdings_update_raises_the_flag_and_a_refresh_clears_it(ctx: Arc<Ctx>) -> TestResult {
     let (user, token, authorization) = connected_user(&ctx, "wh-flag").await;
-    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": false, "schwab": false}));
+    assert_eq!(
+        pending(&ctx, &token).await,
+        json!({"plaid": false, "snaptrade": false, "schwab": false, "ibkr_flex": false})
+    );
     let nothing = refresh(&ctx, &token, json!({})).await.0;
     assert_eq!((nothing.status, &nothing.body["decision"]), (200, &json!("nothing_pending")), "{:?}", nothing.body);
 
     let spec = json!({"event_type": "ACCOUNT_HOLDINGS_UPDATED", "user_id": user, "authorization_id": authorization});
     let (webhook_id, status, body) = send_webhook(&ctx, &ctx.dev, spec).await;
     assert_eq!((status, &body["outcome"]), (200, &json!("pending_raised")), "{body}");
-    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": true, "schwab": false}));
+    assert_eq!(
+        pending(&ctx, &token).await,
+        json!({"plaid": false, "snaptrade": true, "schwab": false, "ibkr_flex": false})
+    );
     let holdings = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await;
     assert_eq!(holdings.body["has_pending_updates"], true);
     let rows = ctx.d1(
@@ -92,7 +98,10 @@ async fn webhook_holdings_update_raises_the_flag_and_a_refresh_clears_it(ctx: Ar
     assert_eq!(done.body["results"][0]["status"], "ok");
     assert_eq!(done.body["results"][0]["mode"], "fetch_only", "webhook data is re-read, not re-bought");
     assert_eq!(done.body["results"][0]["billed"], false);
-    assert_eq!(pending(&ctx, &token).await, json!({"plaid": false, "snaptrade": false, "schwab": false}));
+    assert_eq!(
+        pending(&ctx, &token).await,
+        json!({"plaid": false, "snaptrade": false, "schwab": false, "ibkr_flex": false})
+    );
     let log = ctx.d1("SELECT provider, trigger, billed, status FROM refresh_log WHERE user_id = ?1", &[&user]);
     assert_eq!(log, vec![json!({"provider": "snaptrade", "trigger": "webhook", "billed": 0, "status": "ok"})]);
     let calls: Value = ctx.sim_calls().await;
