@@ -23,11 +23,16 @@ CREATE TABLE ibkr_flex_queries (
   reference_code       TEXT,
   requested_at         INTEGER,
   next_poll_at         INTEGER,
-  -- One request at a time per token: who holds the connection until when (real clock, ms).
+  -- One reader at a time per connection: until when it is held (real clock, ms).
   lease_until_ms       INTEGER,
-  -- The last request of any kind to IBKR with this token (real clock, ms): one a second.
-  last_request_ms      INTEGER,
   created_at           INTEGER NOT NULL
 );
 CREATE INDEX ibkr_flex_queries_by_user ON ibkr_flex_queries (user_id);
 CREATE INDEX ibkr_flex_queries_due ON ibkr_flex_queries (next_poll_at);
+
+-- When a Flex token was last used (real clock, ms), keyed by an HMAC of the token under the data
+-- key (never the token): IBKR allows one request a second per token, across every path.
+CREATE TABLE ibkr_flex_pacing (
+  token_key            TEXT PRIMARY KEY,
+  last_request_ms      INTEGER NOT NULL
+);

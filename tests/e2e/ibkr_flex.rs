@@ -257,12 +257,11 @@ async fn ibkr_flex_waits_out_busy_and_throttled_answers_one_request_a_second(ctx
     assert_eq!(pending.body["status"], "statement_pending");
     assert!(pending.body["retry_after_s"].as_u64().is_some_and(|s| s >= 10), "{:?}", pending.body);
     assert_eq!(flex_calls(&ctx, &name, "get_statement").await, 1, "no poll after a 1018 in the same request");
+    // The reference code is kept for a later read (finishing it is the cron trial's: a read here
+    // could race that trial's cron run, which serves every due user of the worker).
     let connection = only_connection(&ctx, &other).await;
     assert_eq!(connection["statement_pending"], true, "{connection}");
-    // Reading it later finishes the same statement (no new SendRequest).
-    let holdings = ctx.get(&ctx.dev, "/api/ibkr/holdings", Some(&other)).await;
-    assert_eq!(holdings.status, 200, "{:?}", holdings.body);
-    assert_eq!(flex_calls(&ctx, &name, "send_request").await, 1, "the kept reference code was used");
+    assert!(connection["next_poll_at"].as_i64().is_some(), "{connection}");
     Ok(())
 }
 

@@ -56,13 +56,15 @@ pub trait ProviderPort: Sync {
 
     /// Asks the provider to re-read the institution (a billed call where its spec says so).
     /// Returns how many such calls succeeded and the first failure; MUST attempt every
-    /// connection even after one fails, and MUST return `(0, None)` when the provider has no such
-    /// call (its reads are already live).
+    /// connection even after one fails. The default, `(0, None)`, is for a provider with no such
+    /// call (its reads are live, or a read asks for new data itself).
     fn provider_refresh<'a>(
         &'a self,
-        env: &'a Env,
-        session: &'a Authenticated,
-    ) -> LocalBoxFuture<'a, Result<(usize, Option<ApiError>), ApiError>>;
+        _env: &'a Env,
+        _session: &'a Authenticated,
+    ) -> LocalBoxFuture<'a, Result<(usize, Option<ApiError>), ApiError>> {
+        Box::pin(async { Ok((0, None)) })
+    }
 
     /// The provider's routing health for this deployment, given that it is configured. MUST NOT
     /// fail: a health source that cannot be read counts as healthy (fail-open routing).

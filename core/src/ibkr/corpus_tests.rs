@@ -40,3 +40,44 @@ fn every_fixture_is_read_without_panicking_and_ok_files_succeed() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ibkr/fixtures");
     assert!(check_every_file(&fixtures) >= 3);
 }
+
+/// The simulator's statements (written from IBKR's reference, not from this parser), read to the
+/// last digit: what the simulator's seed says each account holds, in every date style it writes.
+#[test]
+fn the_simulators_statements_read_exactly_in_every_style() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/ibkr_statement");
+    let dec = |s: &str| Decimal::from_str(s).unwrap();
+    for name in ["ok-sim-default.xml", "ok-sim-iso-single-quotes.xml", "ok-sim-us-dates.xml", "ok-sim-summary-only.xml"]
+    {
+        let body = std::fs::read(corpus.join(name)).unwrap();
+        let statement = read_statement(&body, "c1", 1_800_000_000).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(statement.statement_date, "2026-03-13", "{name}");
+        let holdings = &statement.holdings;
+        assert_eq!(holdings.accounts.len(), 2, "{name}");
+        assert_eq!(holdings.positions.len(), 6, "{name}: SUMMARY rows only, lots under them");
+        let mut cash: Vec<(String, Decimal)> =
+            holdings.balances.iter().map(|b| (b.currency.as_str().to_owned(), b.amount)).collect();
+        cash.sort();
+        let expected = [("CAD", "1520.35"), ("CAD", "250"), ("EUR", "1012.7"), ("USD", "-310.25"), ("USD", "3672.02")];
+        let mut expected: Vec<(String, Decimal)> = expected.iter().map(|(c, a)| ((*c).to_owned(), dec(a))).collect();
+        expected.sort();
+        assert_eq!(cash, expected, "{name}: every currency once, BASE_SUMMARY never");
+        let synt = holdings
+            .positions
+            .iter()
+            .find(|p| p.security_key == "SYNT" && p.currency.as_str() == "USD" && p.quantity.0 == dec("25"))
+            .unwrap_or_else(|| panic!("{name}: SYNT"));
+        assert_eq!((synt.market_value, synt.cost_basis), (Some(dec("3753.0864")), Some(dec("3010.5"))), "{name}");
+        let lots: Vec<Decimal> = synt.detail.as_ref().unwrap().lots.iter().map(|l| l.quantity.0).collect();
+        if name.contains("summary-only") {
+            assert!(lots.is_empty(), "{name}");
+        } else {
+            assert_eq!(lots, [dec("15"), dec("10")], "{name}");
+        }
+        let option = holdings.positions.iter().find(|p| p.kind == crate::domain::SecurityKind::Option).unwrap();
+        assert_eq!((option.quantity.0, option.market_value), (dec("-1"), Some(dec("-420"))), "{name}");
+        assert_eq!(option.detail.as_ref().unwrap().multiplier, Some(dec("100")), "{name}");
+    }
+}

@@ -22,6 +22,8 @@
 pub use super::MIN_REQUEST_GAP_MS;
 /// GetStatement polls one read makes before leaving the statement pending.
 pub const IN_REQUEST_POLLS: u32 = 3;
+/// SendRequest attempts one read makes when IBKR answers "try again shortly" (1001, 1009…).
+pub const IN_REQUEST_SENDS: u32 = 2;
 /// The longest one wait between polls inside a request.
 pub const IN_REQUEST_POLL_WAIT_MS: u64 = 2_000;
 /// The longest wait IBKR may ask for that a request still waits out itself.
@@ -35,8 +37,10 @@ pub const REFERENCE_MAX_AGE_S: i64 = 3_600;
 /// The hour (UTC) by which IBKR has published the previous business day's statement: its close of
 /// business is 17:20 New York time, and statements are generated overnight.
 pub const PUBLISHED_BY_HOUR_UTC: i64 = 7;
-/// How many users one cron run serves (each read is bounded, so a run is too).
-pub const CRON_USERS_PER_RUN: u32 = 10;
+/// How many due users one cron run reads (each read is bounded, so a run is too).
+pub const CRON_USERS_PER_RUN: u32 = 25;
+/// How many candidates a development cron run checks, each on its own clock.
+pub const CRON_DEV_CANDIDATES: u32 = 500;
 
 const DAY_S: i64 = 86_400;
 
@@ -72,6 +76,27 @@ pub fn in_request_wait_ms(asked_s: u64, polls_done: u32) -> Option<u64> {
         return None;
     }
     Some(asked_s.saturating_mul(1_000).clamp(MIN_REQUEST_GAP_MS, IN_REQUEST_POLL_WAIT_MS))
+}
+
+/// After IBKR answered SendRequest with a wait of `asked_s` on attempt `sends_done`: `Some(ms)`
+/// to ask again in this request, `None` to give up for now (the answer says when to try again).
+pub fn send_retry_wait_ms(asked_s: u64, sends_done: u32) -> Option<u64> {
+    if sends_done >= IN_REQUEST_SENDS || asked_s > IN_REQUEST_MAX_ASKED_WAIT_S {
+        return None;
+    }
+    Some(asked_s.saturating_mul(1_000).clamp(MIN_REQUEST_GAP_MS, IN_REQUEST_POLL_WAIT_MS))
+}
+
+/// The key under which the time of a token's last request is kept (HMAC-SHA256 of the token
+/// under the data key, hex): requests with one token are paced across connections, connects that
+/// stored nothing and isolates, without the token itself ever being stored in the clear.
+#[cfg(feature = "server")]
+pub fn token_pacing_key(key: &crate::config::DataKey, token: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key.bytes).expect("HMAC takes any key length");
+    mac.update(b"tributary:ibkr-flex-pacing:v1:");
+    mac.update(token.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// When a statement left pending at `now` after IBKR asked to wait `asked_s` is looked at again.
@@ -134,6 +159,26 @@ mod tests {
         assert_eq!(in_request_wait_ms(10, 0), None, "1018 asks for ten seconds: pending at once");
         let total: u64 = (0..IN_REQUEST_POLLS).filter_map(|n| in_request_wait_ms(5, n)).sum();
         assert!(total + MIN_REQUEST_GAP_MS <= 8_000, "a request waits at most {total} ms for IBKR");
+    }
+
+    #[test]
+    fn send_request_is_asked_twice_at_most_and_never_waits_out_a_long_ask() {
+        assert_eq!(send_retry_wait_ms(5, 1), Some(2_000));
+        assert_eq!(send_retry_wait_ms(5, 2), None);
+        assert_eq!(send_retry_wait_ms(10, 1), None);
+    }
+
+    #[cfg(feature = "server")]
+    #[test]
+    fn the_pacing_key_is_keyed_and_never_the_token() {
+        let key = |byte| crate::config::DataKey { id: "k".into(), bytes: [byte; 32] };
+        let token = "528191644107458877539776";
+        let a = token_pacing_key(&key(1), token);
+        assert_eq!(a.len(), 64);
+        assert!(!a.contains(token));
+        assert_eq!(a, token_pacing_key(&key(1), token), "stable");
+        assert_ne!(a, token_pacing_key(&key(2), token), "keyed");
+        assert_ne!(a, token_pacing_key(&key(1), "528191644107458877539777"));
     }
 
     #[test]

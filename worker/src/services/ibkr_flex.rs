@@ -19,7 +19,7 @@ use std::time::Duration;
 use tributary_core::capabilities::ConnectionType;
 use tributary_core::ibkr::flow::{
     daily_pull_due, gap_wait_ms, in_request_wait_ms, latest_publication, next_poll_at, reference_expired,
-    CRON_USERS_PER_RUN, LEASE_MS, MIN_POLL_DELAY_S,
+    send_retry_wait_ms, token_pacing_key, CRON_DEV_CANDIDATES, CRON_USERS_PER_RUN, LEASE_MS, MIN_POLL_DELAY_S,
 };
 use tributary_core::ibkr::{
     parse_credentials, parse_send_response, read_statement, FlexCredentials, FlexError, Statement,
@@ -94,23 +94,22 @@ async fn run(
     let mut polls = 0;
     if flight.reference.is_none() || reference_expired(flight.requested_at, now) {
         flight.reference = None;
+        let mut sends = 0;
         loop {
             flight.pace().await;
             let body = match client.send_request(credentials).await {
                 Ok(body) => body,
                 Err(error) => return Outcome::Failed { error, repair: false },
             };
+            sends += 1;
             match parse_send_response(&body) {
                 Ok(reference) => {
                     flight.reference = Some(reference);
                     flight.requested_at = Some(now);
                     break;
                 }
-                Err(FlexError::Wait { wait_s, code }) => match in_request_wait_ms(wait_s, polls) {
-                    Some(ms) => {
-                        polls += 1;
-                        Delay::from(Duration::from_millis(ms)).await;
-                    }
+                Err(FlexError::Wait { wait_s, code }) => match send_retry_wait_ms(wait_s, sends) {
+                    Some(ms) => Delay::from(Duration::from_millis(ms)).await,
                     None => return failed(FlexError::Wait { wait_s, code }),
                 },
                 Err(other) => return failed(other),
@@ -152,6 +151,25 @@ fn credentials(session: &Authenticated, row: &FlexQuery) -> Result<FlexCredentia
     Ok(parse_credentials(&token, &query_id)?)
 }
 
+/// Runs `flight` paced from the token's last use on any path, and records its last request.
+async fn paced_run(
+    env: &Env,
+    session: &Authenticated,
+    client: &FlexClient<'_>,
+    credentials: &FlexCredentials,
+    flight: &mut Flight,
+    external_id: &str,
+    now: i64,
+) -> Result<Outcome, ApiError> {
+    let pacing = token_pacing_key(&session.config.data_key, &credentials.token);
+    flight.last_request_ms = store::last_request_ms(env, &pacing).await?;
+    let outcome = run(client, credentials, flight, external_id, now).await;
+    if let Some(at) = flight.last_request_ms {
+        store::touch(env, &pacing, at).await?;
+    }
+    Ok(outcome)
+}
+
 /// Reads one stored connection's statement under its lease and stores what the read learned (the
 /// reference code kept or dropped, the statement date, `needs_repair` with IBKR's reason). A
 /// connection another request is reading answers pending.
@@ -164,16 +182,18 @@ async fn read_connection(env: &Env, session: &Authenticated, row: &FlexQuery) ->
         return Err(pending_error(MIN_POLL_DELAY_S as u64));
     }
     let now = session.now();
-    let mut flight = Flight {
-        reference: row.reference_code.clone(),
-        requested_at: row.requested_at,
-        last_request_ms: row.last_request_ms,
-    };
-    let outcome = run(&client, &credentials, &mut flight, ext, now).await;
-    let kept = async {
-        if let Some(at) = flight.last_request_ms {
-            store::touch(env, user, ext, at).await?;
+    let mut flight =
+        Flight { reference: row.reference_code.clone(), requested_at: row.requested_at, last_request_ms: None };
+    let outcome = match paced_run(env, session, &client, &credentials, &mut flight, ext, now).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            if let Err(e) = store::release(env, user, ext).await {
+                crate::api::log_failure("release ibkr flex lease", e);
+            }
+            return Err(error);
         }
+    };
+    let kept = async {
         match &outcome {
             Outcome::Ready(statement) => {
                 store::finish_statement(env, user, ext, Some(&statement.statement_date), now)?.run().await?;
@@ -258,8 +278,8 @@ pub async fn connect(env: &Env, session: &Authenticated, token: &str, query_id: 
     }
     let external_id = same.as_ref().map_or_else(new_external_id, |row| row.external_id.clone());
     let now = session.now();
-    let mut flight = Flight { last_request_ms: same.as_ref().and_then(|r| r.last_request_ms), ..Flight::default() };
-    let outcome = run(&client, &credentials, &mut flight, &external_id, now).await;
+    let mut flight = Flight::default();
+    let outcome = paced_run(env, session, &client, &credentials, &mut flight, &external_id, now).await?;
     let wait_s = match &outcome {
         Outcome::Failed { error, .. } => return Err(error.clone().into()),
         Outcome::Pending { wait_s } => Some(*wait_s),
@@ -285,9 +305,6 @@ pub async fn connect(env: &Env, session: &Authenticated, token: &str, query_id: 
     }
     batch.push(connections::repair_statement(env, user, P, &external_id, false, None, now)?);
     crate::store::db(env)?.batch(batch).await?;
-    if let Some(at) = flight.last_request_ms {
-        store::touch(env, user, &external_id, at).await?;
-    }
     let (statement, retry_after_s) = match outcome {
         Outcome::Ready(statement) => {
             store::finish_statement(env, user, &external_id, Some(&statement.statement_date), now)?.run().await?;
@@ -400,9 +417,13 @@ async fn scheduled_run(env: &Env) -> Result<(usize, usize), ApiError> {
     let now = crate::api::now_unix();
     let development = config.environment.is_development();
     // In development each user may run on their own clock, so every candidate is checked on it.
-    let candidates = store::due_users(env, now, latest_publication(now), development, CRON_USERS_PER_RUN).await?;
+    let limit = if development { CRON_DEV_CANDIDATES } else { CRON_USERS_PER_RUN };
+    let candidates = store::due_users(env, now, latest_publication(now), development, limit).await?;
     let mut read = 0;
     for user in &candidates {
+        if read >= CRON_USERS_PER_RUN as usize {
+            break;
+        }
         let clock = crate::clock::for_user(env, user).await;
         let session = system_session(user, config.clone(), clock);
         let user_now = session.now();
@@ -432,7 +453,8 @@ fn system_session(user: &UserId, config: tributary_core::config::Config, clock: 
     Authenticated { claims, config, clock }
 }
 
-/// The IBKR Flex adapter of the provider port.
+/// The IBKR Flex adapter of the provider port. A read asks for a new statement itself, so it keeps
+/// the port's default `provider_refresh` (no separate refresh call, nothing billed).
 pub struct IbkrFlexPort;
 
 impl ProviderPort for IbkrFlexPort {
@@ -447,15 +469,6 @@ impl ProviderPort for IbkrFlexPort {
         _now: i64,
     ) -> LocalBoxFuture<'a, Result<Holdings, ApiError>> {
         Box::pin(read_all(env, session))
-    }
-
-    fn provider_refresh<'a>(
-        &'a self,
-        _env: &'a Env,
-        _session: &'a Authenticated,
-    ) -> LocalBoxFuture<'a, Result<(usize, Option<ApiError>), ApiError>> {
-        // A read asks for a new statement itself; there is no separate refresh call (and nothing billed).
-        Box::pin(async { Ok((0, None)) })
     }
 
     fn connect<'a>(

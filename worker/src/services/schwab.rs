@@ -257,7 +257,8 @@ pub async fn connections_with_expiry(env: &Env, session: &Authenticated) -> Resu
         .collect()
 }
 
-/// The Schwab direct adapter of the provider port.
+/// The Schwab direct adapter of the provider port. Every read is live from Schwab's books, so it
+/// keeps the port's default `provider_refresh` (no separate refresh call).
 pub struct SchwabPort;
 
 impl ProviderPort for SchwabPort {
@@ -288,15 +289,6 @@ impl ProviderPort for SchwabPort {
                 other => Ok(other?),
             }
         })
-    }
-
-    fn provider_refresh<'a>(
-        &'a self,
-        _env: &'a Env,
-        _session: &'a Authenticated,
-    ) -> LocalBoxFuture<'a, Result<(usize, Option<ApiError>), ApiError>> {
-        // Every read is live from Schwab's books: there is no separate refresh call to make.
-        Box::pin(async { Ok((0, None)) })
     }
 
     fn connect<'a>(

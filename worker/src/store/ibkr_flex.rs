@@ -1,13 +1,14 @@
 //! The `ibkr_flex_queries` table: one row per IBKR Flex connection — the person's sealed token and
-//! query id, the latest statement read, the statement still being generated, and the per-token
-//! lease and request time that keep Tributary within IBKR's one-request-a-second rule.
+//! query id, the latest statement read, the statement still being generated and the connection's
+//! reader lease; and `ibkr_flex_pacing`: when each token (by a keyed digest) was last used, which
+//! keeps every path within IBKR's one-request-a-second rule.
 
 use super::connections::connection_id;
-use super::{db, query_all, DbResult};
+use super::{db, query_all, query_first, DbResult};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
-use tributary_core::sealed::{Sealed, NONCE_LEN};
+use tributary_core::sealed::Sealed;
 use tributary_core::{Provider, UserId};
 use wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, Env};
@@ -26,7 +27,6 @@ pub struct FlexQuery {
     pub reference_code: Option<String>,
     pub requested_at: Option<i64>,
     pub next_poll_at: Option<i64>,
-    pub last_request_ms: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -43,30 +43,25 @@ struct Row {
     reference_code: Option<String>,
     requested_at: Option<i64>,
     next_poll_at: Option<i64>,
-    last_request_ms: Option<i64>,
 }
 
 const COLUMNS: &str = "user_id, external_id, token_ciphertext, token_nonce, query_ciphertext, query_nonce, key_id,
-    statement_date, last_statement_at, reference_code, requested_at, next_poll_at, last_request_ms";
-
-fn sealed(ciphertext: &str, nonce: &str, key_id: &str) -> Option<Sealed> {
-    let nonce: [u8; NONCE_LEN] = STANDARD.decode(nonce).ok()?.try_into().ok()?;
-    Some(Sealed { ciphertext: STANDARD.decode(ciphertext).ok()?, nonce, key_id: key_id.to_owned() })
-}
+    statement_date, last_statement_at, reference_code, requested_at, next_poll_at";
 
 fn typed(row: Row) -> DbResult<FlexQuery> {
     let unreadable = || worker::Error::RustError("stored IBKR Flex connection has unreadable sealed parts".into());
     Ok(FlexQuery {
         user_id: UserId::parse(&row.user_id).map_err(|_| unreadable())?,
-        token: sealed(&row.token_ciphertext, &row.token_nonce, &row.key_id).ok_or_else(unreadable)?,
-        query_id: sealed(&row.query_ciphertext, &row.query_nonce, &row.key_id).ok_or_else(unreadable)?,
+        token: super::sealed_from_columns(&row.token_ciphertext, &row.token_nonce, &row.key_id)
+            .ok_or_else(unreadable)?,
+        query_id: super::sealed_from_columns(&row.query_ciphertext, &row.query_nonce, &row.key_id)
+            .ok_or_else(unreadable)?,
         external_id: row.external_id,
         statement_date: row.statement_date,
         last_statement_at: row.last_statement_at,
         reference_code: row.reference_code,
         requested_at: row.requested_at,
         next_poll_at: row.next_poll_at,
-        last_request_ms: row.last_request_ms,
     })
 }
 
@@ -201,12 +196,27 @@ pub async fn release(env: &Env, user: &UserId, external_id: &str) -> DbResult<()
     Ok(())
 }
 
-/// Remembers when the last request with this token went out (real clock, ms).
-pub async fn touch(env: &Env, user: &UserId, external_id: &str, at_ms: i64) -> DbResult<()> {
-    let [id, u] = key(user, external_id);
+/// When the token with pacing key `token_key` was last used (real clock, ms), if ever.
+pub async fn last_request_ms(env: &Env, token_key: &str) -> DbResult<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Last {
+        last_request_ms: i64,
+    }
+    let row: Option<Last> =
+        query_first(env, "SELECT last_request_ms FROM ibkr_flex_pacing WHERE token_key = ?1", &[token_key.into()])
+            .await?;
+    Ok(row.map(|r| r.last_request_ms))
+}
+
+/// Remembers that the token with pacing key `token_key` was last used at `at_ms` (never earlier
+/// than what is stored).
+pub async fn touch(env: &Env, token_key: &str, at_ms: i64) -> DbResult<()> {
     db(env)?
-        .prepare("UPDATE ibkr_flex_queries SET last_request_ms = ?3 WHERE connection_id = ?1 AND user_id = ?2")
-        .bind(&[id, u, (at_ms as f64).into()])?
+        .prepare(
+            "INSERT INTO ibkr_flex_pacing (token_key, last_request_ms) VALUES (?1, ?2)
+             ON CONFLICT (token_key) DO UPDATE SET last_request_ms = MAX(last_request_ms, excluded.last_request_ms)",
+        )
+        .bind(&[token_key.into(), (at_ms as f64).into()])?
         .run()
         .await?;
     Ok(())

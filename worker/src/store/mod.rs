@@ -16,6 +16,15 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Env};
 
+/// A sealed secret read back from its base64 columns (ciphertext, nonce) and key id; `None` when
+/// the columns do not decode (a corrupt row).
+pub fn sealed_from_columns(ciphertext: &str, nonce: &str, key_id: &str) -> Option<tributary_core::sealed::Sealed> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let nonce: [u8; tributary_core::sealed::NONCE_LEN] = b64.decode(nonce).ok()?.try_into().ok()?;
+    Some(tributary_core::sealed::Sealed { ciphertext: b64.decode(ciphertext).ok()?, nonce, key_id: key_id.to_owned() })
+}
+
 /// The D1 binding name from `wrangler.toml`.
 pub const DB: &str = "DB";
 /// The KV binding name from `wrangler.toml`.

@@ -6,7 +6,7 @@ use super::{db, query_first, DbResult};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
-use tributary_core::sealed::{Sealed, NONCE_LEN};
+use tributary_core::sealed::Sealed;
 use tributary_core::{Provider, UserId};
 use wasm_bindgen::JsValue;
 use worker::Env;
@@ -78,11 +78,6 @@ struct GrantRow {
     reauth_required_at: i64,
 }
 
-fn sealed(ciphertext: &str, nonce: &str, key_id: &str) -> Option<Sealed> {
-    let nonce: [u8; NONCE_LEN] = STANDARD.decode(nonce).ok()?.try_into().ok()?;
-    Some(Sealed { ciphertext: STANDARD.decode(ciphertext).ok()?, nonce, key_id: key_id.to_owned() })
-}
-
 /// The user's grant at `provider`, if any; a row whose sealed parts do not decode is an error.
 pub async fn grant(env: &Env, user: &UserId, provider: Provider) -> DbResult<Option<Grant>> {
     let row: Option<GrantRow> = query_first(
@@ -96,8 +91,9 @@ pub async fn grant(env: &Env, user: &UserId, provider: Provider) -> DbResult<Opt
     let Some(r) = row else { return Ok(None) };
     let unreadable = || worker::Error::RustError("stored OAuth grant has unreadable sealed tokens".into());
     Ok(Some(Grant {
-        access: sealed(&r.access_ciphertext, &r.access_nonce, &r.key_id).ok_or_else(unreadable)?,
-        refresh: sealed(&r.refresh_ciphertext, &r.refresh_nonce, &r.key_id).ok_or_else(unreadable)?,
+        access: super::sealed_from_columns(&r.access_ciphertext, &r.access_nonce, &r.key_id).ok_or_else(unreadable)?,
+        refresh: super::sealed_from_columns(&r.refresh_ciphertext, &r.refresh_nonce, &r.key_id)
+            .ok_or_else(unreadable)?,
         connection_id: r.connection_id,
         access_expires_at: r.access_expires_at,
         login_at: r.login_at,
