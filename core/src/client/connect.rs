@@ -97,10 +97,19 @@ pub struct ConnectAnswer {
 
 impl ConnectAnswer {
     /// From the answer's `provider`, `flow.url` and `decision.institution`; an unknown provider or
-    /// a missing URL is an error (the answer cannot be acted on).
+    /// a missing URL is an error (the answer cannot be acted on), and for a provider connected with
+    /// a pasted token (IBKR Flex) the error says where the token goes instead.
     pub fn read(provider: Option<&str>, flow_url: Option<String>, resolved: Option<String>) -> Result<Self, String> {
         let provider = Provider::parse(provider.unwrap_or_default()).map_err(|e| e.to_string())?;
-        let flow_url = flow_url.filter(|u| !u.is_empty()).ok_or("the answer has no flow.url")?;
+        let Some(flow_url) = flow_url.filter(|u| !u.is_empty()) else {
+            if provider.spec().auth == crate::provider_spec::AuthKind::PersonalToken {
+                return Err(format!(
+                    "{} has no provider window: ask the person for their token and send it to the flow's connect_url",
+                    provider.display_name()
+                ));
+            }
+            return Err("the answer has no flow.url".into());
+        };
         Ok(Self { provider, flow_url, resolved })
     }
 

@@ -141,3 +141,10 @@ fn results_serialise_as_the_package_documents_them() {
     };
     assert_eq!(serde_json::to_value(cancelled).unwrap()["reason"], "popup_closed");
 }
+
+#[test]
+fn a_pasted_token_provider_has_no_window_and_the_error_says_where_the_token_goes() {
+    let error = ConnectAnswer::read(Some("ibkr_flex"), None, None).unwrap_err();
+    assert!(error.contains("IBKR Flex has no provider window") && error.contains("connect_url"), "{error}");
+    assert_eq!(ConnectAnswer::read(Some("plaid"), None, None).unwrap_err(), "the answer has no flow.url");
+}
