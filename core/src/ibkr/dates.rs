@@ -14,7 +14,6 @@
 //!   [`QueryProblem::AmbiguousDates`] — never a guess.
 
 use super::error::{FlexError, QueryProblem};
-use super::values::is_null;
 
 /// How a document writes its slash dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,4 +218,9 @@ impl SlashOrder {
     pub(crate) fn date_time(self, text: &str) -> Result<Option<String>, ()> {
         self.parse(text, true)
     }
+}
+
+/// Whether a value is one of Flex's null markers: empty, `-`, `--` or `N/A`.
+pub(crate) fn is_null(text: &str) -> bool {
+    matches!(text, "" | "-" | "--") || text.eq_ignore_ascii_case("N/A")
 }

@@ -17,8 +17,7 @@
 
 use super::dates::SlashOrder;
 use super::error::{FlexError, QueryProblem};
-use super::statement::elements;
-use super::values::{shown, Row};
+use super::values::{elements, shown, Row};
 use crate::domain::{Account, Currency, Lot, Position, PositionDetail, Provider, Quantity, SecurityKind, Ticker};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;

@@ -20,7 +20,7 @@
 use super::dates::SlashOrder;
 use super::error::{FlexError, QueryProblem, REQUIRED_SECTIONS};
 use super::positions;
-use super::values::{shown, Row};
+use super::values::{elements, shown, Row};
 use super::IBKR_INSTITUTION;
 use crate::domain::{Account, CashBalance, Currency, Holdings, InstitutionSlug, Provider};
 use roxmltree::{Document, Node};
@@ -41,14 +41,6 @@ pub struct Statement {
     /// Provider `ibkr_flex`; every account, position and balance `as_of` the fetch time, at
     /// institution `interactive_brokers`.
     pub holdings: Holdings,
-}
-
-/// The element children of `node` called `name` (exactly).
-pub(crate) fn elements<'a, 'input: 'a>(
-    node: Node<'a, 'input>,
-    name: &'a str,
-) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
-    node.children().filter(move |n| n.is_element() && n.tag_name().name() == name)
 }
 
 /// The one child called `name`: `Ok(None)` when absent, `Malformed` when there are two.

@@ -2,6 +2,7 @@
 //! thousands separators and accounting-style negatives, and the row reader that names the
 //! attribute in every error.
 
+pub(crate) use super::dates::is_null;
 use super::dates::SlashOrder;
 use super::error::FlexError;
 use roxmltree::Node;
@@ -10,11 +11,6 @@ use std::str::FromStr;
 
 /// Most characters of a bad value repeated in an error.
 const MAX_VALUE_CHARS: usize = 40;
-
-/// Whether a value is one of Flex's null markers: empty, `-`, `--` or `N/A`.
-pub(crate) fn is_null(text: &str) -> bool {
-    matches!(text, "" | "-" | "--") || text.eq_ignore_ascii_case("N/A")
-}
 
 /// `1,234,567.5` without its separators, when they group the whole part in threes.
 fn without_grouping(text: &str) -> Option<String> {
@@ -112,4 +108,12 @@ impl<'a, 'input> Row<'a, 'input> {
         let Some(raw) = self.node.attribute(attribute) else { return Ok(None) };
         self.dates.date_time(raw).map_err(|()| self.bad(attribute, "a date-time", raw))
     }
+}
+
+/// The element children of `node` called `name` (exactly).
+pub(crate) fn elements<'a, 'input: 'a>(
+    node: Node<'a, 'input>,
+    name: &'a str,
+) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
+    node.children().filter(move |n| n.is_element() && n.tag_name().name() == name)
 }
