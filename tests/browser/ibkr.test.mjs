@@ -37,7 +37,7 @@ test("paste an IBKR Flex token and query id, see a refusal named, then the accou
     await entry.locator("button").click();
     const dialog = page.locator("#ibkr-dialog");
     await dialog.waitFor({ state: "visible", timeout: 10_000 });
-    const instructions = await dialog.textContent();
+    const instructions = (await dialog.textContent()).replace(/\s+/g, " ");
     for (const needed of ["Flex Web Service Configuration", "Open Positions", "Summary", "Lot", "Cash Report", "Trades", "Cash Transactions", "XML"]) {
       assert.ok(instructions.includes(needed), `the form says: ${needed}`);
     }
