@@ -143,9 +143,15 @@ async fn browser_npm_package_bundled_with_esbuild_connects_shows_holdings_polls_
     let token = ctx.token(&user);
     crate::plaid::link_plaid(&ctx, &token, "Chase", "ins_56").await;
     let only_plaid = vec![("snaptrade".to_owned(), false), ("plaid".to_owned(), true), ("schwab".to_owned(), false)];
+    let only_plaid = [only_plaid, vec![("ibkr_flex".to_owned(), false)]].concat();
     assert_eq!(connected_providers(&ctx, &token).await, only_plaid, "before: Plaid only");
     run_node_test_with(&ctx, "package.test.mjs", &[("TRIBUTARY_USER", &user)]).await?;
-    let both = vec![("snaptrade".to_owned(), true), ("plaid".to_owned(), true), ("schwab".to_owned(), false)];
+    let both = vec![
+        ("snaptrade".to_owned(), true),
+        ("plaid".to_owned(), true),
+        ("schwab".to_owned(), false),
+        ("ibkr_flex".to_owned(), false),
+    ];
     assert_eq!(connected_providers(&ctx, &token).await, both, "SnapTrade connected through the package's popup");
     Ok(())
 }
