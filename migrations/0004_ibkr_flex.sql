@@ -16,6 +16,9 @@ CREATE TABLE ibkr_flex_queries (
   query_ciphertext     TEXT NOT NULL,
   query_nonce          TEXT NOT NULL,
   key_id               TEXT NOT NULL,
+  -- HMAC of the query id under the data key: the same query is found (and connected once) without
+  -- unsealing every row.
+  query_key            TEXT NOT NULL,
   -- The latest statement read: its date (YYYY-MM-DD) and when it was read (worker clock).
   statement_date       TEXT,
   last_statement_at    INTEGER,
@@ -23,9 +26,11 @@ CREATE TABLE ibkr_flex_queries (
   reference_code       TEXT,
   requested_at         INTEGER,
   next_poll_at         INTEGER,
-  -- One reader at a time per connection: until when it is held (real clock, ms).
+  -- One reader at a time per connection: who holds it, until when (real clock, ms).
+  lease_owner          TEXT,
   lease_until_ms       INTEGER,
-  created_at           INTEGER NOT NULL
+  created_at           INTEGER NOT NULL,
+  UNIQUE (user_id, query_key)
 );
 CREATE INDEX ibkr_flex_queries_by_user ON ibkr_flex_queries (user_id);
 CREATE INDEX ibkr_flex_queries_due ON ibkr_flex_queries (next_poll_at);

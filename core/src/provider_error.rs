@@ -40,6 +40,8 @@ pub enum ProviderError {
     Rejected { provider: Provider, status: u16, detail: String },
     #[error("{provider} is not configured on this deployment")]
     NotConfigured { provider: Provider },
+    #[error("this {provider} account is already linked to another Tributary user; it is not linked a second time (each account belongs to one user)")]
+    AccountLinkedElsewhere { provider: Provider },
     #[error("the {provider} login has expired; sign in to {} again (Reconnect) — the holdings already fetched are kept", provider.display_name())]
     ReauthRequired { provider: Provider },
     /// IBKR's Flex Web Service refused the request or sent what could not be read; the code,
@@ -87,6 +89,7 @@ impl ProviderError {
             | Self::Rejected { provider, .. }
             | Self::NotConfigured { provider }
             | Self::ReauthRequired { provider }
+            | Self::AccountLinkedElsewhere { provider }
             | Self::Flex { provider, .. } => *provider,
         }
     }
@@ -120,6 +123,7 @@ impl ErrorCode for ProviderError {
             Self::Rejected { .. } => "provider_rejected",
             Self::NotConfigured { .. } => "provider_not_configured",
             Self::ReauthRequired { provider } => provider.spec().reauth_code,
+            Self::AccountLinkedElsewhere { .. } => "account_linked_elsewhere",
             Self::Flex { error, .. } => error.code(),
         }
     }
@@ -131,7 +135,8 @@ impl ErrorCode for ProviderError {
             Self::ConnectionDisabled { .. }
             | Self::LoginRequired { .. }
             | Self::UserNotFound { .. }
-            | Self::ReauthRequired { .. } => 409,
+            | Self::ReauthRequired { .. }
+            | Self::AccountLinkedElsewhere { .. } => 409,
             Self::TradingNotPermitted { .. } => 403,
             Self::NotFound { .. } => 404,
             Self::Timeout { .. } => 504,

@@ -28,8 +28,15 @@ pub const IN_REQUEST_SENDS: u32 = 2;
 pub const IN_REQUEST_POLL_WAIT_MS: u64 = 2_000;
 /// The longest wait IBKR may ask for that a request still waits out itself.
 pub const IN_REQUEST_MAX_ASKED_WAIT_S: u64 = 5;
-/// How long one read holds a connection (real clock) before another may take it over.
-pub const LEASE_MS: i64 = 30_000;
+/// How long one read may hold a connection (real clock) before another may take it over: longer
+/// than the slowest bounded read — every request of it timing out after `provider_timeout_ms`,
+/// each paced a gap apart, plus every wait between polls — with a margin.
+pub fn lease_ms(provider_timeout_ms: u64) -> i64 {
+    let requests = u64::from(IN_REQUEST_SENDS + IN_REQUEST_POLLS);
+    let slowest =
+        requests * (MIN_REQUEST_GAP_MS + provider_timeout_ms) + u64::from(IN_REQUEST_POLLS) * IN_REQUEST_POLL_WAIT_MS;
+    i64::try_from(slowest + 10_000).unwrap_or(i64::MAX)
+}
 /// A statement left pending is looked at again no sooner than this.
 pub const MIN_POLL_DELAY_S: i64 = 10;
 /// A reference code older than this is abandoned for a new request.
@@ -87,16 +94,28 @@ pub fn send_retry_wait_ms(asked_s: u64, sends_done: u32) -> Option<u64> {
     Some(asked_s.saturating_mul(1_000).clamp(MIN_REQUEST_GAP_MS, IN_REQUEST_POLL_WAIT_MS))
 }
 
+/// The key a query id is recognised by (HMAC-SHA256 under the data key, hex), so one person's
+/// query is connected once and found again without unsealing every stored one.
+#[cfg(feature = "server")]
+pub fn query_key(key: &crate::config::DataKey, query_id: &str) -> String {
+    keyed_hex(key, b"tributary:ibkr-flex-query:v1:", query_id)
+}
+
+#[cfg(feature = "server")]
+fn keyed_hex(key: &crate::config::DataKey, label: &[u8], value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key.bytes).expect("HMAC takes any key length");
+    mac.update(label);
+    mac.update(value.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The key under which the time of a token's last request is kept (HMAC-SHA256 of the token
 /// under the data key, hex): requests with one token are paced across connections, connects that
 /// stored nothing and isolates, without the token itself ever being stored in the clear.
 #[cfg(feature = "server")]
 pub fn token_pacing_key(key: &crate::config::DataKey, token: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key.bytes).expect("HMAC takes any key length");
-    mac.update(b"tributary:ibkr-flex-pacing:v1:");
-    mac.update(token.as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    keyed_hex(key, b"tributary:ibkr-flex-pacing:v1:", token)
 }
 
 /// When a statement left pending at `now` after IBKR asked to wait `asked_s` is looked at again.
@@ -179,6 +198,14 @@ mod tests {
         assert_eq!(a, token_pacing_key(&key(1), token), "stable");
         assert_ne!(a, token_pacing_key(&key(2), token), "keyed");
         assert_ne!(a, token_pacing_key(&key(1), "528191644107458877539777"));
+        assert_ne!(query_key(&key(1), "800969"), token_pacing_key(&key(1), "800969"), "labelled apart");
+    }
+
+    #[test]
+    fn a_lease_outlasts_the_slowest_bounded_read() {
+        // Five requests, each timing out at 10 s after a 1.1 s gap, plus three 2 s waits.
+        assert_eq!(lease_ms(10_000), 5 * 11_100 + 3 * 2_000 + 10_000);
+        assert!(lease_ms(60_000) > 5 * 61_100);
     }
 
     #[test]

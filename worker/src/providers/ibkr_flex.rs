@@ -41,7 +41,13 @@ impl<'a> FlexClient<'a> {
             timeout: self.timeout,
         };
         let classify = |answer: &Answer| (!(200..300).contains(&answer.status)).then(|| map_http_status(answer.status));
-        let answer = send(&call, classify).await?;
+        // A transport error's text may quote the URL, and the URL carries the token: say only what failed.
+        let answer = send(&call, classify).await.map_err(|error| match error {
+            ProviderError::Network { provider, .. } => {
+                ProviderError::Network { provider, detail: "the Flex Web Service could not be reached".into() }
+            }
+            other => other,
+        })?;
         match classify(&answer) {
             Some(error) => Err(error),
             None => Ok(answer.body),

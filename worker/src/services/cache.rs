@@ -55,6 +55,14 @@ pub async fn record(
         // Nothing linked: nothing to cache for a user the provider has never seen.
         return Ok(fetched);
     }
+    let ids: Vec<&str> = fetched.accounts.iter().map(|a| a.account_id.as_str()).collect();
+    if holdings::linked_elsewhere(env, user, provider, &ids).await? {
+        // Another user's cached account is never repointed to this one (nor deleted with it).
+        let error: ApiError = tributary_core::provider_error::ProviderError::AccountLinkedElsewhere { provider }.into();
+        let failure = error.failure();
+        holdings::record_failure(env, user, provider, &failure.code, &failure.message, now).await?;
+        return Err(error);
+    }
     let types: HashMap<&str, ConnectionType> =
         stored.iter().map(|c| (c.external_id.as_str(), c.connection_type)).collect();
     holdings::replace(env, user, provider, &fetched, &|a: &Account| capabilities(a, &types), now).await?;

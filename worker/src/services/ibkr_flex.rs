@@ -18,8 +18,8 @@ use serde_json::{json, Map, Value};
 use std::time::Duration;
 use tributary_core::capabilities::ConnectionType;
 use tributary_core::ibkr::flow::{
-    daily_pull_due, gap_wait_ms, in_request_wait_ms, latest_publication, next_poll_at, reference_expired,
-    send_retry_wait_ms, token_pacing_key, CRON_DEV_CANDIDATES, CRON_USERS_PER_RUN, LEASE_MS, MIN_POLL_DELAY_S,
+    daily_pull_due, gap_wait_ms, in_request_wait_ms, latest_publication, lease_ms, next_poll_at, query_key,
+    reference_expired, send_retry_wait_ms, token_pacing_key, CRON_DEV_CANDIDATES, CRON_USERS_PER_RUN, MIN_POLL_DELAY_S,
 };
 use tributary_core::ibkr::{
     parse_credentials, parse_send_response, read_statement, FlexCredentials, FlexError, Statement,
@@ -108,9 +108,13 @@ async fn run(
                     flight.requested_at = Some(now);
                     break;
                 }
-                Err(FlexError::Wait { wait_s, code }) => match send_retry_wait_ms(wait_s, sends) {
+                Err(FlexError::Wait { wait_s, .. }) => match send_retry_wait_ms(wait_s, sends) {
                     Some(ms) => Delay::from(Duration::from_millis(ms)).await,
-                    None => return failed(FlexError::Wait { wait_s, code }),
+                    // Nothing was generated, so nothing is pending: IBKR is busy or throttling.
+                    None => {
+                        let error = ProviderError::RateLimited { provider: P, retry_after_s: Some(wait_s) };
+                        return Outcome::Failed { error, repair: false };
+                    }
                 },
                 Err(other) => return failed(other),
             }
@@ -172,69 +176,100 @@ async fn paced_run(
 
 /// Reads one stored connection's statement under its lease and stores what the read learned (the
 /// reference code kept or dropped, the statement date, `needs_repair` with IBKR's reason). A
-/// connection another request is reading answers pending.
+/// statement whose next look is not due yet, or a connection another request is reading, answers
+/// pending without asking IBKR.
 async fn read_connection(env: &Env, session: &Authenticated, row: &FlexQuery) -> Result<Statement, ApiError> {
     let client = client(session)?;
     let (user, ext) = (&row.user_id, row.external_id.as_str());
+    let now = session.now();
+    if let (Some(_), Some(at)) = (&row.reference_code, row.next_poll_at) {
+        if at > now && !reference_expired(row.requested_at, now) {
+            return Err(pending_error(u64::try_from(at - now).unwrap_or(0)));
+        }
+    }
     let credentials = credentials(session, row)?;
+    let owner = super::random_nonce().iter().map(|b| format!("{b:02x}")).collect::<String>();
     let started_ms = real_now_ms();
-    if !store::claim(env, user, ext, started_ms, started_ms + LEASE_MS).await? {
+    let until_ms = started_ms.saturating_add(lease_ms(session.config.provider_timeout_ms));
+    if !store::claim(env, user, ext, &owner, started_ms, until_ms).await? {
         return Err(pending_error(MIN_POLL_DELAY_S as u64));
     }
-    let now = session.now();
     let mut flight =
         Flight { reference: row.reference_code.clone(), requested_at: row.requested_at, last_request_ms: None };
-    let outcome = match paced_run(env, session, &client, &credentials, &mut flight, ext, now).await {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            if let Err(e) = store::release(env, user, ext).await {
-                crate::api::log_failure("release ibkr flex lease", e);
-            }
-            return Err(error);
-        }
+    let outcome = paced_run(env, session, &client, &credentials, &mut flight, ext, now).await;
+    let kept = match &outcome {
+        Ok(outcome) => keep(env, user, ext, outcome, &flight, now).await,
+        Err(_) => Ok(()),
     };
-    let kept = async {
-        match &outcome {
-            Outcome::Ready(statement) => {
-                store::finish_statement(env, user, ext, Some(&statement.statement_date), now)?.run().await?;
-            }
-            Outcome::Pending { wait_s } => {
-                let (reference, requested_at) =
-                    (flight.reference.as_deref().unwrap_or_default(), flight.requested_at.unwrap_or(now));
-                store::set_pending(env, user, ext, reference, requested_at, next_poll_at(now, *wait_s)).await?;
-            }
-            Outcome::Failed { error, repair } => {
-                store::finish_statement(env, user, ext, None, now)?.run().await?;
-                if *repair {
-                    connections::repair_statement(env, user, P, ext, true, Some(error.code()), now)?.run().await?;
-                }
-            }
-        }
-        Ok::<_, worker::Error>(())
-    }
-    .await;
-    if let Err(e) = store::release(env, user, ext).await {
+    if let Err(e) = store::release(env, user, ext, &owner).await {
         crate::api::log_failure("release ibkr flex lease", e);
     }
     kept?;
-    match outcome {
+    match outcome? {
         Outcome::Ready(statement) => Ok(statement),
         Outcome::Pending { wait_s } => Err(pending_error(wait_s)),
         Outcome::Failed { error, .. } => Err(error.into()),
     }
 }
 
-/// Every stored connection of the session user read now, their holdings together; any connection
-/// that is pending or failing fails the whole read (the cached rows stay as they were).
+/// Stores what one read of a connection learned: the statement's date, the reference code to look
+/// at again (kept through a transient failure — a timeout does not cost the statement), or a
+/// repair the person must make.
+async fn keep(env: &Env, user: &UserId, ext: &str, outcome: &Outcome, flight: &Flight, now: i64) -> worker::Result<()> {
+    let pending = |wait_s| {
+        let reference = flight.reference.as_deref().unwrap_or_default();
+        store::set_pending(env, user, ext, reference, flight.requested_at.unwrap_or(now), next_poll_at(now, wait_s))
+    };
+    match outcome {
+        Outcome::Ready(statement) => {
+            store::finish_statement(env, user, ext, Some(&statement.statement_date), now)?.run().await?;
+        }
+        Outcome::Pending { wait_s } => pending(*wait_s).await?,
+        Outcome::Failed { error, repair } => {
+            if *repair {
+                store::finish_statement(env, user, ext, None, now)?.run().await?;
+                connections::repair_statement(env, user, P, ext, true, Some(error.code()), now)?.run().await?;
+            } else if flight.reference.is_some() {
+                pending(MIN_POLL_DELAY_S as u64).await?;
+            } else {
+                store::finish_statement(env, user, ext, None, now)?.run().await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every stored connection of the session user read now, their holdings together, each account
+/// once (two queries covering one account count it once). A connection that needs the person's
+/// repair is not asked again: its cached rows are carried as they are. Any other connection that
+/// is pending or failing fails the whole read (the cached rows stay as they were).
 async fn read_all(env: &Env, session: &Authenticated) -> Result<Holdings, ApiError> {
-    let rows = store::list(env, &session.claims.user_id).await?;
+    let user = &session.claims.user_id;
+    let (rows, stored) = futures_util::try_join!(store::list(env, user), connections::list(env, user, P))?;
+    let repairing: Vec<&str> = stored.iter().filter(|c| c.needs_repair).map(|c| c.external_id.as_str()).collect();
     let mut holdings = Holdings::default();
+    if !repairing.is_empty() {
+        let cached = crate::store::holdings::read(env, user, P).await?;
+        let held = |connection: &Option<String>| connection.as_deref().is_some_and(|c| repairing.contains(&c));
+        let kept: Vec<String> =
+            cached.accounts.iter().filter(|a| held(&a.connection_id)).map(|a| a.account_id.clone()).collect();
+        holdings.accounts.extend(cached.accounts.into_iter().filter(|a| kept.contains(&a.account_id)));
+        holdings.positions.extend(cached.positions.into_iter().filter(|p| kept.contains(&p.account_id)));
+        holdings.balances.extend(cached.balances.into_iter().filter(|b| kept.contains(&b.account_id)));
+    }
     // One after another: each read paces its own token, and most people have one query.
-    for row in &rows {
+    for row in rows.iter().filter(|r| !repairing.contains(&r.external_id.as_str())) {
         let statement = read_connection(env, session, row).await?;
-        holdings.accounts.extend(statement.holdings.accounts);
-        holdings.positions.extend(statement.holdings.positions);
-        holdings.balances.extend(statement.holdings.balances);
+        let fresh = statement.holdings;
+        let new: Vec<String> = fresh
+            .accounts
+            .iter()
+            .map(|a| a.account_id.clone())
+            .filter(|id| !holdings.accounts.iter().any(|a| &a.account_id == id))
+            .collect();
+        holdings.accounts.extend(fresh.accounts.into_iter().filter(|a| new.contains(&a.account_id)));
+        holdings.positions.extend(fresh.positions.into_iter().filter(|p| new.contains(&p.account_id)));
+        holdings.balances.extend(fresh.balances.into_iter().filter(|b| new.contains(&b.account_id)));
     }
     Ok(holdings)
 }
@@ -267,23 +302,22 @@ pub async fn connect(env: &Env, session: &Authenticated, token: &str, query_id: 
     let client = client(session)?;
     let user = &session.claims.user_id;
     crate::store::users::ensure(env, user, session.now()).await?;
-    let existing = store::list(env, user).await?;
-    let mut same = None;
-    for row in existing {
-        let stored = open(&session.config.data_key, &row.query_id, user, P)?;
-        if stored == credentials.query_id {
-            same = Some(row);
-            break;
-        }
-    }
-    let external_id = same.as_ref().map_or_else(new_external_id, |row| row.external_id.clone());
+    let query = query_key(&session.config.data_key, &credentials.query_id);
+    let same = store::find_by_query(env, user, &query).await?;
+    let external_id = same.clone().unwrap_or_else(new_external_id);
     let now = session.now();
     let mut flight = Flight::default();
     let outcome = paced_run(env, session, &client, &credentials, &mut flight, &external_id, now).await?;
     let wait_s = match &outcome {
         Outcome::Failed { error, .. } => return Err(error.clone().into()),
         Outcome::Pending { wait_s } => Some(*wait_s),
-        Outcome::Ready(_) => None,
+        Outcome::Ready(statement) => {
+            let ids: Vec<&str> = statement.holdings.accounts.iter().map(|a| a.account_id.as_str()).collect();
+            if crate::store::holdings::linked_elsewhere(env, user, P, &ids).await? {
+                return Err(ProviderError::AccountLinkedElsewhere { provider: P }.into());
+            }
+            None
+        }
     };
     let key = &session.config.data_key;
     let sealed_token = seal(key, random_nonce(), user, P, &credentials.token);
@@ -301,7 +335,7 @@ pub async fn connect(env: &Env, session: &Authenticated, token: &str, query_id: 
             disabled_date: None,
         };
         batch.push(connections::upsert_statement(env, user, P, &record, now)?);
-        batch.push(store::insert_statement(env, user, &external_id, &sealed_token, &sealed_query, now)?);
+        batch.push(store::insert_statement(env, user, &external_id, &sealed_token, &sealed_query, &query, now)?);
     }
     batch.push(connections::repair_statement(env, user, P, &external_id, false, None, now)?);
     crate::store::db(env)?.batch(batch).await?;
@@ -427,8 +461,17 @@ async fn scheduled_run(env: &Env) -> Result<(usize, usize), ApiError> {
         let clock = crate::clock::for_user(env, user).await;
         let session = system_session(user, config.clone(), clock);
         let user_now = session.now();
-        let rows = store::list(env, user).await?;
-        let due = rows.iter().any(|row| match (&row.reference_code, row.next_poll_at) {
+        // One user's unreadable rows never stop the run for the others.
+        let rows = match futures_util::try_join!(store::list(env, user), connections::list(env, user, P)) {
+            Ok(found) => found,
+            Err(e) => {
+                crate::api::log_failure("ibkr flex scheduled: read connections", e);
+                continue;
+            }
+        };
+        let (rows, stored) = rows;
+        let repairing = |row: &FlexQuery| stored.iter().any(|c| c.external_id == row.external_id && c.needs_repair);
+        let due = rows.iter().filter(|row| !repairing(row)).any(|row| match (&row.reference_code, row.next_poll_at) {
             (Some(_), Some(at)) => at <= user_now,
             (Some(_), None) => true,
             (None, _) => daily_pull_due(row.last_statement_at, user_now),

@@ -55,6 +55,23 @@ fn decimal(value: Option<Decimal>) -> JsValue {
     value.map_or(JsValue::NULL, |d| JsValue::from(d.to_string()))
 }
 
+/// Whether any of `account_ids` at `provider` is already another user's account (an account id is
+/// the provider's own and unique per provider, e.g. an IBKR account number).
+pub async fn linked_elsewhere(env: &Env, user: &UserId, provider: Provider, account_ids: &[&str]) -> DbResult<bool> {
+    if account_ids.is_empty() {
+        return Ok(false);
+    }
+    let keys: Vec<String> = account_ids.iter().map(|id| account_key(provider, id)).collect();
+    let keys = serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into());
+    let row: Option<serde_json::Value> = super::query_first(
+        env,
+        "SELECT 1 AS found FROM accounts WHERE id IN (SELECT value FROM json_each(?1)) AND user_id != ?2 LIMIT 1",
+        &[keys.into(), user.as_str().into()],
+    )
+    .await?;
+    Ok(row.is_some())
+}
+
 /// Replaces every cached row of `provider` for `user` with `holdings`, atomically.
 pub async fn replace(
     env: &Env,
@@ -110,7 +127,8 @@ pub async fn replace(
              ON CONFLICT (id) DO UPDATE SET connection_id = excluded.connection_id, institution_slug = excluded.institution_slug,
                name = excluded.name, number_mask = excluded.number_mask, account_type = excluded.account_type,
                currency = excluded.currency, cap_trading = excluded.cap_trading, cap_realtime = excluded.cap_realtime,
-               refresh_cost = excluded.refresh_cost, updated_at = excluded.updated_at",
+               refresh_cost = excluded.refresh_cost, updated_at = excluded.updated_at
+             WHERE accounts.user_id = excluded.user_id",
         ).bind(&args[..14])?);
         if let Some(name) = &account.institution_name {
             batch.push(database.prepare(

@@ -144,6 +144,7 @@ pub fn insert_statement(
     external_id: &str,
     token: &Sealed,
     query_id: &Sealed,
+    query_key: &str,
     now: i64,
 ) -> DbResult<D1PreparedStatement> {
     let args: [JsValue; 10] = [
@@ -155,45 +156,72 @@ pub fn insert_statement(
         STANDARD.encode(&query_id.ciphertext).into(),
         STANDARD.encode(query_id.nonce).into(),
         token.key_id.as_str().into(),
+        query_key.into(),
         (now as f64).into(),
-        JsValue::NULL,
     ];
     db(env)?
         .prepare(
             "INSERT INTO ibkr_flex_queries (connection_id, user_id, external_id, token_ciphertext, token_nonce,
-                                            query_ciphertext, query_nonce, key_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                            query_ciphertext, query_nonce, key_id, query_key, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )
-        .bind(&args[..9])
+        .bind(&args)
 }
 
 fn key(user: &UserId, external_id: &str) -> [JsValue; 2] {
     [connection_id(P, external_id).into(), user.as_str().into()]
 }
 
-/// Takes the connection's lease until `until_ms` (real clock) when nobody holds it; true when won.
-pub async fn claim(env: &Env, user: &UserId, external_id: &str, now_ms: i64, until_ms: i64) -> DbResult<bool> {
+/// Takes the connection's lease for `owner` until `until_ms` (real clock) when nobody holds it or
+/// its holder's time ran out; true when won.
+pub async fn claim(
+    env: &Env,
+    user: &UserId,
+    external_id: &str,
+    owner: &str,
+    now_ms: i64,
+    until_ms: i64,
+) -> DbResult<bool> {
     let [id, u] = key(user, external_id);
     let result = db(env)?
         .prepare(
-            "UPDATE ibkr_flex_queries SET lease_until_ms = ?3
-             WHERE connection_id = ?1 AND user_id = ?2 AND (lease_until_ms IS NULL OR lease_until_ms <= ?4)",
+            "UPDATE ibkr_flex_queries SET lease_owner = ?3, lease_until_ms = ?4
+             WHERE connection_id = ?1 AND user_id = ?2 AND (lease_until_ms IS NULL OR lease_until_ms <= ?5)",
         )
-        .bind(&[id, u, (until_ms as f64).into(), (now_ms as f64).into()])?
+        .bind(&[id, u, owner.into(), (until_ms as f64).into(), (now_ms as f64).into()])?
         .run()
         .await?;
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
 }
 
-/// Gives the lease back.
-pub async fn release(env: &Env, user: &UserId, external_id: &str) -> DbResult<()> {
+/// Gives the lease back, if `owner` still holds it (a holder whose time ran out never frees the
+/// lease of the reader that took it over).
+pub async fn release(env: &Env, user: &UserId, external_id: &str, owner: &str) -> DbResult<()> {
     let [id, u] = key(user, external_id);
     db(env)?
-        .prepare("UPDATE ibkr_flex_queries SET lease_until_ms = NULL WHERE connection_id = ?1 AND user_id = ?2")
-        .bind(&[id, u])?
+        .prepare(
+            "UPDATE ibkr_flex_queries SET lease_owner = NULL, lease_until_ms = NULL
+             WHERE connection_id = ?1 AND user_id = ?2 AND lease_owner = ?3",
+        )
+        .bind(&[id, u, owner.into()])?
         .run()
         .await?;
     Ok(())
+}
+
+/// The external id of the user's connection for the query with key `query_key`, if any.
+pub async fn find_by_query(env: &Env, user: &UserId, query_key: &str) -> DbResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Found {
+        external_id: String,
+    }
+    let row: Option<Found> = query_first(
+        env,
+        "SELECT external_id FROM ibkr_flex_queries WHERE user_id = ?1 AND query_key = ?2",
+        &[user.as_str().into(), query_key.into()],
+    )
+    .await?;
+    Ok(row.map(|r| r.external_id))
 }
 
 /// When the token with pacing key `token_key` was last used (real clock, ms), if ever.
