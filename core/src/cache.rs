@@ -31,6 +31,26 @@ impl Default for CachePolicy {
 }
 
 impl CachePolicy {
+    /// The variable that configures `provider`'s TTL (`SNAPTRADE_CACHE_HOURS`, …).
+    pub fn variable(provider: Provider) -> &'static str {
+        match provider {
+            Provider::SnapTrade => "SNAPTRADE_CACHE_HOURS",
+            Provider::Plaid => "PLAID_CACHE_HOURS",
+            Provider::Schwab => "SCHWAB_CACHE_HOURS",
+            Provider::IbkrFlex => "IBKR_FLEX_CACHE_HOURS",
+        }
+    }
+
+    /// Sets how many hours `provider`'s cached holdings stay fresh.
+    pub fn set_ttl_hours(&mut self, provider: Provider, hours: u32) {
+        match provider {
+            Provider::SnapTrade => self.snaptrade_ttl_hours = hours,
+            Provider::Plaid => self.plaid_ttl_hours = hours,
+            Provider::Schwab => self.schwab_ttl_hours = hours,
+            Provider::IbkrFlex => self.ibkr_flex_ttl_hours = hours,
+        }
+    }
+
     /// How many hours `provider`'s cached holdings stay fresh.
     pub fn ttl_hours(&self, provider: Provider) -> u32 {
         match provider {

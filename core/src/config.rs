@@ -133,6 +133,13 @@ pub struct Config {
     pub refresh: crate::refresh::RefreshPolicy,
     /// Whether provider calls fan out in parallel (`REFRESH_FANOUT`, default `parallel`).
     pub fanout: Fanout,
+    /// Origins besides the worker's own that may call the API from a browser and receive flow
+    /// redirects (`ALLOWED_ORIGINS`, comma-separated exact origins; empty = same origin only).
+    pub allowed_origins: crate::origin::AllowedOrigins,
+    /// How long each provider's cached holdings stay fresh (`SNAPTRADE_CACHE_HOURS`,
+    /// `PLAID_CACHE_HOURS`, `SCHWAB_CACHE_HOURS`, `IBKR_FLEX_CACHE_HOURS`; each 1 to 720, default
+    /// the provider's spec).
+    pub cache: crate::cache::CachePolicy,
 }
 
 /// One configuration problem, named by its variable.
@@ -317,6 +324,24 @@ impl Config {
             paid_cap_s: seconds("PAID_REFRESH_CAP_SECONDS", defaults.paid_cap_s, 31 * 86_400),
         };
 
+        let allowed_origins = match get("ALLOWED_ORIGINS") {
+            None => crate::origin::AllowedOrigins::default(),
+            Some(list) => {
+                crate::origin::AllowedOrigins::parse(&list, environment.is_development()).unwrap_or_else(|why| {
+                    problem("ALLOWED_ORIGINS", &why);
+                    crate::origin::AllowedOrigins::default()
+                })
+            }
+        };
+        let mut cache = crate::cache::CachePolicy::default();
+        for provider in Provider::ALL {
+            let name = crate::cache::CachePolicy::variable(provider);
+            match get(name).map(|v| v.trim().parse::<u32>()) {
+                None => {}
+                Some(Ok(hours)) if (1..=720).contains(&hours) => cache.set_ttl_hours(provider, hours),
+                Some(_) => problem(name, "must be a whole number of hours from 1 to 720"),
+            }
+        }
         let fanout = match get("REFRESH_FANOUT").map(|v| Fanout::parse(&v)) {
             None => Fanout::default(),
             Some(Some(fanout)) => fanout,
@@ -338,6 +363,8 @@ impl Config {
                 provider_timeout_ms,
                 refresh,
                 fanout,
+                allowed_origins,
+                cache,
             }),
             _ => Err(ConfigError { problems }),
         }

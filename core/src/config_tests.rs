@@ -112,3 +112,46 @@ fn refresh_cooldown_may_be_zero_but_not_negative_or_beyond_a_day() {
         assert_eq!(with(bad).unwrap_err().names(), vec!["REFRESH_COOLDOWN_SECONDS"], "{bad}");
     }
 }
+
+#[test]
+fn ibkr_flex_is_available_without_credentials_with_its_default_url_and_user_agent() {
+    let config = Config::load(vars(&base())).unwrap();
+    let flex = config.provider(Provider::IbkrFlex).expect("always configured");
+    assert_eq!(flex.base_url, "https://ndcdyn.interactivebrokers.com");
+    assert_eq!(flex.user_agent.as_deref(), Some(IBKR_FLEX_DEFAULT_USER_AGENT));
+    let mut custom = base();
+    custom.extend([("IBKR_FLEX_BASE_URL", "http://127.0.0.1:9/"), ("IBKR_FLEX_USER_AGENT", "Acme/2.1")]);
+    let config = Config::load(vars(&custom)).unwrap();
+    let flex = config.provider(Provider::IbkrFlex).unwrap();
+    assert_eq!((flex.base_url.as_str(), flex.user_agent.as_deref()), ("http://127.0.0.1:9", Some("Acme/2.1")));
+    let mut bad = base();
+    bad.extend([("IBKR_FLEX_BASE_URL", "http://ibkr.example"), ("IBKR_FLEX_USER_AGENT", "bad\u{7}agent")]);
+    let err = Config::load(vars(&bad)).unwrap_err();
+    assert_eq!(err.names(), ["IBKR_FLEX_BASE_URL", "IBKR_FLEX_USER_AGENT"]);
+}
+
+#[test]
+fn allowed_origins_and_cache_hours_are_validated_at_start_up() {
+    let config = Config::load(vars(&base())).unwrap();
+    assert!(config.allowed_origins.as_slice().is_empty(), "same origin only by default");
+    assert_eq!(config.cache, crate::cache::CachePolicy::default());
+    let mut custom = base();
+    custom.extend([
+        ("ALLOWED_ORIGINS", "https://app.example, https://admin.example"),
+        ("SNAPTRADE_CACHE_HOURS", "6"),
+        ("PLAID_CACHE_HOURS", "48"),
+    ]);
+    let config = Config::load(vars(&custom)).unwrap();
+    assert_eq!(config.allowed_origins.as_slice(), ["https://app.example", "https://admin.example"]);
+    assert_eq!((config.cache.ttl_hours(Provider::SnapTrade), config.cache.ttl_hours(Provider::Plaid)), (6, 48));
+    assert_eq!(config.cache.ttl_hours(Provider::IbkrFlex), 26, "unset: the spec's");
+    let mut bad = base();
+    bad.extend([
+        ("ALLOWED_ORIGINS", "https://app.example/path"),
+        ("PLAID_CACHE_HOURS", "0"),
+        ("SCHWAB_CACHE_HOURS", "1h"),
+    ]);
+    let err = Config::load(vars(&bad)).unwrap_err();
+    assert_eq!(err.names(), ["ALLOWED_ORIGINS", "PLAID_CACHE_HOURS", "SCHWAB_CACHE_HOURS"]);
+    assert!(!err.to_string().contains("1h"), "values are never echoed: {err}");
+}

@@ -7,6 +7,7 @@
 pub mod domain;
 pub mod error;
 pub mod ibkr;
+pub mod origin;
 pub mod plaid;
 pub mod provider_error;
 pub mod provider_retry;

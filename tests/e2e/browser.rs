@@ -16,6 +16,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_person_reconnects_a_broken_connection,
         browser_schwab_expiry_is_warned_and_reconnect_renews_it,
         browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement,
+        browser_host_app_on_another_origin_reads_retry_after_through_cors,
         browser_npm_package_bundled_with_esbuild_connects_shows_holdings_polls_and_refreshes,
     ]
 }
@@ -65,6 +66,10 @@ async fn browser_person_connects_schwab_for_trading_then_directly_and_sees_it_on
 
 async fn browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement(ctx: Arc<Ctx>) -> TestResult {
     run_node_test(&ctx, "ibkr.test.mjs").await
+}
+
+async fn browser_host_app_on_another_origin_reads_retry_after_through_cors(ctx: Arc<Ctx>) -> TestResult {
+    run_node_test(&ctx, "cors.test.mjs").await
 }
 
 async fn browser_merge_equals_the_workers_portfolio(ctx: Arc<Ctx>) -> TestResult {

@@ -67,10 +67,17 @@ expected-statuses = ["2xx", "401", "402", "403", "404", "409", "429"]
 include-operation-id = ["plaidWebhook", "snapTradeWebhook", "completeSchwabCallback"]
 checks.positive_data_acceptance.enabled = false
 
+# A redirect the schema accepts is still refused (400 `redirect_not_allowed`) unless it returns to
+# the worker's own origin, an ALLOWED_ORIGINS entry or (in development) a loopback origin: the
+# schema cannot name a deployment's origins.
 [[operations]]
 include-operation-id = ["snapTradeConnectionUrl", "connectInstitution"]
 checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "502"]
-checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "402", "403", "404", "409", "429", "502"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "429", "502"]
+
+[[operations]]
+include-operation-id = ["createPlaidLink", "authorizeSchwab"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "429"]
 
 [[operations]]
 include-operation-id = ["snapTradeConnectionUrl", "connectInstitution", "refreshHoldings", "registerSnapTrade"]

@@ -3,7 +3,9 @@
 
 mod browser;
 mod contract;
+mod deploy;
 mod ibkr_flex;
+mod origins;
 mod plaid;
 mod reliability;
 mod routing;
@@ -87,6 +89,9 @@ fn main() {
         ("SCHWAB_CLIENT_SECRET", schwab.client_secret.clone()),
         ("SCHWAB_REDIRECT_URL", schwab_callback),
         ("IBKR_FLEX_BASE_URL", sim.base_url()),
+        // The host app's origin (and the web app served as localhost, for the cross-origin
+        // browser check): the only other origins that may call the API and receive redirects.
+        ("ALLOWED_ORIGINS", format!("{}, http://localhost:{dev_port}", origins::APP_ORIGIN)),
         // Its 60 s default is tested in the core; see REFRESH_COOLDOWN_S for why this one is long.
         ("REFRESH_COOLDOWN_SECONDS", REFRESH_COOLDOWN_S.to_string()),
     ];
@@ -140,9 +145,11 @@ fn main() {
     trials.extend(routing::trials());
     trials.extend(schwab::trials());
     trials.extend(ibkr_flex::trials());
+    trials.extend(origins::trials());
     trials.extend(webhooks::trials());
     trials.extend(browser::trials());
     trials.extend(contract::trials());
+    trials.extend(deploy::trials());
     trials.extend(reliability::trials());
     let trials = trials
         .into_iter()

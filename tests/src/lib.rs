@@ -5,7 +5,7 @@
 mod process;
 pub mod secrets;
 
-pub use process::WranglerDev;
+pub use process::{wrangler, WranglerDev};
 
 use std::path::{Path, PathBuf};
 

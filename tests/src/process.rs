@@ -22,7 +22,8 @@ pub struct WranglerDev {
     child: Child,
 }
 
-fn wrangler() -> Command {
+/// The repository's pinned wrangler, quiet (no metrics, no update check), run from the root.
+pub fn wrangler() -> Command {
     let mut cmd = Command::new(repo_root().join("node_modules/.bin/wrangler"));
     cmd.current_dir(repo_root()).envs(QUIET_ENV).env("CI", "true");
     cmd

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** A provider Tributary connects through. */
-export type Provider = "snaptrade" | "plaid" | "schwab";
+export type Provider = "snaptrade" | "plaid" | "schwab" | "ibkr_flex";
 /** A canonical institution key such as `"charles_schwab"`. */
 export type InstitutionSlug = string;
 /** An exact decimal as a string (e.g. `"1234.50"`); never a float. */

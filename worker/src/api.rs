@@ -96,7 +96,8 @@ api_error_from!(
     RefreshError,
     tributary_core::dev_clock::DevClockError,
     tributary_core::plaid::LinkSessionError,
-    tributary_core::schwab::OAuthError
+    tributary_core::schwab::OAuthError,
+    tributary_core::origin::RedirectError
 );
 
 impl From<ProviderError> for ApiError {
@@ -269,4 +270,70 @@ pub fn origin(req: &Request) -> Result<String, ApiError> {
 /// The current time in Unix seconds as decisions see it (see [`crate::clock`]).
 pub fn now_unix() -> i64 {
     crate::clock::now_unix()
+}
+
+/// The request's CORS standing under the deployment's `ALLOWED_ORIGINS` (the core's rule).
+/// Webhooks are never answered cross-origin; an unreadable configuration trusts no other origin.
+pub fn cors(req: &Request, env: &worker::Env, path: &str) -> tributary_core::origin::Cors {
+    use tributary_core::origin::{cors_for, AllowedOrigins, Cors};
+    let header = req.headers().get("origin").ok().flatten();
+    if header.is_none() {
+        return Cors::SameOrigin;
+    }
+    if !path.starts_with("/api/") {
+        return Cors::Refused;
+    }
+    let own = origin(req).unwrap_or_default();
+    let allowed = crate::env::load_config(env).map(|c| c.allowed_origins).unwrap_or_else(|_| AllowedOrigins::default());
+    cors_for(header.as_deref(), &own, &allowed)
+}
+
+/// Adds `cors`'s headers to an answer (for an allowed origin: its echo, `Vary` and the exposed
+/// `Retry-After`).
+pub fn with_cors(mut response: Response, cors: &tributary_core::origin::Cors) -> Response {
+    for (name, value) in cors.response_headers() {
+        if let Err(e) = response.headers_mut().append(name, &value) {
+            log_failure("set CORS header", e);
+        }
+    }
+    response
+}
+
+/// The answer to a preflight (`OPTIONS` under `/api/`): 204 with the API's methods and headers
+/// for an allowed origin, 403 JSON `origin_not_allowed` otherwise (no CORS header, so the browser
+/// refuses the page).
+pub fn preflight(cors: &tributary_core::origin::Cors) -> Response {
+    let (status, headers) = cors.preflight();
+    let mut response = if status == 204 {
+        Response::empty().map(|r| r.with_status(204))
+    } else {
+        let body = serde_json::json!({"error": {"code": "origin_not_allowed", "message":
+            "this origin may not call the API from a browser; list it in ALLOWED_ORIGINS"}});
+        Response::from_json(&body).map(|r| r.with_status(status))
+    }
+    .unwrap_or_else(|_| Response::error("internal_error", 500).expect("a plain response can always be built"));
+    for (name, value) in headers {
+        if let Err(e) = response.headers_mut().append(name, &value) {
+            log_failure("set CORS header", e);
+        }
+    }
+    response
+}
+
+/// A flow's `redirect`, pinned by the core's rule to this worker's origin, an `ALLOWED_ORIGINS`
+/// entry, or (in development) a loopback origin; anything else is 400 `redirect_not_allowed`.
+pub fn pinned_redirect(
+    req: &Request,
+    session: &crate::auth::Authenticated,
+    redirect: &str,
+) -> Result<String, ApiError> {
+    let config = &session.config;
+    let own = origin(req)?;
+    let pinned = tributary_core::origin::pin_redirect(
+        redirect,
+        &own,
+        &config.allowed_origins,
+        config.environment.is_development(),
+    )?;
+    Ok(pinned.to_owned())
 }

@@ -4,7 +4,7 @@ use tributary_core::config::{Config, ConfigError};
 use worker::Env;
 
 /// Every variable the core's configuration reads, by its contract name.
-const NAMES: [&str; 19] = [
+const NAMES: [&str; 24] = [
     "ENVIRONMENT",
     "SESSION_SIGNING_KEY",
     "DATA_ENCRYPTION_KEY",
@@ -24,6 +24,11 @@ const NAMES: [&str; 19] = [
     "REFRESH_COOLDOWN_SECONDS",
     "PAID_REFRESH_CAP_SECONDS",
     "REFRESH_FANOUT",
+    "ALLOWED_ORIGINS",
+    "SNAPTRADE_CACHE_HOURS",
+    "PLAID_CACHE_HOURS",
+    "SCHWAB_CACHE_HOURS",
+    "IBKR_FLEX_CACHE_HOURS",
 ];
 
 /// A variable by its contract name: the secret if there is one, else the plain var.

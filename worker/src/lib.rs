@@ -64,9 +64,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     clock::load(&env).await;
     let method = req.inner().method();
     let path = req.path();
+    let cors = api::cors(&req, &env, &path);
+    if method == "OPTIONS" && path.starts_with("/api/") && cors != tributary_core::origin::Cors::SameOrigin {
+        // A browser's preflight for a cross-origin call (a plain OPTIONS is the router's 405).
+        return Ok(api::preflight(&cors));
+    }
     if !api::is_routable_method(&method) {
         // workers-rs reads a method it does not know as GET: never let one reach a GET handler.
-        return Ok(api::unroutable_method(&method, &path, ROUTES));
+        return Ok(api::with_cors(api::unroutable_method(&method, &path, ROUTES), &cors));
     }
     let response = Router::new()
         .get_async("/api/health", |req, ctx: RouteContext<()>| api(routes::health::get(req, ctx)))
@@ -101,7 +106,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/webhooks/snaptrade", |req, ctx| api(routes::webhooks::snaptrade(req, ctx)))
         .run(req, env)
         .await;
-    Ok(api::json_fallbacks(response, &method, &path, ROUTES))
+    Ok(api::with_cors(api::json_fallbacks(response, &method, &path, ROUTES), &cors))
 }
 
 /// The cron trigger (`[triggers] crons` in `wrangler.toml`): every provider's scheduled share,

@@ -98,7 +98,8 @@ pub struct ConnectAnswer {
 impl ConnectAnswer {
     /// From the answer's `provider`, `flow.url` and `decision.institution`; an unknown provider or
     /// a missing URL is an error (the answer cannot be acted on), and for a provider connected with
-    /// a pasted token (IBKR Flex) the error says where the token goes instead.
+    /// a pasted token (IBKR Flex) the error says where the token goes instead. A flow URL that is
+    /// not https (plain http only on a loopback host) is refused before anything opens it.
     pub fn read(provider: Option<&str>, flow_url: Option<String>, resolved: Option<String>) -> Result<Self, String> {
         let provider = Provider::parse(provider.unwrap_or_default()).map_err(|e| e.to_string())?;
         let Some(flow_url) = flow_url.filter(|u| !u.is_empty()) else {
@@ -110,6 +111,15 @@ impl ConnectAnswer {
             }
             return Err("the answer has no flow.url".into());
         };
+        let loopback = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/"];
+        // `about:blank` leads nowhere, so nothing can leak through it.
+        let blank = flow_url == "about:blank";
+        if !blank && !flow_url.starts_with("https://") && !loopback.iter().any(|l| flow_url.starts_with(l)) {
+            return Err(format!(
+                "{}'s flow URL is not https; it is not opened (plain http only for a loopback host)",
+                provider.display_name()
+            ));
+        }
         Ok(Self { provider, flow_url, resolved })
     }
 

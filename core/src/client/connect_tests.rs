@@ -55,12 +55,13 @@ fn a_return_page_is_recognised_by_flow_return_only() {
 
 #[test]
 fn the_answer_gives_the_flow_url_and_the_resolved_institution() {
-    let answer = ConnectAnswer::read(Some("plaid"), Some("http://sim/link/x".into()), Some("chase".into())).unwrap();
+    let answer =
+        ConnectAnswer::read(Some("plaid"), Some("https://sim.example/link/x".into()), Some("chase".into())).unwrap();
     assert_eq!(
         (answer.provider, answer.flow_url.as_str(), answer.institution("Chase Bank")),
-        (Provider::Plaid, "http://sim/link/x", "chase".into())
+        (Provider::Plaid, "https://sim.example/link/x", "chase".into())
     );
-    let unknown = ConnectAnswer::read(Some("snaptrade"), Some("u".into()), None).unwrap();
+    let unknown = ConnectAnswer::read(Some("snaptrade"), Some("https://u.example/".into()), None).unwrap();
     assert_eq!(unknown.institution("Tiny CU"), "Tiny CU");
     assert!(ConnectAnswer::read(Some("plaid"), None, None).is_err(), "no flow url");
     assert!(ConnectAnswer::read(Some("ibkr"), Some("u".into()), None).is_err(), "unknown provider");
@@ -147,4 +148,16 @@ fn a_pasted_token_provider_has_no_window_and_the_error_says_where_the_token_goes
     let error = ConnectAnswer::read(Some("ibkr_flex"), None, None).unwrap_err();
     assert!(error.contains("IBKR Flex has no provider window") && error.contains("connect_url"), "{error}");
     assert_eq!(ConnectAnswer::read(Some("plaid"), None, None).unwrap_err(), "the answer has no flow.url");
+}
+
+#[test]
+fn a_flow_url_is_opened_only_over_https_or_on_loopback() {
+    assert!(ConnectAnswer::read(Some("plaid"), Some("https://hosted.plaid.com/link/x".into()), None).is_ok());
+    assert!(ConnectAnswer::read(Some("plaid"), Some("http://127.0.0.1:8790/link/x".into()), None).is_ok());
+    for bad in
+        ["http://evil.example/link", "javascript:alert(1)", "http://127.0.0.1.evil.example/x", "data:text/html,hi"]
+    {
+        let error = ConnectAnswer::read(Some("snaptrade"), Some(bad.into()), None).unwrap_err();
+        assert!(error.contains("not https"), "{bad}: {error}");
+    }
 }

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::json;
 use tributary_core::coverage::{CoverageMap, RoutingDecision};
 use tributary_core::institutions::AliasTable;
-use tributary_core::url::validate_redirect;
 use tributary_core::{Provider, ValidationError};
 use worker::{Request, RouteContext};
 
@@ -30,7 +29,7 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let body: ConnectBody = read_json(&mut req).await?;
     let institution = body.institution.as_deref().unwrap_or_default();
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
-    let redirect = validate_redirect(redirect, session.config.environment.is_development())?.to_owned();
+    let redirect = crate::api::pinned_redirect(&req, &session, redirect)?;
     let health = provider_health(&ctx.env, &session).await;
     let decision: RoutingDecision =
         CoverageMap::embedded().choose_provider(AliasTable::embedded(), institution, body.need_trading, &health)?;

@@ -8,7 +8,6 @@ use crate::store::items::ItemRow;
 use serde::Deserialize;
 use serde_json::json;
 use tributary_core::institutions::resolve_field;
-use tributary_core::url::validate_redirect;
 use tributary_core::{Provider, ValidationError};
 use worker::{Request, RouteContext};
 
@@ -37,7 +36,7 @@ pub async fn link(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let body: LinkRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
-    let redirect = validate_redirect(redirect, session.config.environment.is_development())?.to_owned();
+    let redirect = crate::api::pinned_redirect(&req, &session, redirect)?;
     let slug = resolve_field(body.institution.as_deref())?;
     let webhook = webhook_url(&req)?;
     match create_link(&ctx.env, &session, slug.as_ref(), &redirect, Some(&webhook)).await? {

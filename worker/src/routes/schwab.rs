@@ -6,7 +6,6 @@ use crate::auth::authenticate;
 use crate::services::schwab::{authorize as start, callback as complete, connections_with_expiry};
 use serde::Deserialize;
 use serde_json::json;
-use tributary_core::url::validate_redirect;
 use tributary_core::ValidationError;
 use worker::{Request, RouteContext};
 
@@ -22,7 +21,7 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let body: AuthorizeRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
-    let redirect = validate_redirect(redirect, session.config.environment.is_development())?.to_owned();
+    let redirect = crate::api::pinned_redirect(&req, &session, redirect)?;
     let url = start(&ctx.env, &session, &redirect).await?;
     json(200, &json!({ "authorize_url": url }))
 }

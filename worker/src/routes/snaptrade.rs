@@ -9,7 +9,6 @@ use serde::Deserialize;
 use serde_json::json;
 use tributary_core::institutions::resolve_field;
 use tributary_core::snaptrade::PortalConnectionType;
-use tributary_core::url::validate_redirect;
 use tributary_core::{Provider, ValidationError};
 use worker::{Request, RouteContext};
 
@@ -36,7 +35,7 @@ pub async fn connection_url(mut req: Request, ctx: RouteContext<()>) -> ApiResul
     let session = authenticate(&req, &ctx.env).await?;
     let body: ConnectionUrlRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
-    let redirect = validate_redirect(redirect, session.config.environment.is_development())?.to_owned();
+    let redirect = crate::api::pinned_redirect(&req, &session, redirect)?;
     let connection_type = body
         .connection_type
         .as_deref()

@@ -9,7 +9,7 @@ use crate::registry::port;
 use crate::store::holdings::{self, Snapshot, SnapshotStatus};
 use crate::store::{connections, pending};
 use serde_json::{json, Value};
-use tributary_core::cache::{CacheInfo, CachePolicy};
+use tributary_core::cache::CacheInfo;
 use tributary_core::merge::{stale_yields, ProviderResult, Supply};
 use tributary_core::{Holdings, Provider};
 use worker::Env;
@@ -68,7 +68,7 @@ pub async fn cached_or_fetch(
             (holdings, false, fetched_at)
         }
     };
-    let cache_info = CachePolicy::default().cache_info(provider, last_updated, session.now(), from_cache);
+    let cache_info = session.config.cache.cache_info(provider, last_updated, session.now(), from_cache);
     let last_error = if from_cache { last_error(snapshot.as_ref()) } else { None };
     Ok(ProviderHoldings { provider, holdings, last_updated, cache_info, last_error })
 }
