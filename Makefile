@@ -30,15 +30,27 @@ setup:
 ## Builds: the worker (worker-build), the browser module for www/ and for npm, the simulator.
 build: build-worker build-www build-sim
 
-build-worker:
+# Each build output is remade only when one of its inputs changed (a built tree serves `make dev`
+# in seconds): the worker from worker/ and core/, the browser module from wasm-client/ and core/.
+CORE_INPUTS := $(shell find core/src core/data -type f) core/Cargo.toml Cargo.toml Cargo.lock
+WORKER_INPUTS := $(CORE_INPUTS) $(shell find worker/src -type f) worker/Cargo.toml
+CLIENT_INPUTS := $(CORE_INPUTS) $(shell find wasm-client/src -type f) wasm-client/Cargo.toml
+
+build-worker: worker/build/worker/shim.mjs
+worker/build/worker/shim.mjs: $(WORKER_INPUTS)
 	cd worker && worker-build --release
+	touch $@
 
-build-www:
+build-www: www/pkg/tributary_client_bg.wasm
+www/pkg/tributary_client_bg.wasm: $(CLIENT_INPUTS)
 	wasm-pack --quiet build wasm-client --release --target web --out-dir ../www/pkg --no-pack
+	touch $@
 
-build-npm:
+build-npm: wasm-client/pkg/package.json
+wasm-client/pkg/package.json: $(CLIENT_INPUTS) scripts/npm-package.mjs
 	wasm-pack --quiet build wasm-client --release --target bundler --out-dir pkg
 	node scripts/npm-package.mjs wasm-client/pkg
+	touch $@
 
 build-sim:
 	cargo build --quiet -p tributary-sim

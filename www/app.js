@@ -2,7 +2,7 @@
 // institution, connects it through the provider Tributary chooses (in a popup), sees the merged
 // portfolio, is told when their broker has news, and refreshes only what changed. Decisions come
 // from the API and the package; these modules only render and wire.
-import init, { TributaryClient, handleConnectRedirect, version, formatMoney } from "./pkg/tributary_client.js";
+import init, { TributaryClient, handleConnectRedirect, version } from "./pkg/tributary_client.js";
 import { $, el, show, providerLabel } from "./ui.js";
 import { renderPortfolio } from "./portfolio.js";
 import { setupRefresh } from "./refresh.js";
@@ -207,7 +207,7 @@ async function start() {
   }
   // The popup coming back from a provider: hand the result to the page that opened it, and close.
   if (handleConnectRedirect()) return;
-  show("wasm-status", "ok", `tributary-client ${version()} · ${formatMoney("1234.5", "usd")}`);
+  show("wasm-status", "ok", `tributary-client ${version()}`);
   state.client = new TributaryClient(location.origin, () => state.token ?? "");
 
   let timer;

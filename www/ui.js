@@ -1,5 +1,5 @@
 // Small rendering helpers shared by the web app's modules: element building, money, freshness.
-import { formatMoney } from "./pkg/tributary_client.js";
+import { formatMoneyRounded } from "./pkg/tributary_client.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -24,11 +24,12 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** An exact decimal amount for people ("1,234.50 USD"), or "—" when there is none. */
+/** An exact decimal amount shown to people, rounded to the currency's minor unit ("1,234.50 USD"),
+ * or "—" when there is none. The data stays exact; only what is shown is rounded. */
 export function money(amount, currency) {
   if (amount === null || amount === undefined) return "—";
   try {
-    return formatMoney(String(amount), currency);
+    return formatMoneyRounded(String(amount), currency);
   } catch {
     return `${amount} ${currency}`;
   }

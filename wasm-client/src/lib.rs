@@ -50,3 +50,11 @@ pub fn version() -> String {
 pub fn format_money(amount: &str, currency: &str) -> Result<String, JsError> {
     Money::parse(amount, currency).map(|m| m.display()).map_err(|e| JsError::new(&e.to_string()))
 }
+
+/// [`format_money`] rounded to the currency's minor unit for a page (`"26790.22305"`, `"usd"` →
+/// `"26,790.22 USD"`; crypto units keep every digit). The amount itself is never rounded: pass
+/// the exact value the API answered.
+#[wasm_bindgen(js_name = formatMoneyRounded)]
+pub fn format_money_rounded(amount: &str, currency: &str) -> Result<String, JsError> {
+    Money::parse(amount, currency).map(|m| m.display_rounded()).map_err(|e| JsError::new(&e.to_string()))
+}

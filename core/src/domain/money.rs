@@ -31,6 +31,20 @@ impl Currency {
         &self.0
     }
 
+    /// The decimals of the currency's minor unit for display: 0 for currencies without one
+    /// (JPY, KRW, …), 2 for other fiat; `None` for crypto units, which show what they carry.
+    pub fn minor_unit_scale(&self) -> Option<u32> {
+        const ZERO_DECIMAL: [&str; 12] =
+            ["JPY", "KRW", "CLP", "ISK", "VND", "UGX", "XOF", "XAF", "PYG", "RWF", "KMF", "GNF"];
+        if self.min_display_scale() == 0 {
+            None
+        } else if ZERO_DECIMAL.contains(&self.0.as_str()) {
+            Some(0)
+        } else {
+            Some(2)
+        }
+    }
+
     /// Fiat amounts show two decimals at least; other units show what they carry.
     fn min_display_scale(&self) -> u32 {
         const CRYPTO: [&str; 6] = ["BTC", "ETH", "USDC", "USDT", "SOL", "DOGE"];
@@ -95,8 +109,25 @@ impl Money {
 
     /// Human form with thousands separators: `1,234.50 USD`, `-0.5 BTC`. Exact: nothing is rounded.
     pub fn display(&self) -> String {
-        let mut amount = self.amount.normalize();
-        let min_scale = self.currency.min_display_scale();
+        self.display_of(self.amount)
+    }
+
+    /// [`Money::display`] rounded (half away from zero) to the currency's minor unit, for a page:
+    /// `26,790.22 USD` for `26790.22305 USD`, `1,235 JPY`; crypto units keep every digit. The
+    /// amount itself stays exact; only its display is rounded.
+    pub fn display_rounded(&self) -> String {
+        match self.currency.minor_unit_scale() {
+            Some(scale) => self.display_of(
+                self.amount.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+            ),
+            None => self.display(),
+        }
+    }
+
+    fn display_of(&self, amount: Decimal) -> String {
+        let mut amount = amount.normalize();
+        // At least the minor unit's decimals (none for JPY), never padding crypto units.
+        let min_scale = self.currency.min_display_scale().min(self.currency.minor_unit_scale().unwrap_or(u32::MAX));
         if amount.scale() < min_scale {
             amount.rescale(min_scale);
         }
@@ -129,6 +160,19 @@ mod tests {
         for bad in ["", "US", "U$D", "ABCDEFGHIJK"] {
             assert!(Currency::parse(bad).is_err(), "{bad:?} must be refused");
         }
+    }
+
+    #[test]
+    fn money_displayed_rounded_keeps_the_minor_unit_and_crypto_digits() {
+        let rounded = |amount: &str, currency: &str| Money::parse(amount, currency).unwrap().display_rounded();
+        assert_eq!(rounded("26790.22305", "USD"), "26,790.22 USD");
+        assert_eq!(rounded("4725.375", "USD"), "4,725.38 USD");
+        assert_eq!(rounded("-4725.375", "USD"), "-4,725.38 USD");
+        assert_eq!(rounded("1234.5", "usd"), "1,234.50 USD");
+        assert_eq!(rounded("1234.5", "JPY"), "1,235 JPY");
+        assert_eq!(rounded("0.00012345", "BTC"), "0.00012345 BTC");
+        assert_eq!(rounded("-0.004", "EUR"), "0.00 EUR", "no negative zero");
+        assert_eq!(Money::parse("26790.22305", "USD").unwrap().display(), "26,790.22305 USD", "display stays exact");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 use tributary_client::{
-    capabilities_for, choose_provider, format_money, merge_portfolios, resolve_institution, version, ClientError,
+    capabilities_for, choose_provider, format_money, format_money_rounded, merge_portfolios, resolve_institution,
+    version, ClientError,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -38,6 +39,14 @@ fn version_matches_the_crate() {
 fn format_money_is_exact_and_grouped() {
     assert_eq!(format_money("1234567.891", "cad").unwrap(), "1,234,567.891 CAD");
     assert_eq!(format_money("0.1", "USD").unwrap(), "0.10 USD");
+}
+
+#[wasm_bindgen_test]
+fn format_money_rounded_shows_the_minor_unit_and_keeps_crypto_digits() {
+    assert_eq!(format_money_rounded("26790.22305", "usd").unwrap(), "26,790.22 USD");
+    assert_eq!(format_money_rounded("4725.375", "USD").unwrap(), "4,725.38 USD");
+    assert_eq!(format_money_rounded("0.00012345", "BTC").unwrap(), "0.00012345 BTC");
+    assert!(format_money_rounded("x", "USD").is_err());
 }
 
 #[wasm_bindgen_test]
