@@ -61,6 +61,21 @@ impl CachePolicy {
         }
     }
 
+    /// What a read of `provider`'s cache does at `now` (see [`ReadPlan`]): fetch when nothing was
+    /// ever fetched; serve while fresh; past the TTL re-read for free — unless a fetch failed less
+    /// than [`REREAD_BACKOFF_S`] ago (`failed_at`), when the stale copy is served with that error
+    /// instead of asking a failing provider on every page load.
+    pub fn read_plan(&self, provider: Provider, fetched_at: Option<i64>, failed_at: Option<i64>, now: i64) -> ReadPlan {
+        match self.decision(provider, fetched_at, now) {
+            CacheDecision::Missing => ReadPlan::Fetch,
+            CacheDecision::Fresh { .. } => ReadPlan::Serve,
+            CacheDecision::Stale { .. } => match failed_at {
+                Some(at) if now.saturating_sub(at) < REREAD_BACKOFF_S => ReadPlan::Serve,
+                _ => ReadPlan::Reread,
+            },
+        }
+    }
+
     /// [`cache_decision`] with `provider`'s TTL.
     pub fn decision(&self, provider: Provider, last_fetched_at: Option<i64>, now: i64) -> CacheDecision {
         cache_decision(last_fetched_at, now, self.ttl_hours(provider))
@@ -75,6 +90,21 @@ impl CachePolicy {
             CacheInfo::just_fetched(ttl_hours)
         }
     }
+}
+
+/// After a failed fetch, how long a stale copy is served before the provider is asked again.
+pub const REREAD_BACKOFF_S: i64 = 300;
+
+/// What one read of a provider's cached holdings does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadPlan {
+    /// Nothing was ever fetched: fetch now (the read fails if the fetch does).
+    Fetch,
+    /// Serve the cache as it is.
+    Serve,
+    /// Past the TTL: re-read the provider for free (fetch-only, never a billed refresh) and serve
+    /// the stale copy, with the error, if that fails.
+    Reread,
 }
 
 /// Whether cached data can be served as it is.
@@ -196,5 +226,18 @@ mod tests {
             let decision = cache_decision(Some(NOW - age), NOW, ttl);
             prop_assert_eq!(info.is_stale(), matches!(decision, CacheDecision::Stale { .. }));
         }
+    }
+
+    #[test]
+    fn past_its_ttl_a_read_rereads_for_free_but_never_hammers_a_failing_provider() {
+        let policy = CachePolicy::default();
+        let p = Provider::SnapTrade;
+        let day = 86_400;
+        assert_eq!(policy.read_plan(p, None, None, NOW), ReadPlan::Fetch);
+        assert_eq!(policy.read_plan(p, Some(NOW - 3_600), None, NOW), ReadPlan::Serve);
+        assert_eq!(policy.read_plan(p, Some(NOW - day), None, NOW), ReadPlan::Reread, "24 h is stale");
+        assert_eq!(policy.read_plan(p, Some(NOW - day), Some(NOW - 60), NOW), ReadPlan::Serve, "failed a minute ago");
+        assert_eq!(policy.read_plan(p, Some(NOW - day), Some(NOW - REREAD_BACKOFF_S), NOW), ReadPlan::Reread);
+        assert_eq!(policy.read_plan(Provider::Plaid, Some(NOW - day), None, NOW), ReadPlan::Serve, "Plaid keeps 72 h");
     }
 }

@@ -385,7 +385,12 @@ async fn ibkr_flex_cron_finishes_pending_statements_pulls_daily_and_fails_open_w
     );
     assert!(consolidated.iter().any(|l| l["sources"].as_array().unwrap().iter().any(|s| s["provider"] == "ibkr_flex")));
 
-    // A day and more without a new statement (past the 26 h TTL): the aggregators' copies stand in.
+    // The next business day's statement is due; IBKR is slow to generate it (four polls again).
+    let date = ctx.sim_control("/__sim/ibkr/report_date", &json!({"date": "2026-03-16", "user": name})).await;
+    assert_eq!(date["date"], "2026-03-16", "{date}");
+
+    // A day and more on (past the 26 h TTL): the read re-asks IBKR for free, the statement is still
+    // being generated, so the stale Flex copy yields and the aggregators' copies stand in.
     ctx.advance_user_clock(&ctx.dev, &user, 27 * HOUR_S).await;
     let merged = ctx.get(&ctx.dev, "/api/portfolio?view=consolidated", Some(&session)).await;
     let flex = report(&merged.body, "ibkr_flex");
@@ -398,12 +403,11 @@ async fn ibkr_flex_cron_finishes_pending_statements_pulls_daily_and_fails_open_w
     );
     assert_eq!(line(&merged.body, "ASML")["sources"][0]["provider"], "snaptrade");
 
-    // The daily pull asks for the new statement (ready at once this time); the Flex copy is
+    assert_eq!(flex_calls(&ctx, &name, "send_request").await, 2, "the re-read asked for the new statement");
+
+    // The cron trigger finishes that statement once its next look is due; the Flex copy is
     // canonical again.
-    let date = ctx.sim_control("/__sim/ibkr/report_date", &json!({"date": "2026-03-16", "user": name})).await;
-    assert_eq!(date["date"], "2026-03-16", "{date}");
-    let quick = json!({"user": name, "query_id": slow, "pending_polls": 0});
-    assert_eq!(ctx.sim_control("/__sim/ibkr/pending_polls", &quick).await["pending_polls"], 0);
+    ctx.advance_user_clock(&ctx.dev, &user, 120).await;
     run_cron(&ctx).await;
     let connection = only_connection(&ctx, &session).await;
     assert_eq!(connection["statement_date"], "2026-03-16", "{connection}");

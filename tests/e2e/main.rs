@@ -4,6 +4,7 @@
 mod browser;
 mod contract;
 mod deploy;
+mod freshness;
 mod ibkr_flex;
 mod origins;
 mod plaid;
@@ -150,6 +151,7 @@ fn main() {
     trials.extend(browser::trials());
     trials.extend(contract::trials());
     trials.extend(deploy::trials());
+    trials.extend(freshness::trials());
     trials.extend(reliability::trials());
     let trials = trials
         .into_iter()

@@ -9,7 +9,7 @@ use crate::registry::port;
 use crate::store::holdings::{self, Snapshot, SnapshotStatus};
 use crate::store::{connections, pending};
 use serde_json::{json, Value};
-use tributary_core::cache::CacheInfo;
+use tributary_core::cache::{CacheInfo, ReadPlan};
 use tributary_core::merge::{stale_yields, ProviderResult, Supply};
 use tributary_core::{Holdings, Provider};
 use worker::Env;
@@ -49,7 +49,19 @@ fn last_error(snapshot: Option<&Snapshot>) -> Option<Value> {
         .map(|s| json!({"code": s.error_code, "message": s.error_message, "at": s.attempted_at}))
 }
 
-/// The cached holdings of `provider`, fetched first when nothing was ever fetched.
+/// How long one re-read may hold the lease before another reader may take it over, and how often
+/// (and how many times) a waiting reader looks for its result: for longer than the lease.
+const REREAD_LEASE_MS: i64 = 60_000;
+const REREAD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+const REREAD_POLLS: u32 = 2 * (REREAD_LEASE_MS as u32) / 200;
+
+fn failed_at(snapshot: Option<&Snapshot>) -> Option<i64> {
+    snapshot.filter(|s| s.status == SnapshotStatus::Failed).and_then(|s| s.attempted_at)
+}
+
+/// The cached holdings of `provider`: fetched first when nothing was ever fetched, and past their
+/// TTL re-read for free by one reader (the others wait for its result). A re-read that fails or is
+/// still being prepared serves the stale copy, marked by its `cache_info` and the error.
 pub async fn cached_or_fetch(
     env: &Env,
     session: &Authenticated,
@@ -60,17 +72,68 @@ pub async fn cached_or_fetch(
     // snapshot says something was fetched.
     let (snapshot, cached) =
         futures_util::future::join(holdings::snapshot(env, user, provider), holdings::read(env, user, provider)).await;
-    let snapshot = snapshot?;
-    let (holdings, from_cache, last_updated) = match snapshot.as_ref().and_then(|s| s.fetched_at) {
-        Some(fetched_at) => (cached?, true, fetched_at),
-        None => {
+    let mut snapshot = snapshot?;
+    let fetched_at = snapshot.as_ref().and_then(|s| s.fetched_at);
+    let plan = session.config.cache.read_plan(provider, fetched_at, failed_at(snapshot.as_ref()), session.now());
+    let (holdings, from_cache, last_updated) = match (plan, fetched_at) {
+        (ReadPlan::Fetch, _) | (_, None) => {
             let (holdings, fetched_at) = fetch_and_cache(env, session, provider).await?;
             (holdings, false, fetched_at)
         }
+        (ReadPlan::Serve, Some(fetched_at)) => (cached?, true, fetched_at),
+        (ReadPlan::Reread, Some(stale_at)) => match reread(env, session, provider, stale_at).await? {
+            Some((holdings, fetched_at)) => (holdings, false, fetched_at),
+            None => {
+                // The re-read failed (recorded in the snapshot) or is still pending: the stale copy.
+                snapshot = holdings::snapshot(env, user, provider).await?;
+                let served_at = snapshot.as_ref().and_then(|s| s.fetched_at).unwrap_or(stale_at);
+                let rows = if served_at == stale_at { cached? } else { holdings::read(env, user, provider).await? };
+                (rows, true, served_at)
+            }
+        },
     };
     let cache_info = session.config.cache.cache_info(provider, last_updated, session.now(), from_cache);
     let last_error = if from_cache { last_error(snapshot.as_ref()) } else { None };
     Ok(ProviderHoldings { provider, holdings, last_updated, cache_info, last_error })
+}
+
+/// Re-reads `provider` for the session user under the single-flight lease: the holder fetches
+/// (fetch-only, never billed); a waiter looks for a newer snapshot than `stale_at` for longer than
+/// the lease lasts. `None` when no fresh read came of it (the caller serves the stale copy).
+async fn reread(
+    env: &Env,
+    session: &Authenticated,
+    provider: Provider,
+    stale_at: i64,
+) -> Result<Option<(Holdings, i64)>, ApiError> {
+    let user = &session.claims.user_id;
+    let owner = super::random_nonce().iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let now_ms = crate::clock::real_now_unix().saturating_mul(1_000);
+    if holdings::claim_reread(env, user, provider, &owner, now_ms, now_ms + REREAD_LEASE_MS).await? {
+        let fetched = fetch_and_cache(env, session, provider).await;
+        if let Err(e) = holdings::release_reread(env, user, provider, &owner).await {
+            crate::api::log_failure("release re-read lease", e);
+        }
+        return match fetched {
+            Ok(done) => Ok(Some(done)),
+            Err(error) if error.is_provider_failure() => Ok(None),
+            Err(error) => Err(error),
+        };
+    }
+    for _ in 0..REREAD_POLLS {
+        worker::Delay::from(REREAD_POLL).await;
+        let snapshot = holdings::snapshot(env, user, provider).await?;
+        let newer = snapshot.as_ref().and_then(|s| s.fetched_at).is_some_and(|at| at > stale_at);
+        let failed_since = failed_at(snapshot.as_ref()).is_some_and(|at| at >= stale_at);
+        if newer {
+            let fetched_at = snapshot.and_then(|s| s.fetched_at).unwrap_or(stale_at);
+            return Ok(Some((holdings::read(env, user, provider).await?, fetched_at)));
+        }
+        if failed_since {
+            return Ok(None);
+        }
+    }
+    Ok(None)
 }
 
 /// The JSON body of `GET /api/<provider>/holdings`.

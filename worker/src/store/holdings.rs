@@ -359,3 +359,41 @@ pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Hold
             .collect::<DbResult<_>>()?,
     })
 }
+
+/// Takes the re-read lease of `user`'s `provider` cache for `owner` until `until_ms` (real clock)
+/// when nobody holds it or its holder's time ran out; true when won.
+pub async fn claim_reread(
+    env: &Env,
+    user: &UserId,
+    provider: Provider,
+    owner: &str,
+    now_ms: i64,
+    until_ms: i64,
+) -> DbResult<bool> {
+    let row: Option<serde_json::Value> = super::query_first(
+        env,
+        "INSERT INTO fetch_leases (user_id, provider, owner, until_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (user_id, provider) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms
+           WHERE fetch_leases.until_ms <= ?5
+         RETURNING owner",
+        &[
+            user.as_str().into(),
+            provider.as_str().into(),
+            owner.into(),
+            (until_ms as f64).into(),
+            (now_ms as f64).into(),
+        ],
+    )
+    .await?;
+    Ok(row.and_then(|r| r.get("owner").and_then(|o| o.as_str()).map(|o| o == owner)).unwrap_or(false))
+}
+
+/// Gives the re-read lease back, if `owner` still holds it.
+pub async fn release_reread(env: &Env, user: &UserId, provider: Provider, owner: &str) -> DbResult<()> {
+    db(env)?
+        .prepare("DELETE FROM fetch_leases WHERE user_id = ?1 AND provider = ?2 AND owner = ?3")
+        .bind(&[user.as_str().into(), provider.as_str().into(), owner.into()])?
+        .run()
+        .await?;
+    Ok(())
+}
