@@ -23,6 +23,14 @@ if (undocumented.length) {
   process.exit(1);
 }
 
+// wasm-bindgen's classes declare `[Symbol.dispose]()`, which TypeScript knows only with the
+// `esnext.disposable` library: reference it from the typings, so a `--strict` app with any `lib`
+// setting compiles against them as they are.
+const disposable = '/// <reference lib="esnext.disposable" />';
+if (typings.includes("Symbol.dispose") && !typings.startsWith(disposable)) {
+  writeFileSync(join(dir, types), `${disposable}\n${typings}`);
+}
+
 const files = readdirSync(dir).filter((f) => /\.(js|wasm|d\.ts)$/.test(f));
 if (existsSync(join(dir, "snippets"))) files.push("snippets");
 Object.assign(pkg, {

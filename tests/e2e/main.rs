@@ -7,6 +7,7 @@ mod deploy;
 mod freshness;
 mod ibkr_flex;
 mod origins;
+mod package_types;
 mod plaid;
 mod reliability;
 mod routing;
@@ -152,6 +153,7 @@ fn main() {
     trials.extend(contract::trials());
     trials.extend(deploy::trials());
     trials.extend(freshness::trials());
+    trials.extend(package_types::trials());
     trials.extend(reliability::trials());
     let trials = trials
         .into_iter()

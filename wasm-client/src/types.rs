@@ -143,6 +143,30 @@ export interface Position {
   currency: Currency;
   /** Unix seconds of the data's freshness. */
   as_of: number;
+  /** Identifiers, contract terms and lots the provider sent beside the position (IBKR Flex). */
+  detail?: PositionDetail;
+}
+
+/** What a provider says about a position beyond its quantity and value. */
+export interface PositionDetail {
+  /** IBKR's contract id. */
+  conid?: string;
+  isin?: string;
+  cusip?: string;
+  /** Units of the underlying per contract; value and cost basis already include it. */
+  multiplier?: Decimal;
+  /** The provider's rate from the position's currency to the account's base currency. */
+  fx_rate_to_base?: Decimal;
+  /** The tax lots; their quantities sum to the position's. */
+  lots?: Lot[];
+}
+
+/** One tax lot of a position, in the position's currency. */
+export interface Lot {
+  quantity: Decimal;
+  cost_basis: Decimal | null;
+  /** ISO date or date-time the lot was opened, when known. */
+  opened_at: string | null;
 }
 
 /** Cash held in one account in one currency. */
