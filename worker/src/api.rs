@@ -324,10 +324,9 @@ pub fn preflight(cors: &tributary_core::origin::Cors) -> Response {
 /// entry, or (in development) a loopback origin; anything else is 400 `redirect_not_allowed`.
 pub fn pinned_redirect(
     req: &Request,
-    session: &crate::auth::Authenticated,
+    config: &tributary_core::config::Config,
     redirect: &str,
 ) -> Result<String, ApiError> {
-    let config = &session.config;
     let own = origin(req)?;
     let pinned = tributary_core::origin::pin_redirect(
         redirect,

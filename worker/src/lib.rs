@@ -109,22 +109,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Ok(api::with_cors(api::json_fallbacks(response, &method, &path, ROUTES), &cors))
 }
 
-/// The cron trigger (`[triggers] crons` in `wrangler.toml`): every provider's scheduled share,
-/// each bounded by its adapter (IBKR Flex: finish pending statements, the daily pull). One log
-/// line per provider; a failure never stops the others.
+/// The cron trigger (`[triggers] crons` in `wrangler.toml`): every provider's due reads (IBKR
+/// Flex: pending statements, the daily pull) through the shared fetch path, each bounded by its
+/// adapter; one log line per provider that had any.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     clock::load(&env).await;
-    for provider in Provider::ALL {
-        let outcome = match registry::port(provider).scheduled(&env).await {
-            Ok(serde_json::Value::Null) => continue,
-            Ok(report) => {
-                serde_json::json!({"level": "info", "event": "scheduled", "provider": provider, "report": report})
-            }
-            Err(error) => {
-                serde_json::json!({"level": "error", "event": "scheduled", "provider": provider, "outcome": error.code()})
-            }
-        };
-        worker::console_log!("{outcome}");
+    for (provider, reads, failed) in services::holdings::scheduled_reads(&env).await {
+        let line = serde_json::json!({"level": "info", "event": "scheduled", "provider": provider, "reads": reads, "failed": failed});
+        worker::console_log!("{line}");
     }
 }

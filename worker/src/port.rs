@@ -21,6 +21,12 @@ pub struct ConnectRequest<'a> {
     pub webhook_origin: &'a str,
 }
 
+/// A user whose data a cron run reads, on the clock their decisions use.
+pub struct DueRead {
+    pub user: tributary_core::UserId,
+    pub clock: crate::clock::Clock,
+}
+
 /// How a connect request is answered.
 pub enum Connect {
     /// The provider's flow: `{kind, url, …}`, returned beside the routing decision.
@@ -93,10 +99,12 @@ pub trait ProviderPort: Sync {
         Box::pin(async { Ok(Map::new()) })
     }
 
-    /// The provider's share of a cron run (IBKR Flex: finish pending statements, the daily pull),
-    /// reported as JSON for the run's log line. MUST bound its own work; MUST NOT need a session.
-    fn scheduled<'a>(&'a self, _env: &'a Env) -> LocalBoxFuture<'a, Result<Value, ApiError>> {
-        Box::pin(async { Ok(Value::Null) })
+    /// The users whose data a cron run should read now through the shared fetch path, each with
+    /// the clock their decisions use (IBKR Flex: a pending statement whose next look is due, or a
+    /// published daily statement not read yet). MUST return a bounded list; MUST NOT call the
+    /// provider. The default is nobody.
+    fn due_reads<'a>(&'a self, _env: &'a Env) -> LocalBoxFuture<'a, Result<Vec<DueRead>, ApiError>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     /// Starts the provider's connection flow for a routed institution. MUST create nothing billed

@@ -29,7 +29,7 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let body: ConnectBody = read_json(&mut req).await?;
     let institution = body.institution.as_deref().unwrap_or_default();
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
-    let redirect = crate::api::pinned_redirect(&req, &session, redirect)?;
+    let redirect = crate::api::pinned_redirect(&req, &session.config, redirect)?;
     let health = provider_health(&ctx.env, &session).await;
     let decision: RoutingDecision =
         CoverageMap::embedded().choose_provider(AliasTable::embedded(), institution, body.need_trading, &health)?;

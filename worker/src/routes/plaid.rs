@@ -36,7 +36,7 @@ pub async fn link(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let body: LinkRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
-    let redirect = crate::api::pinned_redirect(&req, &session, redirect)?;
+    let redirect = crate::api::pinned_redirect(&req, &session.config, redirect)?;
     let slug = resolve_field(body.institution.as_deref())?;
     let webhook = webhook_url(&req)?;
     match create_link(&ctx.env, &session, slug.as_ref(), &redirect, Some(&webhook)).await? {

@@ -21,7 +21,7 @@ pub async fn authorize(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let body: AuthorizeRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
-    let redirect = crate::api::pinned_redirect(&req, &session, redirect)?;
+    let redirect = crate::api::pinned_redirect(&req, &session.config, redirect)?;
     let url = start(&ctx.env, &session, &redirect).await?;
     json(200, &json!({ "authorize_url": url }))
 }

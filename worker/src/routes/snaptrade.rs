@@ -35,7 +35,7 @@ pub async fn connection_url(mut req: Request, ctx: RouteContext<()>) -> ApiResul
     let session = authenticate(&req, &ctx.env).await?;
     let body: ConnectionUrlRequest = read_json(&mut req).await?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
-    let redirect = crate::api::pinned_redirect(&req, &session, redirect)?;
+    let redirect = crate::api::pinned_redirect(&req, &session.config, redirect)?;
     let connection_type = body
         .connection_type
         .as_deref()

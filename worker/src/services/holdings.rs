@@ -201,3 +201,46 @@ pub async fn provider_results(
         answers.iter().filter(|(_, supply)| supply.is_available()).map(|(result, _)| result.provider()).collect();
     Ok((answers.into_iter().map(|(result, _)| result).collect(), available))
 }
+
+/// One cron run's reads: every provider's due users (`ProviderPort::due_reads`) read through the
+/// shared fetch path, one after another, each read bounded by its adapter. A failed read is logged
+/// and never stops the others. Returns how many reads each provider had.
+pub async fn scheduled_reads(env: &Env) -> Vec<(Provider, usize, usize)> {
+    let config = match crate::env::load_config(env) {
+        Ok(config) => config,
+        Err(e) => {
+            crate::api::log_failure("scheduled: configuration", e);
+            return Vec::new();
+        }
+    };
+    let mut report = Vec::new();
+    for provider in Provider::ALL {
+        let due = match port(provider).due_reads(env).await {
+            Ok(due) => due,
+            Err(error) => {
+                crate::api::log_failure("scheduled: due reads", error.code());
+                continue;
+            }
+        };
+        let mut failed = 0;
+        for read in &due {
+            let claims = tributary_core::session::SessionClaims {
+                user_id: read.user.clone(),
+                expires_at: crate::clock::real_now_unix() + 60,
+                issued_at: None,
+            };
+            let session = Authenticated { claims, config: config.clone(), clock: read.clock };
+            if let Err(error) = fetch_and_cache(env, &session, provider).await {
+                failed += 1;
+                worker::console_log!(
+                    "{}",
+                    json!({"level": "info", "event": "scheduled_read", "provider": provider, "outcome": error.code()})
+                );
+            }
+        }
+        if !due.is_empty() {
+            report.push((provider, due.len(), failed));
+        }
+    }
+    report
+}

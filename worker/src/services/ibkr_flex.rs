@@ -8,8 +8,7 @@
 use super::random_nonce;
 use crate::api::ApiError;
 use crate::auth::Authenticated;
-use crate::clock::real_now_unix;
-use crate::port::{Connect, ConnectRequest, ProviderPort};
+use crate::port::{Connect, ConnectRequest, DueRead, ProviderPort};
 use crate::providers::ibkr_flex::FlexClient;
 use crate::store::connections::{self, ConnectionRecord, ConnectionRow};
 use crate::store::ibkr_flex::{self as store, FlexQuery};
@@ -26,7 +25,6 @@ use tributary_core::ibkr::{
 };
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
-use tributary_core::session::SessionClaims;
 use tributary_core::{ErrorCode, Holdings, Provider, UserId};
 use worker::{Delay, Env};
 
@@ -443,57 +441,43 @@ async fn statement_fields(env: &Env, session: &Authenticated) -> Result<Map<Stri
     Ok(fields)
 }
 
-/// One cron run: the users whose Flex statements are due (a pending statement's time has come, or
-/// the day's statement is published and not yet read) read through the shared fetch path, each
-/// read bounded, at most [`CRON_USERS_PER_RUN`] users. Returns (users looked at, users read).
-async fn scheduled_run(env: &Env) -> Result<(usize, usize), ApiError> {
+/// The users whose Flex statements are due now (a pending statement's next look has come, or the
+/// day's statement is published and not yet read), each checked on their own clock and never for
+/// a connection that needs the person's repair; at most [`CRON_USERS_PER_RUN`].
+async fn due_now(env: &Env) -> Result<Vec<DueRead>, ApiError> {
     let config = crate::env::load_config(env)?;
     let now = crate::api::now_unix();
     let development = config.environment.is_development();
     // In development each user may run on their own clock, so every candidate is checked on it.
     let limit = if development { CRON_DEV_CANDIDATES } else { CRON_USERS_PER_RUN };
     let candidates = store::due_users(env, now, latest_publication(now), development, limit).await?;
-    let mut read = 0;
-    for user in &candidates {
-        if read >= CRON_USERS_PER_RUN as usize {
+    let mut due = Vec::new();
+    for user in candidates {
+        if due.len() >= CRON_USERS_PER_RUN as usize {
             break;
         }
-        let clock = crate::clock::for_user(env, user).await;
-        let session = system_session(user, config.clone(), clock);
-        let user_now = session.now();
+        let clock = crate::clock::for_user(env, &user).await;
+        let user_now = clock.now();
         // One user's unreadable rows never stop the run for the others.
-        let rows = match futures_util::try_join!(store::list(env, user), connections::list(env, user, P)) {
+        let (rows, stored) = match futures_util::try_join!(store::list(env, &user), connections::list(env, &user, P)) {
             Ok(found) => found,
             Err(e) => {
                 crate::api::log_failure("ibkr flex scheduled: read connections", e);
                 continue;
             }
         };
-        let (rows, stored) = rows;
         let repairing = |row: &FlexQuery| stored.iter().any(|c| c.external_id == row.external_id && c.needs_repair);
-        let due = rows.iter().filter(|row| !repairing(row)).any(|row| match (&row.reference_code, row.next_poll_at) {
-            (Some(_), Some(at)) => at <= user_now,
-            (Some(_), None) => true,
-            (None, _) => daily_pull_due(row.last_statement_at, user_now),
-        });
-        if !due {
-            continue;
-        }
-        read += 1;
-        if let Err(error) = super::holdings::fetch_and_cache(env, &session, P).await {
-            worker::console_log!(
-                "{}",
-                json!({"level": "info", "event": "ibkr_flex_scheduled_read", "outcome": error.code()})
-            );
+        let is_due =
+            rows.iter().filter(|row| !repairing(row)).any(|row| match (&row.reference_code, row.next_poll_at) {
+                (Some(_), Some(at)) => at <= user_now,
+                (Some(_), None) => true,
+                (None, _) => daily_pull_due(row.last_statement_at, user_now),
+            });
+        if is_due {
+            due.push(DueRead { user, clock });
         }
     }
-    Ok((candidates.len(), read))
-}
-
-/// A session for work the worker does on a user's behalf without a request (the cron trigger).
-fn system_session(user: &UserId, config: tributary_core::config::Config, clock: crate::clock::Clock) -> Authenticated {
-    let claims = SessionClaims { user_id: user.clone(), expires_at: real_now_unix() + 60, issued_at: None };
-    Authenticated { claims, config, clock }
+    Ok(due)
 }
 
 /// The IBKR Flex adapter of the provider port. A read asks for a new statement itself, so it keeps
@@ -555,10 +539,7 @@ impl ProviderPort for IbkrFlexPort {
         Box::pin(statement_fields(env, session))
     }
 
-    fn scheduled<'a>(&'a self, env: &'a Env) -> LocalBoxFuture<'a, Result<Value, ApiError>> {
-        Box::pin(async move {
-            let (looked_at, read) = scheduled_run(env).await?;
-            Ok(json!({"provider": P, "candidates": looked_at, "read": read}))
-        })
+    fn due_reads<'a>(&'a self, env: &'a Env) -> LocalBoxFuture<'a, Result<Vec<DueRead>, ApiError>> {
+        Box::pin(due_now(env))
     }
 }
