@@ -114,9 +114,13 @@ pub fn target_url(sim: &Sim, provider: Provider, given: Option<&str>) -> Result<
 fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
+        // A fresh connection per delivery, as a provider's webhook sender makes: a pooled one the
+        // receiver has meanwhile closed would fail the delivery before it was ever sent (seen:
+        // "error sending request" under load, with nothing in the receiver's log).
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
+            .pool_max_idle_per_host(0)
             .timeout(DELIVERY_TIMEOUT)
             .build()
             .expect("a plain HTTP client builds")

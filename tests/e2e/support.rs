@@ -77,7 +77,13 @@ impl Ctx {
             reliability_state: servers.reliability_state,
             session_key: SessionKey::new(&session_key).expect("random key is long enough"),
             session_key_raw: session_key,
-            http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap(),
+            // Idle connections are dropped well before wrangler dev's server closes them (Node's
+            // 5 s keep-alive), so a request never goes out on a connection being closed.
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
+                .build()
+                .unwrap(),
         }
     }
 
