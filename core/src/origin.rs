@@ -120,6 +120,20 @@ pub enum Cors {
     Refused,
 }
 
+/// Whether cross-origin answers exist for `path` at all: the API under `/api/` only — webhooks
+/// and static files are never answered cross-origin.
+pub fn cors_applies(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Whether `origin_header` is absent or the worker's own origin (no deployment list needed).
+pub fn is_same_origin(origin_header: Option<&str>, own_origin: &str) -> bool {
+    match origin_header.map(str::trim).filter(|o| !o.is_empty()) {
+        None => true,
+        Some(raw) => bare_origin(raw).is_some_and(|o| normalise_origin(own_origin).is_some_and(|own| own == o)),
+    }
+}
+
 /// Decides a request's CORS standing from its `Origin` header, the worker's own origin and the
 /// deployment's list.
 pub fn cors_for(origin_header: Option<&str>, own_origin: &str, allowed: &AllowedOrigins) -> Cors {
@@ -253,6 +267,15 @@ mod tests {
         assert!(headers.contains(&("Access-Control-Expose-Headers", "Retry-After".into())));
         assert!(headers.iter().all(|(name, value)| *name != "Access-Control-Allow-Credentials" && value != "*"));
         assert_eq!(Cors::Refused.response_headers(), vec![("Vary", "Origin".to_owned())]);
+    }
+
+    #[test]
+    fn only_the_api_is_answered_cross_origin_and_the_own_origin_needs_no_list() {
+        assert!(cors_applies("/api/me") && !cors_applies("/webhooks/plaid") && !cors_applies("/app.js"));
+        assert!(is_same_origin(None, "https://api.example"));
+        assert!(is_same_origin(Some("https://API.example:443"), "https://api.example"));
+        assert!(!is_same_origin(Some("https://app.example"), "https://api.example"));
+        assert!(!is_same_origin(Some("null"), "https://api.example"));
     }
 
     #[test]

@@ -275,15 +275,16 @@ pub fn now_unix() -> i64 {
 /// The request's CORS standing under the deployment's `ALLOWED_ORIGINS` (the core's rule).
 /// Webhooks are never answered cross-origin; an unreadable configuration trusts no other origin.
 pub fn cors(req: &Request, env: &worker::Env, path: &str) -> tributary_core::origin::Cors {
-    use tributary_core::origin::{cors_for, AllowedOrigins, Cors};
+    use tributary_core::origin::{cors_applies, cors_for, is_same_origin, AllowedOrigins, Cors};
     let header = req.headers().get("origin").ok().flatten();
-    if header.is_none() {
+    let own = origin(req).unwrap_or_default();
+    if is_same_origin(header.as_deref(), &own) {
+        // The common case (a page of this worker): no configuration to read.
         return Cors::SameOrigin;
     }
-    if !path.starts_with("/api/") {
+    if !cors_applies(path) {
         return Cors::Refused;
     }
-    let own = origin(req).unwrap_or_default();
     let allowed = crate::env::load_config(env).map(|c| c.allowed_origins).unwrap_or_else(|_| AllowedOrigins::default());
     cors_for(header.as_deref(), &own, &allowed)
 }

@@ -65,7 +65,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let method = req.inner().method();
     let path = req.path();
     let cors = api::cors(&req, &env, &path);
-    if method == "OPTIONS" && path.starts_with("/api/") && cors != tributary_core::origin::Cors::SameOrigin {
+    if method == "OPTIONS"
+        && tributary_core::origin::cors_applies(&path)
+        && cors != tributary_core::origin::Cors::SameOrigin
+    {
         // A browser's preflight for a cross-origin call (a plain OPTIONS is the router's 405).
         return Ok(api::preflight(&cors));
     }

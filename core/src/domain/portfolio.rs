@@ -153,3 +153,70 @@ pub struct Holdings {
     pub positions: Vec<Position>,
     pub balances: Vec<CashBalance>,
 }
+
+impl Holdings {
+    /// Only the accounts that came through one of `connections`, with their positions and cash.
+    pub fn of_connections(self, connections: &[&str]) -> Holdings {
+        let kept: Vec<String> = self
+            .accounts
+            .iter()
+            .filter(|a| a.connection_id.as_deref().is_some_and(|c| connections.contains(&c)))
+            .map(|a| a.account_id.clone())
+            .collect();
+        self.only_accounts(&kept)
+    }
+
+    /// Adds `other`'s accounts that are not here yet, with their positions and cash: an account
+    /// two sources both report is counted once, from the first.
+    pub fn add_new_accounts(&mut self, other: Holdings) {
+        let new: Vec<String> = other
+            .accounts
+            .iter()
+            .map(|a| a.account_id.clone())
+            .filter(|id| !self.accounts.iter().any(|a| &a.account_id == id))
+            .collect();
+        let other = other.only_accounts(&new);
+        self.accounts.extend(other.accounts);
+        self.positions.extend(other.positions);
+        self.balances.extend(other.balances);
+    }
+
+    fn only_accounts(self, ids: &[String]) -> Holdings {
+        Holdings {
+            accounts: self.accounts.into_iter().filter(|a| ids.contains(&a.account_id)).collect(),
+            positions: self.positions.into_iter().filter(|p| ids.contains(&p.account_id)).collect(),
+            balances: self.balances.into_iter().filter(|b| ids.contains(&b.account_id)).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_fixtures::{account, cash, position};
+
+    fn holdings(ids: &[&str]) -> Holdings {
+        let p = Provider::IbkrFlex;
+        Holdings {
+            accounts: ids.iter().map(|id| account(p, id, None)).collect(),
+            positions: ids.iter().map(|id| position(p, id, None, "SYNT", "1")).collect(),
+            balances: ids.iter().map(|id| cash(p, id, None, "USD", "10")).collect(),
+        }
+    }
+
+    #[test]
+    fn an_account_two_sources_report_is_counted_once_with_all_its_rows() {
+        let mut all = holdings(&["U1", "U2"]);
+        all.add_new_accounts(holdings(&["U2", "U3"]));
+        let ids: Vec<&str> = all.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        assert_eq!(ids, ["U1", "U2", "U3"]);
+        assert_eq!((all.positions.len(), all.balances.len()), (3, 3), "U2's rows once");
+    }
+
+    #[test]
+    fn holdings_of_connections_keep_their_accounts_rows_only() {
+        let kept = holdings(&["U1", "U2", "U3"]).of_connections(&["conn-U2"]);
+        assert_eq!(kept, holdings(&["U2"]));
+        assert_eq!(holdings(&["U1"]).of_connections(&[]), Holdings::default());
+    }
+}

@@ -128,6 +128,27 @@ pub fn reference_expired(requested_at: Option<i64>, now: i64) -> bool {
     requested_at.is_none_or(|at| now.saturating_sub(at) > REFERENCE_MAX_AGE_S)
 }
 
+/// Seconds until a pending statement (asked for at `requested_at`, next look at `next_poll_at`)
+/// may be looked at again, or `None` when it may be now: a read before then answers pending
+/// without asking IBKR; a reference code too old to poll may always be replaced at once.
+pub fn wait_before_poll(next_poll_at: Option<i64>, requested_at: Option<i64>, now: i64) -> Option<u64> {
+    let at = next_poll_at?;
+    if at <= now || reference_expired(requested_at, now) {
+        return None;
+    }
+    u64::try_from(at - now).ok()
+}
+
+/// Whether a cron run should read a connection at `now`: its pending statement's next look has
+/// come (or has no time), or — nothing pending — the daily pull is due.
+pub fn connection_due(pending: bool, next_poll_at: Option<i64>, last_statement_at: Option<i64>, now: i64) -> bool {
+    match (pending, next_poll_at) {
+        (true, Some(at)) => at <= now,
+        (true, None) => true,
+        (false, _) => daily_pull_due(last_statement_at, now),
+    }
+}
+
 /// The latest daily publication time at or before `now` (unix seconds).
 pub fn latest_publication(now: i64) -> i64 {
     let today = now.div_euclid(DAY_S) * DAY_S + PUBLISHED_BY_HOUR_UTC * 3_600;
@@ -216,6 +237,18 @@ mod tests {
         assert!(!reference_expired(Some(100), 100 + 3_600));
         assert!(reference_expired(Some(100), 100 + 3_601));
         assert!(reference_expired(None, 100));
+    }
+
+    #[test]
+    fn a_pending_statement_is_not_polled_before_its_next_look_and_the_cron_reads_what_is_due() {
+        assert_eq!(wait_before_poll(None, Some(100), 100), None);
+        assert_eq!(wait_before_poll(Some(110), Some(100), 100), Some(10));
+        assert_eq!(wait_before_poll(Some(110), Some(100), 110), None, "due at its time");
+        assert_eq!(wait_before_poll(Some(100 + 7_200), Some(100), 100 + 3_601), None, "an expired code is replaced");
+        assert!(connection_due(true, Some(110), None, 110) && !connection_due(true, Some(111), None, 110));
+        assert!(connection_due(true, None, None, 110), "a pending code without a time is looked at");
+        let seven = 1_773_446_400 + 7 * 3_600;
+        assert!(!connection_due(false, None, Some(seven + 1), seven + 2) && connection_due(false, None, None, seven));
     }
 
     #[test]

@@ -107,7 +107,7 @@ async fn reread(
     stale_at: i64,
 ) -> Result<Option<(Holdings, i64)>, ApiError> {
     let user = &session.claims.user_id;
-    let owner = super::random_nonce().iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let owner = super::random_owner();
     let now_ms = crate::clock::real_now_unix().saturating_mul(1_000);
     if holdings::claim_reread(env, user, provider, &owner, now_ms, now_ms + REREAD_LEASE_MS).await? {
         let fetched = fetch_and_cache(env, session, provider).await;

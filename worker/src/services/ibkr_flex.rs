@@ -17,8 +17,9 @@ use serde_json::{json, Map, Value};
 use std::time::Duration;
 use tributary_core::capabilities::ConnectionType;
 use tributary_core::ibkr::flow::{
-    daily_pull_due, gap_wait_ms, in_request_wait_ms, latest_publication, lease_ms, next_poll_at, query_key,
-    reference_expired, send_retry_wait_ms, token_pacing_key, CRON_DEV_CANDIDATES, CRON_USERS_PER_RUN, MIN_POLL_DELAY_S,
+    connection_due, gap_wait_ms, in_request_wait_ms, latest_publication, lease_ms, next_poll_at, query_key,
+    reference_expired, send_retry_wait_ms, token_pacing_key, wait_before_poll, CRON_DEV_CANDIDATES, CRON_USERS_PER_RUN,
+    MIN_POLL_DELAY_S,
 };
 use tributary_core::ibkr::{
     parse_credentials, parse_send_response, read_statement, FlexCredentials, FlexError, Statement,
@@ -180,13 +181,13 @@ async fn read_connection(env: &Env, session: &Authenticated, row: &FlexQuery) ->
     let client = client(session)?;
     let (user, ext) = (&row.user_id, row.external_id.as_str());
     let now = session.now();
-    if let (Some(_), Some(at)) = (&row.reference_code, row.next_poll_at) {
-        if at > now && !reference_expired(row.requested_at, now) {
-            return Err(pending_error(u64::try_from(at - now).unwrap_or(0)));
+    if row.reference_code.is_some() {
+        if let Some(wait_s) = wait_before_poll(row.next_poll_at, row.requested_at, now) {
+            return Err(pending_error(wait_s));
         }
     }
     let credentials = credentials(session, row)?;
-    let owner = super::random_nonce().iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let owner = super::random_owner();
     let started_ms = real_now_ms();
     let until_ms = started_ms.saturating_add(lease_ms(session.config.provider_timeout_ms));
     if !store::claim(env, user, ext, &owner, started_ms, until_ms).await? {
@@ -247,27 +248,11 @@ async fn read_all(env: &Env, session: &Authenticated) -> Result<Holdings, ApiErr
     let repairing: Vec<&str> = stored.iter().filter(|c| c.needs_repair).map(|c| c.external_id.as_str()).collect();
     let mut holdings = Holdings::default();
     if !repairing.is_empty() {
-        let cached = crate::store::holdings::read(env, user, P).await?;
-        let held = |connection: &Option<String>| connection.as_deref().is_some_and(|c| repairing.contains(&c));
-        let kept: Vec<String> =
-            cached.accounts.iter().filter(|a| held(&a.connection_id)).map(|a| a.account_id.clone()).collect();
-        holdings.accounts.extend(cached.accounts.into_iter().filter(|a| kept.contains(&a.account_id)));
-        holdings.positions.extend(cached.positions.into_iter().filter(|p| kept.contains(&p.account_id)));
-        holdings.balances.extend(cached.balances.into_iter().filter(|b| kept.contains(&b.account_id)));
+        holdings = crate::store::holdings::read(env, user, P).await?.of_connections(&repairing);
     }
     // One after another: each read paces its own token, and most people have one query.
     for row in rows.iter().filter(|r| !repairing.contains(&r.external_id.as_str())) {
-        let statement = read_connection(env, session, row).await?;
-        let fresh = statement.holdings;
-        let new: Vec<String> = fresh
-            .accounts
-            .iter()
-            .map(|a| a.account_id.clone())
-            .filter(|id| !holdings.accounts.iter().any(|a| &a.account_id == id))
-            .collect();
-        holdings.accounts.extend(fresh.accounts.into_iter().filter(|a| new.contains(&a.account_id)));
-        holdings.positions.extend(fresh.positions.into_iter().filter(|p| new.contains(&p.account_id)));
-        holdings.balances.extend(fresh.balances.into_iter().filter(|b| new.contains(&b.account_id)));
+        holdings.add_new_accounts(read_connection(env, session, row).await?.holdings);
     }
     Ok(holdings)
 }
@@ -373,12 +358,8 @@ async fn cache_after_connect(env: &Env, session: &Authenticated, fresh: Holdings
     let user = &session.claims.user_id;
     let (cached, stored) =
         futures_util::try_join!(crate::store::holdings::read(env, user, P), connections::list(env, user, P))?;
-    let fresh_accounts: Vec<&str> = fresh.accounts.iter().map(|a| a.account_id.as_str()).collect();
-    let keep = |account: &str| !fresh_accounts.contains(&account);
-    let mut all = fresh.clone();
-    all.accounts.extend(cached.accounts.into_iter().filter(|a| keep(&a.account_id)));
-    all.positions.extend(cached.positions.into_iter().filter(|p| keep(&p.account_id)));
-    all.balances.extend(cached.balances.into_iter().filter(|b| keep(&b.account_id)));
+    let mut all = fresh;
+    all.add_new_accounts(cached);
     super::cache::record(env, session, P, Ok(all), &stored, now).await.map(|_| ())
 }
 
@@ -467,12 +448,10 @@ async fn due_now(env: &Env) -> Result<Vec<DueRead>, ApiError> {
             }
         };
         let repairing = |row: &FlexQuery| stored.iter().any(|c| c.external_id == row.external_id && c.needs_repair);
-        let is_due =
-            rows.iter().filter(|row| !repairing(row)).any(|row| match (&row.reference_code, row.next_poll_at) {
-                (Some(_), Some(at)) => at <= user_now,
-                (Some(_), None) => true,
-                (None, _) => daily_pull_due(row.last_statement_at, user_now),
-            });
+        let is_due = rows
+            .iter()
+            .filter(|row| !repairing(row))
+            .any(|row| connection_due(row.reference_code.is_some(), row.next_poll_at, row.last_statement_at, user_now));
         if is_due {
             due.push(DueRead { user, clock });
         }

@@ -19,3 +19,8 @@ pub fn random_nonce() -> [u8; NONCE_LEN] {
     getrandom::fill(&mut nonce).expect("the runtime provides crypto.getRandomValues");
     nonce
 }
+
+/// A fresh random name for the holder of a lease (hex), so only it can release the lease.
+pub fn random_owner() -> String {
+    random_nonce().iter().map(|b| format!("{b:02x}")).collect()
+}
