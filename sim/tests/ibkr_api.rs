@@ -685,6 +685,13 @@ async fn a_querys_pending_polls_can_change_for_later_statements() {
     assert_eq!(flex.ok("/__sim/ibkr/pending_polls", set).await["pending_polls"], 0);
     let code = flex.reference(&ann.token, &ann.query_id, "").await;
     assert!(flex.get(&ann.token, &code).await.text.contains("FlexQueryResponse"), "ready on the first poll");
+    // A statement still generating is finished on demand.
+    let slow = json!({"user": "ann", "query_id": ann.query_id, "pending_polls": 20});
+    flex.ok("/__sim/ibkr/pending_polls", slow).await;
+    let code = flex.reference(&ann.token, &ann.query_id, "").await;
+    assert!(!flex.get(&ann.token, &code).await.text.contains("FlexQueryResponse"), "still generating");
+    assert_eq!(flex.ok("/__sim/ibkr/finish", json!({"user": "ann"})).await["finished"], 1);
+    assert!(flex.get(&ann.token, &code).await.text.contains("FlexQueryResponse"), "ready now");
     let other = json!({"user": "bob", "query_id": ann.query_id, "pending_polls": 1});
     assert_eq!(flex.control("/__sim/ibkr/pending_polls", other).await.status, 400, "another user's query");
 }

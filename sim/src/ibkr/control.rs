@@ -18,6 +18,8 @@
 //! - `POST /__sim/ibkr/errors` `{"endpoint": "send_request"|"get_statement", "code": 1001|1003..=1021,
 //!   "times": 1..=100, "user"?}` → `{"queued": times}`: the next `times` requests to that endpoint
 //!   (of that user only, if given) that pass the token checks and the throttle answer that code.
+//! - `POST /__sim/ibkr/finish` `{"user"}` → `{"user", "finished": n}`: every statement of that user
+//!   still being generated is ready on its next poll (a test finishes IBKR's work without a clock).
 //! - `POST /__sim/ibkr/pending_polls` `{"user", "query_id", "pending_polls": 0..=20}` → echo: how many
 //!   polls of that query's later statements answer 1019.
 //! - `POST /__sim/ibkr/report_date` `{"date": "YYYY-MM-DD", "user"?}` → `{"date", "user"}`: the date statements
@@ -59,6 +61,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/__sim/ibkr/errors", post(queue_error))
         .route("/__sim/ibkr/report_date", post(set_report_date))
         .route("/__sim/ibkr/pending_polls", post(set_pending_polls))
+        .route("/__sim/ibkr/finish", post(finish_generating))
 }
 
 /// Whether `user` is 1–64 characters of `[A-Za-z0-9_-]`.
@@ -229,6 +232,23 @@ async fn set_report_date(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         return bad(message);
     }
     Json(json!({"date": parsed.iso(), "user": user})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Finish {
+    user: String,
+}
+
+async fn finish_generating(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    match parse::<Finish>(&body) {
+        Ok(Finish { user }) if valid_user(&user) => {
+            let finished = lock(&sim.ibkr.state).finish_generating(&user);
+            Json(json!({"user": user, "finished": finished})).into_response()
+        }
+        Ok(_) => bad(BAD_USER),
+        Err(message) => bad(message),
+    }
 }
 
 #[derive(Deserialize)]

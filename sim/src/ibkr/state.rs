@@ -300,6 +300,17 @@ impl IbkrState {
         Ok(())
     }
 
+    /// Makes every statement `user` asked for and has not fetched yet ready on its next poll;
+    /// returns how many there were.
+    pub fn finish_generating(&mut self, user: &str) -> usize {
+        let mut finished = 0;
+        for reference in self.references.values_mut().filter(|r| r.user == user && r.polls_left > 0) {
+            reference.polls_left = 0;
+            finished += 1;
+        }
+        finished
+    }
+
     /// Whether `query_id` is one of `user`'s queries.
     pub fn has_query(&self, user: &str, query_id: u64) -> bool {
         self.queries.get(&query_id).is_some_and(|q| q.user == user)
