@@ -1,6 +1,7 @@
 //! Cache policy: how long each provider's holdings count as fresh (Plaid 72 h, SnapTrade 24 h by
 //! default, configurable), whether a cached copy is missing, fresh or stale at a given `now`, and
-//! the `cache_info` every response carries. Pure: the clock is an argument; nothing is stored.
+//! the `cache_info` every response carries, and which stale copies a cron run re-reads (the
+//! missed-webhook sweep). Pure: the clock is an argument; nothing is stored.
 
 use crate::domain::Provider;
 use rust_decimal::Decimal;
@@ -90,6 +91,72 @@ impl CachePolicy {
             CacheInfo::just_fetched(ttl_hours)
         }
     }
+}
+
+/// The missed-webhook sweep's bound: at most this many re-reads in one cron run, all providers
+/// together.
+pub const SWEEP_READS_PER_RUN: usize = 25;
+
+/// The most re-reads of one provider in one cron run, whatever its limit allows.
+const SWEEP_READS_PER_PROVIDER: u32 = 10;
+
+/// How many of `provider`'s stale copies one cron run may re-read: half of what its documented
+/// limit allows in a minute (the rest stays for people's own reads), at least one, at most
+/// [`SWEEP_READS_PER_PROVIDER`]. Reads within a run go one after another.
+pub fn sweep_reads_per_provider(provider: Provider) -> usize {
+    let limit = provider.spec().rate_limit;
+    let per_minute = u64::from(limit.requests) * 60 / u64::from(limit.per_seconds.max(1));
+    (per_minute / 2).clamp(1, u64::from(SWEEP_READS_PER_PROVIDER)) as usize
+}
+
+/// One cached copy the sweep may re-read: whose, which provider's, and how long past its TTL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepCandidate<U> {
+    pub user: U,
+    pub provider: Provider,
+    /// Seconds since the copy's TTL ran out (on the user's clock).
+    pub overdue_s: i64,
+    /// When the copy was fetched, which the re-read must supersede.
+    pub fetched_at: i64,
+}
+
+impl CachePolicy {
+    /// The sweep's candidate for a copy of `provider` fetched at `fetched_at`, when a page load at
+    /// `now` would re-read it ([`ReadPlan::Reread`]: past its TTL and not failing right now).
+    pub fn sweep_candidate<U>(
+        &self,
+        user: U,
+        provider: Provider,
+        fetched_at: i64,
+        failed_at: Option<i64>,
+        now: i64,
+    ) -> Option<SweepCandidate<U>> {
+        if self.read_plan(provider, Some(fetched_at), failed_at, now) != ReadPlan::Reread {
+            return None;
+        }
+        let ttl_s = i64::from(self.ttl_hours(provider)) * SECONDS_PER_HOUR;
+        let overdue_s = age_seconds(fetched_at, now).saturating_sub(ttl_s);
+        Some(SweepCandidate { user, provider, overdue_s, fetched_at })
+    }
+}
+
+/// What one cron run re-reads of `candidates`: most overdue first, at most
+/// [`sweep_reads_per_provider`] of each provider and [`SWEEP_READS_PER_RUN`] in all.
+pub fn sweep_plan<U>(mut candidates: Vec<SweepCandidate<U>>) -> Vec<SweepCandidate<U>> {
+    candidates.sort_by(|a, b| b.overdue_s.cmp(&a.overdue_s).then(a.fetched_at.cmp(&b.fetched_at)));
+    let mut taken = [0usize; Provider::ALL.len()];
+    let mut plan = Vec::new();
+    for candidate in candidates {
+        let index = Provider::ALL.iter().position(|p| *p == candidate.provider).unwrap_or(0);
+        if plan.len() == SWEEP_READS_PER_RUN {
+            break;
+        }
+        if taken[index] < sweep_reads_per_provider(candidate.provider) {
+            taken[index] += 1;
+            plan.push(candidate);
+        }
+    }
+    plan
 }
 
 /// After a failed fetch, how long a stale copy is served before the provider is asked again.
@@ -239,5 +306,40 @@ mod tests {
         assert_eq!(policy.read_plan(p, Some(NOW - day), Some(NOW - 60), NOW), ReadPlan::Serve, "failed a minute ago");
         assert_eq!(policy.read_plan(p, Some(NOW - day), Some(NOW - REREAD_BACKOFF_S), NOW), ReadPlan::Reread);
         assert_eq!(policy.read_plan(Provider::Plaid, Some(NOW - day), None, NOW), ReadPlan::Serve, "Plaid keeps 72 h");
+    }
+
+    #[test]
+    fn the_sweep_takes_the_most_overdue_first_within_each_providers_limit() {
+        assert_eq!(
+            Provider::ALL.map(sweep_reads_per_provider),
+            [10, 7, 10, 5],
+            "SnapTrade 250/min, Plaid 15/min, Schwab 120/min, IBKR Flex 10/min: half, at most 10"
+        );
+        let policy = CachePolicy::default();
+        let day = 86_400;
+        // Fresh, failing a minute ago, or never fetched: not the sweep's.
+        assert_eq!(policy.sweep_candidate("a", Provider::SnapTrade, NOW - 3_600, None, NOW), None);
+        assert_eq!(policy.sweep_candidate("a", Provider::SnapTrade, NOW - day, Some(NOW - 60), NOW), None);
+        let stale = policy.sweep_candidate("a", Provider::SnapTrade, NOW - day - 90, None, NOW).unwrap();
+        assert_eq!(stale.overdue_s, 90);
+
+        let plaid: Vec<_> = (0..9)
+            .map(|i| policy.sweep_candidate(i, Provider::Plaid, NOW - 3 * day - i64::from(i) * 60, None, NOW).unwrap())
+            .collect();
+        let plan = sweep_plan(plaid);
+        assert_eq!(plan.iter().map(|c| c.user).collect::<Vec<_>>(), [8, 7, 6, 5, 4, 3, 2], "seven, oldest first");
+
+        let many: Vec<_> = Provider::ALL
+            .into_iter()
+            .flat_map(|p| {
+                (0..20).map(move |i| SweepCandidate { user: i, provider: p, overdue_s: i64::from(i), fetched_at: 0 })
+            })
+            .collect();
+        let plan = sweep_plan(many);
+        assert_eq!(plan.len(), SWEEP_READS_PER_RUN);
+        assert!(plan.windows(2).all(|w| w[0].overdue_s >= w[1].overdue_s));
+        for p in Provider::ALL {
+            assert!(plan.iter().filter(|c| c.provider == p).count() <= sweep_reads_per_provider(p));
+        }
     }
 }

@@ -65,13 +65,6 @@ async fn finish(ctx: &Ctx, name: &str) {
     assert!(finished["finished"].as_u64().is_some_and(|n| n >= 1), "a statement was in progress: {finished}");
 }
 
-/// Runs the cron trigger once (`wrangler dev --test-scheduled`).
-async fn run_cron(ctx: &Ctx) {
-    let url = format!("{}/__scheduled?cron=*/15+*+*+*+*", ctx.dev);
-    let answer = ctx.http.get(url).send().await.expect("the worker answers");
-    assert_eq!(answer.status().as_u16(), 200, "the scheduled event ran");
-}
-
 /// The user's only Flex connection, as `GET /api/ibkr/connections` lists it.
 async fn only_connection(ctx: &Ctx, session: &str) -> Value {
     let listed = ctx.get(&ctx.dev, "/api/ibkr/connections", Some(session)).await;
@@ -342,6 +335,9 @@ async fn ibkr_flex_reconnect_takes_a_new_token_in_place_and_remove_is_owner_only
 }
 
 async fn ibkr_flex_cron_finishes_pending_statements_pulls_daily_and_fails_open_when_stale(ctx: Arc<Ctx>) -> TestResult {
+    let turn = ctx.cron_turn.clone();
+    let _turn = turn.lock().await;
+    let ctx = ctx.on_cron_worker();
     let user = ctx.user("ib-cron");
     let session = ctx.token(&user);
     let name = ctx.user("flex");
@@ -369,7 +365,7 @@ async fn ibkr_flex_cron_finishes_pending_statements_pulls_daily_and_fails_open_w
     // IBKR finishes; the cron trigger reads it once its next look is due (on this user's clock).
     finish(&ctx, &name).await;
     ctx.advance_user_clock(&ctx.dev, &user, 120).await;
-    run_cron(&ctx).await;
+    ctx.run_cron().await;
     let connection = only_connection(&ctx, &session).await;
     assert_eq!(
         (connection["statement_pending"].as_bool(), connection["statement_date"].as_str()),
@@ -424,7 +420,7 @@ async fn ibkr_flex_cron_finishes_pending_statements_pulls_daily_and_fails_open_w
     // canonical again.
     finish(&ctx, &name).await;
     ctx.advance_user_clock(&ctx.dev, &user, 120).await;
-    run_cron(&ctx).await;
+    ctx.run_cron().await;
     let connection = only_connection(&ctx, &session).await;
     assert_eq!(connection["statement_date"], "2026-03-16", "{connection}");
     assert_eq!(flex_calls(&ctx, &name, "send_request").await, 2, "one new statement for the day");
@@ -432,7 +428,7 @@ async fn ibkr_flex_cron_finishes_pending_statements_pulls_daily_and_fails_open_w
     assert_eq!(report(&merged.body, "ibkr_flex")["available"], true, "{}", merged.body);
     assert_eq!(report(&merged.body, "snaptrade")["routed_away"][0]["to"], "ibkr_flex");
     // A second cron run the same day asks for nothing.
-    run_cron(&ctx).await;
+    ctx.run_cron().await;
     assert_eq!(flex_calls(&ctx, &name, "send_request").await, 2, "once a day");
     Ok(())
 }

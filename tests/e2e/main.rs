@@ -107,6 +107,8 @@ fn main() {
         .collect();
     // The reliability suites' own worker: no refresh cooldown (1,000 chaos cycles), 5 s provider
     // attempts (injected timeouts stay short); nothing else uses it, so D1 snapshots are theirs.
+    // The cron suites' worker is configured like the development one: a cron run there reads
+    // only the users of the suite whose turn it is.
     let reliability_vars = reliability::worker_vars(&dev_vars);
 
     WranglerDev::remove_stale_state();
@@ -115,12 +117,13 @@ fn main() {
         let prod = s.spawn(|| WranglerDev::start("prod", &prod_vars));
         let wrong = s.spawn(|| WranglerDev::start("wrongkey", &wrong_key_vars));
         let rel = s.spawn(|| WranglerDev::start("reliability", &reliability_vars));
-        (dev.join().unwrap(), prod.join().unwrap(), wrong.join().unwrap(), rel.join().unwrap())
+        let cron = s.spawn(|| WranglerDev::start("cron", &dev_vars));
+        (dev.join().unwrap(), prod.join().unwrap(), wrong.join().unwrap(), rel.join().unwrap(), cron.join().unwrap())
     });
-    let (dev, prod, wrong_key, rel) = match started {
-        (Ok(dev), Ok(prod), Ok(wrong), Ok(rel)) => (dev, prod, wrong, rel),
-        (dev, prod, wrong, rel) => {
-            for error in [dev.err(), prod.err(), wrong.err(), rel.err()].into_iter().flatten() {
+    let (dev, prod, wrong_key, rel, cron) = match started {
+        (Ok(dev), Ok(prod), Ok(wrong), Ok(rel), Ok(cron)) => (dev, prod, wrong, rel, cron),
+        (dev, prod, wrong, rel, cron) => {
+            for error in [dev.err(), prod.err(), wrong.err(), rel.err(), cron.err()].into_iter().flatten() {
                 eprintln!("e2e: {error}");
             }
             std::process::exit(1);
@@ -137,6 +140,8 @@ fn main() {
             dev_state: dev.persist_dir(),
             reliability: rel.base_url.clone(),
             reliability_state: rel.persist_dir(),
+            cron: cron.base_url.clone(),
+            cron_state: cron.persist_dir(),
         },
         session_key,
     ));
@@ -168,9 +173,13 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     // A reload (wrangler saw a watched file change) is an environment event every run reports, so
     // a lost request is never mistaken for a wrong answer; traps and errors are shown on failure.
-    for (name, worker) in
-        [("development", &dev), ("production", &prod), ("wrong key", &wrong_key), ("reliability", &rel)]
-    {
+    for (name, worker) in [
+        ("development", &dev),
+        ("production", &prod),
+        ("wrong key", &wrong_key),
+        ("reliability", &rel),
+        ("cron", &cron),
+    ] {
         let log = worker.log();
         let reloads: Vec<&str> = log.lines().filter(|l| l.contains("Reloading local server")).collect();
         if !reloads.is_empty() {
@@ -184,7 +193,7 @@ fn main() {
     if conclusion.has_failed() {
         eprintln!("--- wrangler dev (development) log tail ---\n{}", last_lines(&dev.log(), 60));
     }
-    drop((dev, prod, wrong_key, rel, sim));
+    drop((dev, prod, wrong_key, rel, cron, sim));
     conclusion.exit();
 }
 

@@ -29,8 +29,11 @@ pub struct Servers {
     pub dev_state: std::path::PathBuf,
     pub reliability: String,
     pub reliability_state: std::path::PathBuf,
+    pub cron: String,
+    pub cron_state: std::path::PathBuf,
 }
 
+#[derive(Clone)]
 pub struct Ctx {
     pub dev: String,
     pub prod: String,
@@ -44,6 +47,12 @@ pub struct Ctx {
     /// The reliability suites' own development worker (no refresh cooldown), and its state dir.
     pub reliability: String,
     pub reliability_state: std::path::PathBuf,
+    /// The cron suites' own development worker and its state dir: a cron run reads every due or
+    /// stale user of its worker, so it runs where no other suite's users live (see [`Ctx::on_cron_worker`]).
+    pub cron: String,
+    pub cron_state: std::path::PathBuf,
+    /// Held by a cron suite for its whole run: one suite's cron runs never read another's users.
+    pub cron_turn: Arc<tokio::sync::Mutex<()>>,
     session_key: SessionKey,
     pub session_key_raw: String,
     pub http: reqwest::Client,
@@ -75,6 +84,9 @@ impl Ctx {
             dev_state: servers.dev_state,
             reliability: servers.reliability,
             reliability_state: servers.reliability_state,
+            cron: servers.cron,
+            cron_state: servers.cron_state,
+            cron_turn: Arc::new(tokio::sync::Mutex::new(())),
             session_key: SessionKey::new(&session_key).expect("random key is long enough"),
             session_key_raw: session_key,
             // Idle connections are dropped well before wrangler dev's server closes them (Node's
@@ -85,6 +97,29 @@ impl Ctx {
                 .build()
                 .unwrap(),
         }
+    }
+
+    /// This context with the cron worker as its development worker (`dev`, `dev_state`), so the
+    /// shared helpers call it; the caller holds [`Ctx::cron_turn`] while it runs cron triggers.
+    pub fn on_cron_worker(&self) -> Arc<Ctx> {
+        Arc::new(self.with_worker(&self.cron, &self.cron_state))
+    }
+
+    /// This context with `base` (whose wrangler state is `state`) as its development worker, so
+    /// every shared helper (connecting, linking, `d1`) works against it unchanged.
+    pub fn with_worker(&self, base: &str, state: &std::path::Path) -> Ctx {
+        let mut other = self.clone();
+        other.dev = base.to_owned();
+        other.dev_state = state.to_owned();
+        other
+    }
+
+    /// Runs the cron worker's cron trigger once (`wrangler dev --test-scheduled` answers after the
+    /// scheduled handler has finished).
+    pub async fn run_cron(&self) {
+        let url = format!("{}/__scheduled?cron=*/15+*+*+*+*", self.cron);
+        let answer = self.http.get(url).send().await.expect("the worker answers");
+        assert_eq!(answer.status().as_u16(), 200, "the scheduled event ran");
     }
 
     /// A unique user id for one test, so tests never see each other's data.

@@ -113,13 +113,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 }
 
 /// The cron trigger (`[triggers] crons` in `wrangler.toml`): every provider's due reads (IBKR
-/// Flex: pending statements, the daily pull) through the shared fetch path, each bounded by its
-/// adapter; one log line per provider that had any.
+/// Flex: pending statements, the daily pull), then the re-read of copies past their TTL that no
+/// webhook refreshed, through the shared fetch path; one log line per provider and reason.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     clock::load(&env).await;
-    for (provider, reads, failed) in services::holdings::scheduled_reads(&env).await {
-        let line = serde_json::json!({"level": "info", "event": "scheduled", "provider": provider, "reads": reads, "failed": failed});
+    for reads in services::holdings::scheduled_reads(&env).await {
+        let line = serde_json::json!({"level": "info", "event": "scheduled", "reads": reads});
         worker::console_log!("{line}");
     }
 }

@@ -16,7 +16,7 @@ mod mutate;
 mod sessions;
 mod variants;
 
-use crate::support::{Ctx, Servers, TestFn};
+use crate::support::{Ctx, TestFn};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -126,17 +126,7 @@ pub async fn shared() -> RwLockReadGuard<'static, ()> {
 /// A context whose `dev` worker (and D1) is the reliability worker, so every shared helper
 /// (connecting, linking, `d1`) works against it unchanged.
 pub fn reliability_ctx(ctx: &Ctx) -> Ctx {
-    let servers = Servers {
-        dev: ctx.reliability.clone(),
-        prod: ctx.prod.clone(),
-        wrong_key: ctx.wrong_key.clone(),
-        sim: ctx.sim.clone(),
-        sim_state: ctx.sim_state.clone(),
-        dev_state: ctx.reliability_state.clone(),
-        reliability: ctx.reliability.clone(),
-        reliability_state: ctx.reliability_state.clone(),
-    };
-    Ctx::new(servers, ctx.session_key_raw.clone())
+    ctx.with_worker(&ctx.reliability, &ctx.reliability_state)
 }
 
 /// Every row of every table of `ctx`'s D1 database (the migrations table aside), by table.

@@ -9,8 +9,11 @@ use crate::registry::port;
 use crate::store::holdings::{self, Snapshot, SnapshotStatus};
 use crate::store::{connections, pending};
 use serde_json::{json, Value};
-use tributary_core::cache::{CacheInfo, ReadPlan};
+use tributary_core::cache::{sweep_plan, sweep_reads_per_provider, CacheInfo, ReadPlan, REREAD_BACKOFF_S};
+use tributary_core::config::Config;
 use tributary_core::merge::{stale_yields, ProviderResult, Supply};
+use tributary_core::provider_error::ProviderError;
+use tributary_core::ErrorCode;
 use tributary_core::{Holdings, Provider};
 use worker::Env;
 
@@ -107,13 +110,7 @@ async fn reread(
     stale_at: i64,
 ) -> Result<Option<(Holdings, i64)>, ApiError> {
     let user = &session.claims.user_id;
-    let owner = super::random_owner();
-    let now_ms = crate::clock::real_now_unix().saturating_mul(1_000);
-    if holdings::claim_reread(env, user, provider, &owner, now_ms, now_ms + REREAD_LEASE_MS).await? {
-        let fetched = fetch_and_cache(env, session, provider).await;
-        if let Err(e) = holdings::release_reread(env, user, provider, &owner).await {
-            crate::api::log_failure("release re-read lease", e);
-        }
+    if let Some(fetched) = fetch_under_lease(env, session, provider).await? {
         return match fetched {
             Ok(done) => Ok(Some(done)),
             Err(error) if error.is_provider_failure() => Ok(None),
@@ -134,6 +131,26 @@ async fn reread(
         }
     }
     Ok(None)
+}
+
+/// Fetches and caches `provider` for the session user when this caller wins the single-flight
+/// lease (released after, whatever the outcome); `None` when another reader holds it.
+async fn fetch_under_lease(
+    env: &Env,
+    session: &Authenticated,
+    provider: Provider,
+) -> Result<Option<Result<(Holdings, i64), ApiError>>, ApiError> {
+    let user = &session.claims.user_id;
+    let owner = super::random_owner();
+    let now_ms = crate::clock::real_now_unix().saturating_mul(1_000);
+    if !holdings::claim_reread(env, user, provider, &owner, now_ms, now_ms + REREAD_LEASE_MS).await? {
+        return Ok(None);
+    }
+    let fetched = fetch_and_cache(env, session, provider).await;
+    if let Err(e) = holdings::release_reread(env, user, provider, &owner).await {
+        crate::api::log_failure("release re-read lease", e);
+    }
+    Ok(Some(fetched))
 }
 
 /// The JSON body of `GET /api/<provider>/holdings`.
@@ -202,10 +219,44 @@ pub async fn provider_results(
     Ok((answers.into_iter().map(|(result, _)| result).collect(), available))
 }
 
-/// One cron run's reads: every provider's due users (`ProviderPort::due_reads`) read through the
-/// shared fetch path, one after another, each read bounded by its adapter. A failed read is logged
-/// and never stops the others. Returns how many reads each provider had.
-pub async fn scheduled_reads(env: &Env) -> Vec<(Provider, usize, usize)> {
+/// Why a cron run read a provider for a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduledReason {
+    /// The provider's own schedule named the user (`ProviderPort::due_reads`).
+    Due,
+    /// The cached copy was past its TTL and nothing (no webhook, no page load) re-read it.
+    Stale,
+}
+
+/// How one provider's reads of one kind went in a cron run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScheduledReads {
+    pub provider: Provider,
+    pub reason: ScheduledReason,
+    pub reads: usize,
+    pub failed: usize,
+}
+
+/// A session for a cron run's read of `user`, on the clock their decisions use.
+fn scheduled_session(config: &Config, user: tributary_core::UserId, clock: crate::clock::Clock) -> Authenticated {
+    let claims = tributary_core::session::SessionClaims {
+        user_id: user,
+        expires_at: crate::clock::real_now_unix() + 60,
+        issued_at: None,
+    };
+    Authenticated { claims, config: config.clone(), clock }
+}
+
+fn log_scheduled_failure(provider: Provider, reason: ScheduledReason, error: &ApiError) {
+    let line = json!({"level": "info", "event": "scheduled_read", "provider": provider, "reason": reason, "outcome": error.code()});
+    worker::console_log!("{line}");
+}
+
+/// One cron run's reads: first every provider's due users (`ProviderPort::due_reads`), then the
+/// missed-webhook sweep ([`sweep_stale`]), all through the shared fetch path, one after another,
+/// each read bounded by its adapter. A failed read is logged and never stops the others.
+pub async fn scheduled_reads(env: &Env) -> Vec<ScheduledReads> {
     let config = match crate::env::load_config(env) {
         Ok(config) => config,
         Err(e) => {
@@ -215,6 +266,9 @@ pub async fn scheduled_reads(env: &Env) -> Vec<(Provider, usize, usize)> {
     };
     let mut report = Vec::new();
     for provider in Provider::ALL {
+        if config.provider(provider).is_none() {
+            continue;
+        }
         let due = match port(provider).due_reads(env).await {
             Ok(due) => due,
             Err(error) => {
@@ -224,22 +278,88 @@ pub async fn scheduled_reads(env: &Env) -> Vec<(Provider, usize, usize)> {
         };
         let mut failed = 0;
         for read in &due {
-            let claims = tributary_core::session::SessionClaims {
-                user_id: read.user.clone(),
-                expires_at: crate::clock::real_now_unix() + 60,
-                issued_at: None,
-            };
-            let session = Authenticated { claims, config: config.clone(), clock: read.clock };
+            let session = scheduled_session(&config, read.user.clone(), read.clock);
             if let Err(error) = fetch_and_cache(env, &session, provider).await {
                 failed += 1;
-                worker::console_log!(
-                    "{}",
-                    json!({"level": "info", "event": "scheduled_read", "provider": provider, "outcome": error.code()})
-                );
+                log_scheduled_failure(provider, ScheduledReason::Due, &error);
             }
         }
         if !due.is_empty() {
-            report.push((provider, due.len(), failed));
+            report.push(ScheduledReads { provider, reason: ScheduledReason::Due, reads: due.len(), failed });
+        }
+    }
+    report.extend(sweep_stale(env, &config).await);
+    report
+}
+
+/// How many cached copies per provider development looks at, each on its user's own clock.
+const SWEEP_DEV_CANDIDATES: u32 = 200;
+
+/// The missed-webhook sweep: cached copies past their TTL that no webhook or page load re-read
+/// are re-read for free (fetch-only, never a billed refresh), as a page load would, under the same
+/// single-flight lease (a copy someone is reading already is skipped). What is read is the
+/// core's [`sweep_plan`]: most overdue first, bounded per provider by its rate limit and per run.
+/// A provider that answers "rate limited" is not asked again in this run.
+async fn sweep_stale(env: &Env, config: &Config) -> Vec<ScheduledReads> {
+    let now = crate::api::now_unix();
+    let development = config.environment.is_development();
+    let mut candidates = Vec::new();
+    for provider in Provider::ALL {
+        if config.provider(provider).is_none() {
+            continue;
+        }
+        // In production every user shares the worker's clock, so D1 finds exactly the stale
+        // copies; in development each user may have their own, and each candidate is checked on it.
+        let ttl_s = i64::from(config.cache.ttl_hours(provider)) * 3_600;
+        let (fetched_before, failed_since, limit) = if development {
+            (None, None, SWEEP_DEV_CANDIDATES)
+        } else {
+            (Some(now - ttl_s + 1), Some(now - REREAD_BACKOFF_S + 1), sweep_reads_per_provider(provider) as u32)
+        };
+        let rows = match holdings::sweep_rows(env, provider, fetched_before, failed_since, limit).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                crate::api::log_failure("scheduled: stale copies", e);
+                continue;
+            }
+        };
+        for row in rows {
+            let clock = crate::clock::for_user(env, &row.user).await;
+            let found =
+                config.cache.sweep_candidate((row.user, clock), provider, row.fetched_at, row.failed_at, clock.now());
+            candidates.extend(found);
+        }
+    }
+    let mut report: Vec<ScheduledReads> = Vec::new();
+    let mut limited: Vec<Provider> = Vec::new();
+    for candidate in sweep_plan(candidates) {
+        let provider = candidate.provider;
+        if limited.contains(&provider) {
+            continue;
+        }
+        let (user, clock) = candidate.user;
+        let session = scheduled_session(config, user, clock);
+        let outcome = match fetch_under_lease(env, &session, provider).await {
+            Ok(Some(read)) => read.map(|_| ()),
+            // Someone is reading it right now: their read is the re-read.
+            Ok(None) => continue,
+            Err(error) => Err(error),
+        };
+        let line = match report.iter_mut().find(|r| r.provider == provider) {
+            Some(line) => line,
+            None => {
+                report.push(ScheduledReads { provider, reason: ScheduledReason::Stale, reads: 0, failed: 0 });
+                report.last_mut().expect("just pushed")
+            }
+        };
+        line.reads += 1;
+        if let Err(error) = outcome {
+            line.failed += 1;
+            log_scheduled_failure(provider, ScheduledReason::Stale, &error);
+            let rate_limited = ProviderError::RateLimited { provider, retry_after_s: None };
+            if error.code() == rate_limited.code() {
+                limited.push(provider);
+            }
         }
     }
     report

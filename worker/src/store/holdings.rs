@@ -360,6 +360,55 @@ pub async fn read(env: &Env, user: &UserId, provider: Provider) -> DbResult<Hold
     })
 }
 
+/// A cached copy the missed-webhook sweep may re-read: whose it is, when it was fetched, and when
+/// a fetch last failed (if the last one did).
+#[derive(Debug, Clone)]
+pub struct SweepRow {
+    pub user: UserId,
+    pub fetched_at: i64,
+    pub failed_at: Option<i64>,
+}
+
+/// Up to `limit` of `user`s' cached copies of `provider`, oldest first, each with at least one
+/// connection there that does not need repair: fetched before `fetched_before` and not failed
+/// since `failed_since` when those are given (the caller decides on each user's own clock when
+/// they are not, as in development).
+pub async fn sweep_rows(
+    env: &Env,
+    provider: Provider,
+    fetched_before: Option<i64>,
+    failed_since: Option<i64>,
+    limit: u32,
+) -> DbResult<Vec<SweepRow>> {
+    #[derive(Deserialize)]
+    struct Row {
+        user_id: String,
+        fetched_at: i64,
+        status: SnapshotStatus,
+        attempted_at: Option<i64>,
+    }
+    let bound = |at: Option<i64>| at.map_or(JsValue::NULL, |at| JsValue::from(at as f64));
+    let rows: Vec<Row> = super::query_all(
+        env,
+        "SELECT s.user_id, s.fetched_at, s.status, s.attempted_at FROM provider_snapshots s
+         WHERE s.provider = ?1 AND s.fetched_at IS NOT NULL
+           AND (?2 IS NULL OR s.fetched_at < ?2)
+           AND (?3 IS NULL OR s.status != 'failed' OR s.attempted_at IS NULL OR s.attempted_at < ?3)
+           AND EXISTS (SELECT 1 FROM connections c WHERE c.user_id = s.user_id AND c.provider = s.provider AND c.needs_repair = 0)
+         ORDER BY s.fetched_at LIMIT ?4",
+        &[provider.as_str().into(), bound(fetched_before), bound(failed_since), f64::from(limit).into()],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let user = UserId::parse(&r.user_id).ok()?;
+            let failed_at = (r.status == SnapshotStatus::Failed).then_some(r.attempted_at).flatten();
+            Some(SweepRow { user, fetched_at: r.fetched_at, failed_at })
+        })
+        .collect())
+}
+
 /// Takes the re-read lease of `user`'s `provider` cache for `owner` until `until_ms` (real clock)
 /// when nobody holds it or its holder's time ran out; true when won.
 pub async fn claim_reread(
