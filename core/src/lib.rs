@@ -15,6 +15,7 @@ pub mod provider_spec;
 pub mod schwab;
 pub mod snaptrade;
 pub mod time;
+pub mod transactions;
 pub mod url;
 pub mod webhook;
 

@@ -30,7 +30,7 @@ use serde_json::{Number, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
-fn malformed(detail: impl Into<String>) -> ProviderError {
+pub(super) fn malformed(detail: impl Into<String>) -> ProviderError {
     ProviderError::Malformed { provider: Provider::Plaid, detail: detail.into() }
 }
 
@@ -75,7 +75,7 @@ impl CurrencyCodes {
 }
 
 /// The ISO code, else the unofficial one (crypto, some regional currencies); blanks are absent.
-fn currency_code<'a>(iso: &'a Option<String>, unofficial: &'a Option<String>) -> Option<&'a str> {
+pub(super) fn currency_code<'a>(iso: &'a Option<String>, unofficial: &'a Option<String>) -> Option<&'a str> {
     non_empty(iso.as_ref()).or(non_empty(unofficial.as_ref()))
 }
 
@@ -91,12 +91,12 @@ struct PlaidHolding {
     unofficial_currency_code: Option<String>,
 }
 
-fn parse<T: DeserializeOwned>(value: &Value, path: &str) -> Result<T, ProviderError> {
+pub(super) fn parse<T: DeserializeOwned>(value: &Value, path: &str) -> Result<T, ProviderError> {
     T::deserialize(value).map_err(|e| malformed(format!("{path}: {e}")))
 }
 
 /// An exact decimal from a JSON number, through its shortest round-trip text.
-fn decimal(number: Option<&Number>, path: &str) -> Result<Option<Decimal>, ProviderError> {
+pub(super) fn decimal(number: Option<&Number>, path: &str) -> Result<Option<Decimal>, ProviderError> {
     let Some(number) = number else { return Ok(None) };
     let text = number.to_string();
     Decimal::from_str(&text)
@@ -110,7 +110,7 @@ fn mask(digits: &str) -> String {
     format!("••{}", tail.into_iter().rev().collect::<String>())
 }
 
-fn currency(code: &str, path: &str) -> Result<Currency, ProviderError> {
+pub(super) fn currency(code: &str, path: &str) -> Result<Currency, ProviderError> {
     Currency::parse(code).map_err(|e| malformed(format!("{path}: {e}")))
 }
 

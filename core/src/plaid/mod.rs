@@ -1,7 +1,8 @@
 //! Plaid, as Tributary understands it: webhook JWTs verified (ES256 only, fresh, signing the exact
 //! body), its error bodies mapped to [`crate::provider_error::ProviderError`], its investment
-//! holdings normalised into the core portfolio types, the request bodies the worker sends, and which
-//! public tokens a user may exchange (only those of Link sessions Tributary started for them).
+//! holdings and transactions normalised into the core portfolio and ledger types, the request bodies
+//! the worker sends, and which public tokens a user may exchange (only those of Link sessions
+//! Tributary started for them).
 //!
 //! Nothing here performs I/O or holds credentials: the worker adds `PLAID-CLIENT-ID` and
 //! `PLAID-SECRET` headers, fetches verification keys, and passes the current time in.
@@ -16,6 +17,8 @@ mod link;
 #[cfg(feature = "server")]
 mod link_sessions;
 mod securities;
+#[cfg(feature = "server")]
+mod transactions;
 
 pub use errors::map_error;
 pub use events::{parse_webhook, PlaidEvent, PlaidWebhook};
@@ -34,3 +37,5 @@ pub use link_sessions::{
     read_link_token_get, IssuedLinkToken, LinkSessionError, RememberedLinkTokens, LINK_TOKEN_TTL_S,
     MAX_REMEMBERED_LINK_TOKENS, PUBLIC_TOKEN_TTL_S,
 };
+#[cfg(feature = "server")]
+pub use transactions::{normalize_investment_transactions, InvestmentTransactionPage};

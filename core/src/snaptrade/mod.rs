@@ -1,7 +1,9 @@
 //! SnapTrade, as Tributary understands it: request signing exactly as the official SDKs sign,
 //! its error bodies mapped to [`crate::provider_error::ProviderError`], and its accounts,
-//! positions and balances normalised into the core portfolio types.
+//! positions, balances and activities normalised into the core portfolio and ledger types.
 
+#[cfg(feature = "server")]
+mod activities;
 mod authorizations;
 mod brokerages;
 mod canonical;
@@ -13,6 +15,8 @@ mod signature;
 #[cfg(feature = "server")]
 mod webhook;
 
+#[cfg(feature = "server")]
+pub use activities::{normalize_activities, ActivityPage};
 pub use authorizations::{normalize_authorization, normalize_authorizations, repaired_by_reconnect, Authorization};
 pub use brokerages::brokerages_in_maintenance;
 pub use canonical::canonical_json;

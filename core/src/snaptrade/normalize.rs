@@ -12,12 +12,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::str::FromStr;
 
-fn malformed(detail: impl Into<String>) -> ProviderError {
+pub(super) fn malformed(detail: impl Into<String>) -> ProviderError {
     ProviderError::Malformed { provider: Provider::SnapTrade, detail: detail.into() }
 }
 
 /// A decimal from a JSON string (`"10.5"`) or number (`300.71`); `null`/absent is `None`.
-fn decimal(value: Option<&Value>, field: &str) -> Result<Option<Decimal>, ProviderError> {
+pub(super) fn decimal(value: Option<&Value>, field: &str) -> Result<Option<Decimal>, ProviderError> {
     let text = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
@@ -31,7 +31,7 @@ fn decimal(value: Option<&Value>, field: &str) -> Result<Option<Decimal>, Provid
         .map_err(|_| malformed(format!("{field} is not a decimal: {text:?}")))
 }
 
-fn string(value: Option<&Value>) -> Option<String> {
+pub(super) fn string(value: Option<&Value>) -> Option<String> {
     value.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
