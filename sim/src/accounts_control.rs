@@ -7,8 +7,9 @@
 //! - `POST /__sim/plaid/accounts` `{"item_id", "count"}` → `{"item_id", "accounts": [ids]}`: the
 //!   same for a Plaid Item (account `i` shows the institution's seeded account `i mod n`).
 //!
-//! `count` is from the connection's current account count to [`MAX_ACCOUNTS`]; a connection never
-//! shrinks. 400 `{"error"}` for bad input, 404 `{"error"}` for an unknown connection or Item.
+//! Each new account gets the default transaction history of the seeded account it shows (see
+//! [`crate::ledger::history`]). `count` is from the connection's current account count to
+//! [`MAX_ACCOUNTS`]; a connection never shrinks. 400 `{"error"}` for bad input, 404 `{"error"}` for an unknown connection or Item.
 
 use crate::control::{bad, parse};
 use crate::plaid::state::Item;
@@ -74,7 +75,7 @@ pub fn widen_authorization(
 ) -> Result<Vec<String>, WidenError> {
     let missing = || WidenError::NotFound(format!("user {user_id:?} has no authorization {authorization_id:?}"));
     let auth = state.authorization(user_id, authorization_id).map_err(|_| missing())?;
-    let (current, seeded) = (auth.accounts.len(), auth.brokerage.accounts.len());
+    let (current, seeded, brokerage) = (auth.accounts.len(), auth.brokerage.accounts.len(), auth.brokerage);
     check_count(current, count).map_err(WidenError::BadCount)?;
     let mut added = Vec::new();
     for index in current..count {
@@ -87,6 +88,7 @@ pub fn widen_authorization(
             created: unix,
         };
         state.accounts.insert(id.clone(), account);
+        crate::snaptrade::activities::seed_history(&mut state.activities, &id, brokerage, index % seeded, unix);
         added.push(id);
     }
     let auth = state.authorization_mut(user_id, authorization_id).map_err(|_| missing())?;
@@ -135,6 +137,7 @@ pub fn widen_item(item: &mut Item, count: usize) -> Result<Vec<String>, String> 
     while item.account_ids.len() < count {
         item.account_ids.push(crate::plaid::random_id(37));
     }
+    crate::plaid::transactions::seed_item(item);
     Ok(item.account_ids.clone())
 }
 

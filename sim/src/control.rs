@@ -6,7 +6,8 @@
 //!   400..599 (status), "retry_after"?: seconds (rate_limit, default 60), "times"?: n (default: until
 //!   cleared)}` → `{"id": n}`; a SnapTrade `disabled` fault is applied at once (the user's connections,
 //!   or everyone's, become disabled) and also answers `"disabled_connections": n` (0 for Plaid,
-//!   Schwab and IBKR, whose `disabled` faults act per request). Schwab endpoints: `token`, `account_numbers`,
+//!   Schwab and IBKR, whose `disabled` faults act per request). SnapTrade endpoints include `activities`,
+//!   Plaid's `investments_transactions_get` (see [`crate::faults`]). Schwab endpoints: `token`, `account_numbers`,
 //!   `accounts`, `account` (see [`crate::schwab`]); IBKR endpoints: `send_request`, `get_statement`
 //!   (see [`crate::ibkr`]).
 //! - `GET /__sim/faults` → `{"faults": [...]}`; `DELETE /__sim/faults` clears them → `{"cleared": true}`;
@@ -31,6 +32,9 @@
 //!   signed the way SnapTrade documents it; each tamper adds exactly one defect, and `reordered_keys` is
 //!   still correctly signed (the receiver canonicalises), see [`crate::webhooks::snaptrade::Tamper`].
 //!   `url` defaults to the stored SnapTrade webhook URL; only http loopback URLs are accepted (else 400).
+//!   `"webhook_secret"?` sets `webhookSecret`; the transactions events `ACCOUNT_TRANSACTIONS_INITIAL_UPDATE`
+//!   and `ACCOUNT_TRANSACTIONS_UPDATED` always carry one (default derived from the client id) and, when
+//!   `account_id` is a simulated account, its `brokerageAuthorizationId` unless one is given.
 //! - `POST /__sim/snaptrade/webhook/replay` `{"webhook_id"}` → same answer: resends the exact bytes and
 //!   headers last sent under that id (404 for an unknown id).
 //! - `POST /__sim/snaptrade/webhook/sign` (same body as `/__sim/snaptrade/webhook`; `url` is ignored)
@@ -46,6 +50,11 @@
 //! - `POST /__sim/ibkr/users`, `/__sim/ibkr/tokens`, `/__sim/ibkr/expire`, `/__sim/ibkr/queries`,
 //!   `/__sim/ibkr/ratelimit`, `/__sim/ibkr/errors`, `/__sim/ibkr/report_date`: Flex users, tokens,
 //!   queries, the per-token throttle, injected Flex codes and the report date (see [`crate::ibkr::control`]).
+//! - Investment transactions (see [`crate::ledger::control`]): `POST /__sim/transactions` (append rows,
+//!   optionally moving holdings), `POST /__sim/transactions/history` (append generated rows),
+//!   `POST /__sim/transactions/cancel` (Plaid), `POST /__sim/transactions/reissue` (SnapTrade: new ids),
+//!   `POST /__sim/plaid/transactions-not-ready` (`PRODUCT_NOT_READY` for the next N reads). The Plaid
+//!   `INVESTMENTS_TRANSACTIONS` webhook is sent with `POST /__sim/plaid/webhook` (see [`crate::plaid::webhook`]).
 //! - `POST /__sim/webhook-url` `{"snaptrade"?: url|null, "plaid"?: url|null}` → `{"snaptrade": url|null,
 //!   "plaid": url|null}`: stores (null clears) the default webhook targets; `GET /__sim/webhook-url` reads them.
 

@@ -10,13 +10,15 @@
 //! Schwab's 404) (see [`schwab`]); IBKR's Flex Web Service (`/AccountManagement/FlexWebService/SendRequest`,
 //! `/AccountManagement/FlexWebService/GetStatement`; other `/AccountManagement/` paths answer an HTML 404)
 //! (see [`ibkr`]); and the loopback test controls under `/__sim/` (see [`control`], [`accounts_control`],
-//! [`schwab::control`] and [`ibkr::control`]). Any other path answers SnapTrade's 404.
+//! [`ledger::control`] (investment transactions), [`schwab::control`] and [`ibkr::control`]). Any other
+//! path answers SnapTrade's 404.
 
 pub mod accounts_control;
 pub mod calls;
 pub mod control;
 pub mod faults;
 pub mod ibkr;
+pub mod ledger;
 pub mod plaid;
 pub mod schwab;
 pub mod snaptrade;
@@ -137,6 +139,7 @@ pub fn app(sim: Arc<Sim>) -> Router {
         .merge(plaid::router(sim.clone()))
         .merge(control::router())
         .merge(accounts_control::router())
+        .merge(ledger::control::router())
         .merge(schwab::router(sim.clone()))
         .merge(ibkr::router())
         .fallback(not_found)

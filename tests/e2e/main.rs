@@ -15,6 +15,7 @@ mod schwab;
 mod skeleton;
 mod snaptrade;
 mod support;
+mod transactions;
 mod webhooks;
 
 use libtest_mimic::{Arguments, Trial};
@@ -158,6 +159,7 @@ fn main() {
     trials.extend(contract::trials());
     trials.extend(deploy::trials());
     trials.extend(freshness::trials());
+    trials.extend(transactions::trials());
     trials.extend(package_types::trials());
     trials.extend(reliability::trials());
     let trials = trials

@@ -194,7 +194,10 @@ async fn plaid_signed_holdings_webhook_raises_the_flag(ctx: Arc<Ctx>) -> TestRes
     let (status, body) = send_plaid_webhook(&ctx, &item, None).await;
     assert_eq!((status, &body["outcome"]), (200, &json!("pending_raised")), "{body}");
     let pending = ctx.get(&ctx.dev, "/api/pending-updates", Some(&token)).await.body;
-    assert_eq!(pending, json!({"plaid": true, "snaptrade": false, "schwab": false, "ibkr_flex": false}));
+    assert_eq!(
+        pending,
+        json!({"plaid": true, "snaptrade": false, "schwab": false, "ibkr_flex": false, "transactions": crate::support::no_transactions_pending()})
+    );
     let holdings = ctx.get(&ctx.dev, "/api/plaid/holdings", Some(&token)).await;
     assert_eq!(holdings.body["has_pending_updates"], true);
     let refreshed = ctx.post(&ctx.dev, "/api/holdings/refresh", &token, json!({})).await;

@@ -200,3 +200,8 @@ impl Ctx {
 pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
+
+/// The `transactions` flags of `GET /api/pending-updates` when no provider announced new activity.
+pub fn no_transactions_pending() -> Value {
+    serde_json::json!({"plaid": false, "snaptrade": false, "schwab": false, "ibkr_flex": false})
+}

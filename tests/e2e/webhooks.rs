@@ -72,7 +72,7 @@ async fn webhook_holdings_update_raises_the_flag_and_a_refresh_clears_it(ctx: Ar
     let (user, token, authorization) = connected_user(&ctx, "wh-flag").await;
     assert_eq!(
         pending(&ctx, &token).await,
-        json!({"plaid": false, "snaptrade": false, "schwab": false, "ibkr_flex": false})
+        json!({"plaid": false, "snaptrade": false, "schwab": false, "ibkr_flex": false, "transactions": crate::support::no_transactions_pending()})
     );
     let nothing = refresh(&ctx, &token, json!({})).await.0;
     assert_eq!((nothing.status, &nothing.body["decision"]), (200, &json!("nothing_pending")), "{:?}", nothing.body);
@@ -82,7 +82,7 @@ async fn webhook_holdings_update_raises_the_flag_and_a_refresh_clears_it(ctx: Ar
     assert_eq!((status, &body["outcome"]), (200, &json!("pending_raised")), "{body}");
     assert_eq!(
         pending(&ctx, &token).await,
-        json!({"plaid": false, "snaptrade": true, "schwab": false, "ibkr_flex": false})
+        json!({"plaid": false, "snaptrade": true, "schwab": false, "ibkr_flex": false, "transactions": crate::support::no_transactions_pending()})
     );
     let holdings = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await;
     assert_eq!(holdings.body["has_pending_updates"], true);
@@ -100,7 +100,7 @@ async fn webhook_holdings_update_raises_the_flag_and_a_refresh_clears_it(ctx: Ar
     assert_eq!(done.body["results"][0]["billed"], false);
     assert_eq!(
         pending(&ctx, &token).await,
-        json!({"plaid": false, "snaptrade": false, "schwab": false, "ibkr_flex": false})
+        json!({"plaid": false, "snaptrade": false, "schwab": false, "ibkr_flex": false, "transactions": crate::support::no_transactions_pending()})
     );
     let log = ctx.d1("SELECT provider, trigger, billed, status FROM refresh_log WHERE user_id = ?1", &[&user]);
     assert_eq!(log, vec![json!({"provider": "snaptrade", "trigger": "webhook", "billed": 0, "status": "ok"})]);

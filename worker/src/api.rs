@@ -97,7 +97,9 @@ api_error_from!(
     tributary_core::dev_clock::DevClockError,
     tributary_core::plaid::LinkSessionError,
     tributary_core::schwab::OAuthError,
-    tributary_core::origin::RedirectError
+    tributary_core::origin::RedirectError,
+    tributary_core::transactions::query::TransactionQueryError,
+    tributary_core::transactions::sync::PagingError
 );
 
 impl From<ProviderError> for ApiError {

@@ -42,6 +42,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/portfolio"),
     ("GET", "/api/pending-updates"),
     ("POST", "/api/holdings/refresh"),
+    ("GET", "/api/transactions"),
+    ("GET", "/api/transactions.csv"),
+    ("POST", "/api/transactions/sync"),
+    ("GET", "/api/transactions/reconciliation"),
     ("POST", "/api/plaid/link"),
     ("POST", "/api/plaid/exchange"),
     ("GET", "/api/plaid/holdings"),
@@ -92,6 +96,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/api/portfolio", |req, ctx| api(routes::portfolio::get(req, ctx)))
         .get_async("/api/pending-updates", |req, ctx| api(routes::refresh::pending(req, ctx)))
         .post_async("/api/holdings/refresh", |req, ctx| api(routes::refresh::post(req, ctx)))
+        .get_async("/api/transactions", |req, ctx| api(routes::transactions::list(req, ctx)))
+        .get_async("/api/transactions.csv", |req, ctx| api(routes::transactions::csv(req, ctx)))
+        .post_async("/api/transactions/sync", |req, ctx| api(routes::transactions::sync(req, ctx)))
+        .get_async("/api/transactions/reconciliation", |req, ctx| api(routes::transactions::reconciliation(req, ctx)))
         .post_async("/api/plaid/link", |req, ctx| api(routes::plaid::link(req, ctx)))
         .post_async("/api/plaid/exchange", |req, ctx| api(routes::plaid::exchange(req, ctx)))
         .get_async("/api/plaid/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::Plaid)))

@@ -21,6 +21,19 @@ pub struct ConnectRequest<'a> {
     pub webhook_origin: &'a str,
 }
 
+/// What a transactions sync read of one scope (a SnapTrade account, a Plaid Item) found.
+pub struct ScopeRead {
+    /// What the provider's reads are per (the account or Item id).
+    pub scope: String,
+    /// The window read (the core's `sync_window`).
+    pub from: tributary_core::time::Date,
+    pub to: tributary_core::time::Date,
+    /// Every row read, the pages before a failure included.
+    pub transactions: Vec<tributary_core::transactions::Transaction>,
+    /// `None` when every page was read; else why the read stopped (rows read before it are kept).
+    pub failure: Option<ApiError>,
+}
+
 /// A user whose data a cron run reads, on the clock their decisions use.
 pub struct DueRead {
     pub user: tributary_core::UserId,
@@ -105,6 +118,25 @@ pub trait ProviderPort: Sync {
     /// provider. The default is nobody.
     fn due_reads<'a>(&'a self, _env: &'a Env) -> LocalBoxFuture<'a, Result<Vec<DueRead>, ApiError>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Reads the session user's transactions for a sync (fetch-only, never a billed call): for each
+    /// scope (account or Item) the window `tributary_core::transactions::sync::sync_window` gives
+    /// from `synced` (the day each scope's last complete sync reached) to `today`, every page.
+    ///
+    /// - MUST return `Ok(None)` when the provider offers no transactions (yet); `Ok(Some(vec![]))`
+    ///   when the user has nothing connected there.
+    /// - A page that fails ends that scope's read with its `failure` (other scopes still read);
+    ///   a failure before any scope can be read (credentials) is the `Err`.
+    /// - MUST NOT write the ledger: the shared sync stores what the reads found.
+    fn read_transactions<'a>(
+        &'a self,
+        _env: &'a Env,
+        _session: &'a Authenticated,
+        _synced: &'a std::collections::BTreeMap<String, tributary_core::time::Date>,
+        _today: tributary_core::time::Date,
+    ) -> LocalBoxFuture<'a, Result<Option<Vec<ScopeRead>>, ApiError>> {
+        Box::pin(async { Ok(None) })
     }
 
     /// Starts the provider's connection flow for a routed institution. MUST create nothing billed

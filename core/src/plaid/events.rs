@@ -173,6 +173,7 @@ pub fn webhook_effect(webhook: &PlaidWebhook) -> crate::snaptrade::WebhookEffect
     };
     match &webhook.event {
         PlaidEvent::HoldingsUpdated => needs_item(|_| WebhookEffect::SetPending),
+        PlaidEvent::InvestmentTransactionsUpdated => needs_item(|_| WebhookEffect::SetTransactionsPending),
         PlaidEvent::ItemError { .. }
         | PlaidEvent::PendingDisconnect
         | PlaidEvent::PendingExpiration

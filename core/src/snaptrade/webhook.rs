@@ -129,6 +129,9 @@ impl From<SnapTradeEvent> for String {
 pub enum WebhookEffect {
     /// SnapTrade has new data for this user: set the (user, snaptrade) pending flag.
     SetPending,
+    /// The provider has new transactions for this user: set the (user, provider) transactions
+    /// pending flag (beside the holdings flag).
+    SetTransactionsPending,
     /// The connection stopped working: mark it as needing the reconnect flow.
     NeedsRepair { authorization_id: String },
     /// The connection works again: clear its repair mark.
@@ -220,6 +223,9 @@ pub fn webhook_effect(webhook: &SnapTradeWebhook) -> WebhookEffect {
     let effect = match &webhook.event_type {
         E::AccountHoldingsUpdated | E::NewAccountAvailable | E::ConnectionAdded | E::ConnectionUpdated => {
             Ok(WebhookEffect::SetPending)
+        }
+        E::AccountTransactionsInitialUpdate | E::AccountTransactionsUpdated => {
+            Ok(WebhookEffect::SetTransactionsPending)
         }
         E::ConnectionBroken | E::ConnectionFailed => {
             authorization().map(|authorization_id| WebhookEffect::NeedsRepair { authorization_id })

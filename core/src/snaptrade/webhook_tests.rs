@@ -301,20 +301,15 @@ fn each_event_routes_to_its_effect() {
         ("CONNECTION_FIXED", WebhookEffect::Repaired { authorization_id: auth("auth-1") }),
         ("CONNECTION_DELETED", WebhookEffect::RemoveConnection { authorization_id: auth("auth-1") }),
         ("ACCOUNT_REMOVED", WebhookEffect::RemoveAccount { account_id: "acc-1".into() }),
+        ("ACCOUNT_TRANSACTIONS_INITIAL_UPDATE", WebhookEffect::SetTransactionsPending),
+        ("ACCOUNT_TRANSACTIONS_UPDATED", WebhookEffect::SetTransactionsPending),
     ];
     for (event, effect) in table {
         assert_eq!(webhook_effect(&webhook(event, Some("auth-1"), Some("acc-1"))), effect, "{event}");
     }
-    for event in [
-        "USER_REGISTERED",
-        "USER_DELETED",
-        "CONNECTION_ATTEMPTED",
-        "ACCOUNT_TRANSACTIONS_INITIAL_UPDATE",
-        "ACCOUNT_TRANSACTIONS_UPDATED",
-        "TRADE_DETECTION",
-        "TRADE_UPDATE",
-        "SOMETHING_NEW",
-    ] {
+    for event in
+        ["USER_REGISTERED", "USER_DELETED", "CONNECTION_ATTEMPTED", "TRADE_DETECTION", "TRADE_UPDATE", "SOMETHING_NEW"]
+    {
         let effect = webhook_effect(&webhook(event, Some("auth-1"), Some("acc-1")));
         assert!(matches!(&effect, WebhookEffect::Acknowledge { reason } if reason.contains(event)), "{event}");
     }

@@ -44,6 +44,15 @@ pub enum PagingError {
     TooManyPages,
 }
 
+impl crate::error::ErrorCode for PagingError {
+    fn code(&self) -> &'static str {
+        "transactions_too_many_pages"
+    }
+    fn http_status(&self) -> u16 {
+        502
+    }
+}
+
 /// Where the next page starts after the page at `offset` brought `received` rows of the `total`
 /// the provider counts in the window: `None` when the read is complete (every row seen, or the
 /// provider sent an empty page). `pages_read` counts pages so far, this one included.

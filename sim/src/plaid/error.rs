@@ -58,6 +58,16 @@ impl PlaidError {
         Self { display_message: Some(MESSAGE), ..Self::new(400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED", MESSAGE) }
     }
 
+    /// `PRODUCT_NOT_READY`: the Item's investments data is not extracted yet (retry later).
+    pub fn product_not_ready() -> Self {
+        Self::new(
+            400,
+            "ITEM_ERROR",
+            "PRODUCT_NOT_READY",
+            "the requested product is not yet ready. please provide a webhook or try the request again later",
+        )
+    }
+
     /// The error Plaid would send with an injected HTTP `status`.
     pub fn for_status(status: u16) -> Self {
         match status {

@@ -3,8 +3,9 @@
 //! `PLAID-CLIENT-ID` / `PLAID-SECRET` headers (behind [`gate`]); handlers in [`link_token`] and
 //! [`routes`] (body checks in [`fields`], error shape in [`error`]); Items, tokens and link
 //! sessions ([`state`]); seeded institutions and holdings ([`seed`], rendered by [`seed_json`]);
-//! the hosted Link page ([`link`]); the ES256 webhook keys ([`keys`]) and signed webhooks on
-//! demand ([`webhook`]). Not simulated: Link update mode, transactions, webhooks fired on their
+//! the hosted Link page ([`link`]); investment transactions with their default histories
+//! ([`transactions`]); the ES256 webhook keys ([`keys`]) and signed webhooks on demand
+//! ([`webhook`]). Not simulated: Link update mode, (banking) transactions, webhooks fired on their
 //! own (after a refresh, say), key rotation/expiry, environments other than sandbox.
 //!
 //! API routes (every answer, success or error, carries `request_id`):
@@ -18,6 +19,10 @@
 //!   (public tokens are single use and last 30 minutes; creating the Item is billed).
 //! - `/investments/holdings/get` `{access_token, options?: {account_ids?}}` →
 //!   `{accounts, holdings, securities, item, request_id}`.
+//! - `/investments/transactions/get` `{access_token, start_date, end_date, options?: {account_ids?,
+//!   count?, offset?, async_update?}}` → `{accounts, securities, investment_transactions,
+//!   total_investment_transactions, item, is_investments_fallback_item, request_id}` (never billed;
+//!   see [`transactions`]; `ITEM_ERROR`/`PRODUCT_NOT_READY` while the Item is made not ready).
 //! - `/investments/refresh` `{access_token}` → `{request_id}` (billed per call).
 //! - `/item/get` `{access_token}` → `{item, status, request_id}`; `/item/remove` → `{request_id}`.
 //! - `/webhook_verification_key/get` `{key_id}` → `{key: JWK, request_id}`.
@@ -32,7 +37,8 @@
 //! issued), `INVALID_PUBLIC_TOKEN`, `INVALID_LINK_TOKEN`, `INVALID_ACCOUNT_ID`,
 //! `INVALID_WEBHOOK_VERIFICATION_KEY_ID` (400); `INVALID_REQUEST`/`MISSING_FIELDS`,
 //! `UNKNOWN_FIELDS`, `INVALID_FIELD`, `INVALID_BODY` (400); `ITEM_ERROR`/`ITEM_NOT_FOUND` (400, a
-//! removed Item's access token), `ITEM_LOGIN_REQUIRED` (400, injected `disabled` fault).
+//! removed Item's access token), `ITEM_LOGIN_REQUIRED` (400, injected `disabled` fault),
+//! `PRODUCT_NOT_READY` (400, `POST /__sim/plaid/transactions-not-ready`).
 //! Injected faults (operation names in [`OPERATIONS`], user = the Item's `client_user_id`):
 //! `status` 500 → `API_ERROR`/`INTERNAL_SERVER_ERROR`, 503 → `API_ERROR`/`PLANNED_MAINTENANCE`,
 //! 502/504 → `INSTITUTION_ERROR`/`INSTITUTION_NOT_RESPONDING`, 429 → `RATE_LIMIT_EXCEEDED`/
@@ -42,7 +48,8 @@
 //! `disabled` → the matching Item-scoped calls answer `ITEM_LOGIN_REQUIRED` (and `/item/get` shows
 //! it in `item.error`) for as long as the fault lasts.
 //!
-//! Control (loopback tests only): `POST /__sim/plaid/webhook` — see [`webhook`].
+//! Control (loopback tests only): `POST /__sim/plaid/webhook` — see [`webhook`]; the
+//! transactions controls are in [`crate::ledger::control`].
 
 pub mod error;
 pub mod fields;
@@ -54,6 +61,7 @@ pub mod routes;
 pub mod seed;
 pub mod seed_json;
 pub mod state;
+pub mod transactions;
 pub mod webhook;
 
 pub use error::PlaidError;
@@ -188,6 +196,12 @@ pub const OPERATIONS: &[Operation] = &[
         subject: Subject::AccessToken,
     },
     Operation {
+        path: "/investments/transactions/get",
+        name: "investments_transactions_get",
+        fields: &["access_token", "start_date", "end_date", "options"],
+        subject: Subject::AccessToken,
+    },
+    Operation {
         path: "/investments/refresh",
         name: "investments_refresh",
         fields: &["access_token"],
@@ -242,6 +256,7 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/link/token/get", post(link_token::link_token_get))
         .route("/item/public_token/exchange", post(routes::public_token_exchange))
         .route("/investments/holdings/get", post(routes::holdings_get))
+        .route("/investments/transactions/get", post(transactions::transactions_get))
         .route("/investments/refresh", post(routes::investments_refresh))
         .route("/item/get", post(routes::item_get))
         .route("/item/remove", post(routes::item_remove))

@@ -36,7 +36,7 @@ fn access_token(req: &Admitted) -> Result<&str, PlaidError> {
 
 /// Runs `f` on the active Item of the request's access token, unless the token or an injected
 /// `disabled` fault says otherwise.
-fn with_item(sim: &Sim, req: &Admitted, f: impl FnOnce(&mut super::state::Item) -> Response) -> Response {
+pub(super) fn with_item(sim: &Sim, req: &Admitted, f: impl FnOnce(&mut super::state::Item) -> Response) -> Response {
     let token = match access_token(req) {
         Ok(token) => token,
         Err(e) => return e.respond(&req.request_id),

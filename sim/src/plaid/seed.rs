@@ -226,6 +226,14 @@ pub fn institution(id: &str) -> Option<&'static Institution> {
     INSTITUTIONS.iter().find(|i| i.id == id.trim())
 }
 
+/// The seeded security with this ticker (`institution`'s own holdings first, then any institution's).
+pub fn security_by_ticker(institution: Option<&'static Institution>, ticker: &str) -> Option<&'static SeedSecurity> {
+    let find = |inst: &'static Institution| {
+        inst.accounts.iter().flat_map(|a| a.holdings.iter()).map(|h| h.security).find(|s| s.ticker == Some(ticker))
+    };
+    institution.and_then(find).or_else(|| INSTITUTIONS.iter().find_map(find))
+}
+
 /// How many CAD one USD buys, for balances of accounts holding CAD cash.
 pub const USD_CAD: &str = "1.40";
 

@@ -3,8 +3,11 @@
 //! numbers, as Plaid sends them. Balances: `current` = every holding's quantity × price, CAD
 //! converted at 1 USD = [`USD_CAD`] CAD; `available` = the same over cash and money-market
 //! holdings; both rounded to cents. `institution_value` = quantity × price, rounded to cents.
+//! Holdings include the changes of investment transactions posted with `apply_to_holdings` (see
+//! [`crate::ledger`]): a holding's quantity moves by the net change (a holding at 0 is left out)
+//! and a seeded security the account does not hold is added (cost basis null); balances never change.
 
-use super::seed::{SeedAccount, SeedHolding, SeedSecurity, USD_CAD};
+use super::seed::{security_by_ticker, SeedAccount, SeedHolding, SeedSecurity, USD_CAD};
 use super::state::Item;
 use crate::util::{date, rfc3339};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -81,16 +84,26 @@ pub fn account_json(account_id: &str, seed: &SeedAccount) -> Value {
 
 /// A `Holding` object of account `account_id`, priced as of `as_of` (Unix seconds).
 pub fn holding_json(account_id: &str, holding: &SeedHolding, as_of: i64) -> Value {
-    let security = holding.security;
+    holding_of(account_id, holding.security, dec(holding.quantity), holding.cost_basis, as_of)
+}
+
+/// A `Holding` of `quantity` units of `security`.
+fn holding_of(
+    account_id: &str,
+    security: &SeedSecurity,
+    quantity: Decimal,
+    cost_basis: Option<&str>,
+    as_of: i64,
+) -> Value {
     json!({
         "account_id": account_id,
         "security_id": security_id(security),
         "institution_price": number(dec(security.price)),
         "institution_price_as_of": date(as_of),
         "institution_price_datetime": null,
-        "institution_value": number(cents(value_of(holding))),
-        "cost_basis": holding.cost_basis.map(|c| number(dec(c))),
-        "quantity": number(dec(holding.quantity)),
+        "institution_value": number(cents(quantity * dec(security.price))),
+        "cost_basis": cost_basis.map(|c| number(dec(c))),
+        "quantity": number(quantity),
         "iso_currency_code": security.currency,
         "unofficial_currency_code": null,
         "vested_quantity": null,
@@ -164,10 +177,27 @@ pub fn holdings_json(item: &Item, include: &dyn Fn(usize) -> bool) -> Value {
     let seeds = item.institution.accounts.iter().cycle().zip(&item.account_ids).enumerate();
     for (_, (seed, account_id)) in seeds.filter(|(i, _)| include(*i)) {
         accounts.push(account_json(account_id, seed));
+        let changes = item.transactions.holdings(account_id);
+        let mut held: Vec<(&'static SeedSecurity, Decimal, Option<&str>)> = Vec::new();
         for holding in seed.holdings {
-            holdings.push(holding_json(account_id, holding, item.last_update));
-            if !securities.iter().any(|s| std::ptr::eq(*s, holding.security)) {
-                securities.push(holding.security);
+            let change = holding.security.ticker.and_then(|t| changes.and_then(|c| c.get(t)));
+            let quantity = dec(holding.quantity) + change.map_or(Decimal::ZERO, |c| c.units);
+            if change.is_none() || !quantity.is_zero() {
+                held.push((holding.security, quantity, holding.cost_basis));
+            }
+        }
+        for (ticker, change) in changes.into_iter().flatten() {
+            let already = seed.holdings.iter().any(|h| h.security.ticker == Some(ticker.as_str()));
+            if let Some(security) = security_by_ticker(Some(item.institution), ticker).filter(|_| !already) {
+                if !change.units.is_zero() {
+                    held.push((security, change.units, None));
+                }
+            }
+        }
+        for (security, quantity, cost_basis) in held {
+            holdings.push(holding_of(account_id, security, quantity, cost_basis, item.last_update));
+            if !securities.iter().any(|s| std::ptr::eq(*s, security)) {
+                securities.push(security);
             }
         }
     }

@@ -1,8 +1,10 @@
 //! The simulator's Plaid memory: link tokens and their hosted-Link sessions, public tokens, Items
-//! and their access tokens. Times are Unix seconds passed in by the caller.
+//! (with their investment transactions) and their access tokens. Times are Unix seconds passed in
+//! by the caller.
 
 use super::seed::{self, Institution};
 use super::{random_id, PlaidError};
+use crate::ledger::Ledger;
 use crate::util::random_uuid;
 use std::collections::HashMap;
 
@@ -79,6 +81,21 @@ pub struct Item {
     pub last_update: i64,
     /// The last webhook sent for this Item: (unix time, webhook_code).
     pub last_webhook: Option<(i64, String)>,
+    /// The investment transactions of every account of the Item (default histories at link time).
+    pub transactions: Ledger,
+    /// What `/investments/transactions/get` and the `INVESTMENTS_TRANSACTIONS` webhook report.
+    pub investments: InvestmentsStatus,
+}
+
+/// The Item's investment-transactions status beyond its rows.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct InvestmentsStatus {
+    /// The next this-many `/investments/transactions/get` calls answer `PRODUCT_NOT_READY`.
+    pub not_ready: u32,
+    /// Rows added by the controls since the last `INVESTMENTS_TRANSACTIONS` webhook was sent.
+    pub new_since_webhook: u64,
+    /// Rows cancelled by the control since the last `INVESTMENTS_TRANSACTIONS` webhook was sent.
+    pub cancelled_since_webhook: u64,
 }
 
 /// Why the hosted Link page cannot be used.
@@ -163,7 +180,7 @@ impl PlaidState {
             public_token: public_token.clone(),
             item_id: item_id.clone(),
         };
-        let item = Item {
+        let mut item = Item {
             item_id: item_id.clone(),
             client_user_id: link.request.client_user_id.clone(),
             institution,
@@ -176,7 +193,10 @@ impl PlaidState {
             created: now,
             last_update: now,
             last_webhook: None,
+            transactions: Ledger::default(),
+            investments: InvestmentsStatus::default(),
         };
+        super::transactions::seed_item(&mut item);
         let completed = Completed {
             public_token: public_token.clone(),
             link_session_id: session.id.clone(),

@@ -2,11 +2,16 @@
 //!
 //! `POST /__sim/plaid/webhook` `{"item_id": "<item>", "webhook_type": "HOLDINGS", "webhook_code":
 //! "DEFAULT_UPDATE", "url"?: "<loopback URL>", "error"?: {…}, "new_holdings"?: n,
-//! "updated_holdings"?: n, "tamper"?: "body"|"alg_none"|"alg_hs256"|"stale_iat"|"unknown_kid"|
+//! "updated_holdings"?: n, "new_investments_transactions"?: n, "cancelled_investments_transactions"?: n,
+//! "tamper"?: "body"|"alg_none"|"alg_hs256"|"stale_iat"|"unknown_kid"|
 //! "other_key"|"missing_hash"}` builds the webhook body `{webhook_type, webhook_code, item_id,
 //! error, environment: "sandbox"}` — plus `new_holdings` (default 0) and `updated_holdings`
-//! (default: the Item's holding count) for `HOLDINGS`, `new_investments_transactions` and
-//! `canceled_investments_transactions` (0) for `INVESTMENTS_TRANSACTIONS`; `error` defaults to
+//! (default: the Item's holding count) for `HOLDINGS`; for `INVESTMENTS_TRANSACTIONS`
+//! (`DEFAULT_UPDATE`, or `HISTORICAL_UPDATE`) `new_investments_transactions` and
+//! `cancelled_investments_transactions` (double "l", as Plaid spells it), by default the rows the
+//! transactions controls added and cancelled since the Item's last `INVESTMENTS_TRANSACTIONS`
+//! webhook was sent (sending one, not signing one, starts the count again; either can be given
+//! instead); `error` defaults to
 //! `null`, or to an `ITEM_LOGIN_REQUIRED` error for `ITEM` `ERROR` — serialises it (pretty-printed,
 //! like Plaid), signs it (see [`super::keys`]; `tamper` injects exactly that defect) and sends
 //! `POST <url>` with `Content-Type: application/json` and `Plaid-Verification: <jwt>` to `url`,
@@ -68,6 +73,10 @@ pub struct WebhookRequest {
     #[serde(default)]
     pub updated_holdings: Option<u64>,
     #[serde(default)]
+    pub new_investments_transactions: Option<u64>,
+    #[serde(default)]
+    pub cancelled_investments_transactions: Option<u64>,
+    #[serde(default)]
     pub tamper: Option<String>,
     /// The token's `iat` (Unix seconds); now when absent.
     #[serde(default)]
@@ -113,8 +122,11 @@ fn build(sim: &Sim, req: &WebhookRequest) -> Result<(Value, Option<String>), Str
             body["updated_holdings"] = json!(req.updated_holdings.unwrap_or(holdings as u64));
         }
         "INVESTMENTS_TRANSACTIONS" => {
-            body["new_investments_transactions"] = json!(0);
-            body["canceled_investments_transactions"] = json!(0);
+            let counts = &item.investments;
+            let new = req.new_investments_transactions.unwrap_or(counts.new_since_webhook);
+            let cancelled = req.cancelled_investments_transactions.unwrap_or(counts.cancelled_since_webhook);
+            body["new_investments_transactions"] = json!(new);
+            body["cancelled_investments_transactions"] = json!(cancelled);
         }
         _ => {}
     }
@@ -172,6 +184,9 @@ pub async fn send(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     if let Some(item_id) = req.item_id.as_deref().filter(|_| req.webhook_type != "LINK" && req.raw_body.is_none()) {
         if let Some(item) = lock(&sim.plaid.state).item_by_id_mut(item_id) {
             item.last_webhook = Some((now_unix(), req.webhook_code.clone()));
+            if req.webhook_type == "INVESTMENTS_TRANSACTIONS" {
+                (item.investments.new_since_webhook, item.investments.cancelled_since_webhook) = (0, 0);
+            }
         }
     }
     let sent = SentWebhook { url: prepared.url.unwrap_or_default(), headers: prepared.headers, body: prepared.body };

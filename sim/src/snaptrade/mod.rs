@@ -1,6 +1,8 @@
 //! The SnapTrade half of the simulator, built from SnapTrade's OpenAPI spec: signed partner API
-//! endpoints (behind [`gate`]), per-user state ([`state`]), seeded brokerage data ([`seed`]) and
-//! the connection portal ([`portal`]).
+//! endpoints (behind [`gate`]), per-user state ([`state`]), seeded brokerage data ([`seed`]),
+//! account activities with their default histories ([`activities`], served at the root path
+//! `/accounts/{accountId}/activities`, operation `activities`, never billed) and the connection
+//! portal ([`portal`]).
 //!
 //! Error bodies have SnapTrade's shape `{"detail", "status_code", "code"}`. Codes used (documented
 //! by SnapTrade unless marked *sim*): `1076` bad/missing signature, unknown clientId, bad timestamp
@@ -11,6 +13,7 @@
 //! `3002` brokerage unavailable (injected 502/503); *sim* `invalid_request` (other 400s), *sim*
 //! `gone` (410 on the removed holdings endpoint), *sim* `timeout` (504 after an injected timeout).
 
+pub mod activities;
 pub mod gate;
 pub mod portal;
 pub mod ratelimit;
@@ -93,6 +96,7 @@ pub fn operation(route: &str) -> Option<(&'static str, bool)> {
         "/accounts/{accountId}/positions/all" => ("positions", true),
         "/accounts/{accountId}/balances" => ("balances", true),
         "/accounts/{accountId}/holdings" => ("holdings", true),
+        "/accounts/{accountId}/activities" => ("activities", true),
         "/authorizations" | "/authorizations/{authorizationId}" => ("authorizations", true),
         "/authorizations/{authorizationId}/refresh" => ("refresh", true),
         "/authorizations/{authorizationId}/disable" => ("disable", true),
@@ -110,6 +114,7 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/accounts/{accountId}/positions/all", get(routes::positions))
         .route("/accounts/{accountId}/balances", get(routes::balances))
         .route("/accounts/{accountId}/holdings", get(routes::holdings))
+        .route("/accounts/{accountId}/activities", get(activities::activities))
         .route("/authorizations", get(routes::authorizations))
         .route("/authorizations/{authorizationId}", get(routes::authorization))
         .route("/authorizations/{authorizationId}/refresh", post(routes::refresh))

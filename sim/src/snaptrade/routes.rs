@@ -119,14 +119,18 @@ pub async fn accounts(State(sim): State<Arc<Sim>>, Extension(v): Extension<Verif
     Json(accounts).into_response()
 }
 
-/// `GET /accounts/{accountId}/positions/all` → the seeded positions with decimal strings.
+/// `GET /accounts/{accountId}/positions/all` → the seeded positions with decimal strings (moved by
+/// activities posted with `apply_to_holdings`).
 pub async fn positions(
     State(sim): State<Arc<Sim>>,
     Extension(v): Extension<Verified>,
     Path(account_id): Path<String>,
 ) -> Response {
-    match lock(&sim.snaptrade).account(&v.user_id, &account_id) {
-        Ok(view) => Json(positions_json(view.seed, view.synced)).into_response(),
+    let state = lock(&sim.snaptrade);
+    match state.account(&v.user_id, &account_id) {
+        Ok(view) => {
+            Json(positions_json(view.seed, state.activities.holdings(&account_id), view.synced)).into_response()
+        }
         Err(why) => denied(why),
     }
 }

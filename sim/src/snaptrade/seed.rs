@@ -207,6 +207,13 @@ pub fn brokerage(slug: &str) -> Option<&'static Brokerage> {
     BROKERAGES.iter().find(|b| b.slug.eq_ignore_ascii_case(slug.trim()))
 }
 
+/// The first seeded non-option position in `symbol` (this account's own first, then any brokerage's).
+pub fn seed_position(account: Option<&'static SeedAccount>, symbol: &str) -> Option<&'static SeedPosition> {
+    let is_it = |p: &&'static SeedPosition| p.symbol == symbol && !matches!(p.kind, Kind::Option { .. });
+    let everywhere = BROKERAGES.iter().flat_map(|b| b.accounts.iter()).flat_map(|a| a.positions.iter());
+    account.and_then(|a| a.positions.iter().find(is_it)).or_else(|| everywhere.clone().find(is_it))
+}
+
 /// USD→CAD rate used for `balance.total` conversions.
 pub const USD_CAD: &str = "1.40";
 

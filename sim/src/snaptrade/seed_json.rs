@@ -1,10 +1,15 @@
 //! JSON renderings of the seeded data, shaped after the OpenAPI spec's `Brokerage`, `Account`,
-//! `AllAccountPositionsResponse` (decimal strings) and `Balance` (JSON numbers) schemas.
+//! `AllAccountPositionsResponse` (decimal strings) and `Balance` (JSON numbers) schemas. Positions
+//! include the changes of activities posted with `apply_to_holdings` (see [`crate::ledger`]): a
+//! seeded position's `units` move by the net change (a position at 0 units is left out) and a
+//! ticker the seed does not hold is added; balances are never changed.
 
-use super::seed::{Brokerage, Kind, SeedAccount, SeedPosition, USD_CAD};
+use super::seed::{seed_position, Brokerage, Kind, SeedAccount, SeedPosition, USD_CAD};
+use crate::ledger::{decimal_string, HoldingChange};
 use crate::util::{date, rfc3339, stable_uuid};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// What an `Account` rendering needs besides its seed.
 pub struct AccountView<'a> {
@@ -14,6 +19,8 @@ pub struct AccountView<'a> {
     pub seed: &'static SeedAccount,
     pub created: i64,
     pub synced: i64,
+    /// The trade date (`YYYY-MM-DD`) of the account's oldest activity, if it has any.
+    pub first_activity: Option<String>,
 }
 
 /// A `Brokerage` object.
@@ -40,7 +47,8 @@ pub fn brokerage_json(b: &Brokerage) -> Value {
     })
 }
 
-/// An `Account` object (`balance.total` computed from the seed; see the seed module's doc).
+/// An `Account` object (`balance.total` computed from the seed, see the seed module's doc;
+/// `sync_status.transactions.first_transaction_date` = the oldest activity's date, null when none).
 pub fn account_json(view: &AccountView<'_>) -> Value {
     let seed = view.seed;
     let synced = rfc3339(view.synced);
@@ -56,7 +64,7 @@ pub fn account_json(view: &AccountView<'_>) -> Value {
         "opening_date": null,
         "sync_status": {
             "transactions": {"initial_sync_completed": true, "last_successful_sync": date(view.synced),
-                             "first_transaction_date": "2021-03-01"},
+                             "first_transaction_date": view.first_activity},
             "holdings": {"initial_sync_completed": true,
                          "last_successful_sync": format!("{} {}.000000+00:00", &synced[..10], &synced[11..19])},
         },
@@ -71,10 +79,52 @@ pub fn account_json(view: &AccountView<'_>) -> Value {
     })
 }
 
-/// The `positions/all` body: `{results: [AccountPosition…], data_freshness: {as_of}}`.
-pub fn positions_json(seed: &SeedAccount, as_of: i64) -> Value {
-    let results: Vec<Value> = seed.positions.iter().map(position_json).collect();
+/// The `positions/all` body: `{results: [AccountPosition…], data_freshness: {as_of}}`, with the
+/// position `changes` made by applied activities, if any.
+pub fn positions_json(
+    seed: &'static SeedAccount,
+    changes: Option<&BTreeMap<String, HoldingChange>>,
+    as_of: i64,
+) -> Value {
+    let mut results: Vec<Value> = Vec::new();
+    for p in seed.positions {
+        let mut position = position_json(p);
+        if let Some(change) = changes.and_then(|c| c.get(p.symbol)) {
+            let units = dec(p.units) + change.units;
+            if units.is_zero() {
+                continue;
+            }
+            position["units"] = json!(decimal_string(units));
+        }
+        results.push(position);
+    }
+    for (symbol, change) in changes.into_iter().flatten() {
+        if !change.units.is_zero() && !seed.positions.iter().any(|p| p.symbol == symbol) {
+            results.push(added_position_json(seed, symbol, change));
+        }
+    }
     json!({ "results": results, "data_freshness": { "as_of": rfc3339(as_of) } })
+}
+
+/// A position the seed does not hold, opened by applied activities: the instrument of a seeded
+/// position in that ticker when one exists (any brokerage), else a plain stock.
+fn added_position_json(seed: &'static SeedAccount, symbol: &str, change: &HoldingChange) -> Value {
+    let price = (!change.price.is_zero()).then(|| decimal_string(change.price));
+    let mut position = match seed_position(Some(seed), symbol) {
+        Some(p) => position_json(p),
+        None => json!({
+            "instrument": instrument_json("stock", symbol, None, &change.currency, None),
+            "currency": change.currency,
+        }),
+    };
+    position["units"] = json!(decimal_string(change.units));
+    if let Some(price) = price {
+        position["price"] = json!(price);
+        position["cost_basis"] = json!(price);
+    } else if position.get("price").is_none() {
+        (position["price"], position["cost_basis"]) = (Value::Null, Value::Null);
+    }
+    position
 }
 
 /// The `balances` body: one `Balance` per currency.
@@ -124,7 +174,8 @@ fn position_json(p: &SeedPosition) -> Value {
     position
 }
 
-fn instrument_json(
+/// The `instrument` of a position (also the universal symbol id activities use).
+pub fn instrument_json(
     kind: &str,
     symbol: &str,
     description: Option<&str>,
@@ -143,7 +194,8 @@ fn instrument_json(
     })
 }
 
-fn currency_json(code: &str) -> Value {
+/// A `Currency` object `{id, code, name}`.
+pub fn currency_json(code: &str) -> Value {
     let name = match code {
         "USD" => "US Dollar",
         "CAD" => "Canadian Dollar",
@@ -229,9 +281,9 @@ mod tests {
         // Schwab individual: 10×189.25 + 2.5×512.40 + 2×12.35×100 + cash 4000.75 (SWVXX is inside cash).
         let schwab = &brokerage("SCHWAB").unwrap().accounts[0];
         assert_eq!(total_value(schwab).to_string(), "9644.25");
-        let position = &positions_json(schwab, 0)["results"][2];
+        let position = &positions_json(schwab, None, 0)["results"][2];
         assert_eq!(position["instrument"]["symbol"], "AAPL  271217C00240000");
         assert_eq!(position["instrument"]["description"], "AAPL Dec 17 2027 240 CALL");
-        assert_eq!(positions_json(schwab, 0)["results"][3]["cash_equivalent"], true);
+        assert_eq!(positions_json(schwab, None, 0)["results"][3]["cash_equivalent"], true);
     }
 }

@@ -1,8 +1,9 @@
 //! The simulator's SnapTrade memory: users and their secrets, connections (brokerage
-//! authorizations), the accounts a connection holds, and connection-portal sessions.
+//! authorizations), the accounts a connection holds, their activities, and connection-portal sessions.
 
 use super::seed::{self, Brokerage};
 use super::seed_json::AccountView;
+use crate::ledger::Ledger;
 use crate::util::{random_bytes, random_uuid};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -118,6 +119,8 @@ pub struct SnapState {
     pub authorizations: HashMap<String, Authorization>,
     pub accounts: HashMap<String, Account>,
     pub sessions: HashMap<String, PortalSession>,
+    /// Every account's activities (each account gets its default history when it is created).
+    pub activities: Ledger,
 }
 
 /// A fresh user secret (32 random bytes, hex).
@@ -177,6 +180,7 @@ impl SnapState {
             seed: &auth.brokerage.accounts[account.seed_index],
             created: account.created,
             synced: auth.synced,
+            first_activity: self.activities.rows(&account.id).iter().map(|r| r.tx.date).min().map(|d| d.iso()),
         }
     }
 
@@ -273,6 +277,7 @@ impl SnapState {
                 created: unix,
             };
             self.accounts.insert(account_id.clone(), account);
+            super::activities::seed_history(&mut self.activities, &account_id, brokerage, seed_index, unix);
             accounts.push(account_id);
         }
         let auth = Authorization {

@@ -4,6 +4,14 @@
 //! base64(HMAC-SHA256(consumer key, sorted-key compact JSON of the payload)), the canonical form of
 //! [`canonical_json`] (the same one SnapTrade's request signatures use).
 //!
+//! Transactions events (`ACCOUNT_TRANSACTIONS_INITIAL_UPDATE`, `ACCOUNT_TRANSACTIONS_UPDATED`, any
+//! `eventType` starting `ACCOUNT_TRANSACTIONS_`) carry the documented `{webhookId, clientId,
+//! eventTimestamp, userId, eventType, webhookSecret, accountId, brokerageAuthorizationId}`:
+//! `webhookSecret` is `webhook_secret` when given, else [`default_webhook_secret`] of the client
+//! id (never the consumer key); `brokerageAuthorizationId` defaults to the connection of
+//! `account_id` when the simulator knows that account. Other events carry `webhookSecret` only when
+//! `webhook_secret` is given.
+//!
 //! The body is sent in that canonical form, so it is exactly the signed bytes. A [`Tamper`] adds
 //! one defect and nothing else. It does not check `eventType` against SnapTrade's list, so that a
 //! receiver's handling of unknown events can be tested too.
@@ -95,6 +103,18 @@ pub struct WebhookSpec {
     /// The one defect to add, if any.
     #[serde(default)]
     pub tamper: Option<Tamper>,
+    /// `webhookSecret`; transactions events get [`default_webhook_secret`] when absent.
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
+}
+
+/// The prefix of SnapTrade's transactions event types.
+pub const TRANSACTIONS_EVENT_PREFIX: &str = "ACCOUNT_TRANSACTIONS_";
+
+/// The `webhookSecret` the simulated app `client_id` was given (a stable UUID derived from the
+/// client id; SnapTrade shows the real one in its dashboard).
+pub fn default_webhook_secret(client_id: &str) -> String {
+    crate::util::stable_uuid(&format!("snaptrade-webhook-secret:{client_id}"))
 }
 
 /// What to send: the webhook id, the body bytes and the `Signature` header (if any).
@@ -194,6 +214,13 @@ pub fn payload(spec: &WebhookSpec, client_id: &str, now_ms: i64) -> Result<Map<S
     }
     payload.insert("userId".into(), json!(spec.user_id));
     payload.insert("eventType".into(), json!(spec.event_type));
+    let secret = match &spec.webhook_secret {
+        Some(secret) => Some(secret.clone()),
+        None => spec.event_type.starts_with(TRANSACTIONS_EVENT_PREFIX).then(|| default_webhook_secret(&client_id)),
+    };
+    if let Some(secret) = secret {
+        payload.insert("webhookSecret".into(), json!(secret));
+    }
     let optional = [
         ("brokerageId", spec.brokerage_id.clone().map(Value::String)),
         ("accountId", spec.account_id.clone().map(Value::String)),
@@ -262,7 +289,12 @@ fn prepare(
     body: &Bytes,
     url: impl FnOnce(&WebhookSpec) -> Result<String, String>,
 ) -> Result<(String, SentWebhook), String> {
-    let spec: WebhookSpec = parse(body)?;
+    let mut spec: WebhookSpec = parse(body)?;
+    if spec.event_type.starts_with(TRANSACTIONS_EVENT_PREFIX) && spec.authorization_id.is_none() {
+        let state = lock(&sim.snaptrade);
+        let known = spec.account_id.as_deref().and_then(|id| state.accounts.get(id));
+        spec.authorization_id = known.map(|account| account.authorization_id.clone());
+    }
     let credentials = sim
         .config
         .snaptrade

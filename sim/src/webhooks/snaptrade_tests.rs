@@ -134,3 +134,28 @@ fn empty_event_type_user_or_webhook_id_is_refused() {
         serde_json::from_value::<WebhookSpec>(json!({"event_type": "X", "user_id": "u", "tamper": "nope"})).is_err()
     );
 }
+
+#[test]
+fn transactions_events_carry_the_documented_fields_and_others_do_not_gain_a_secret() {
+    let s = json!({"event_type": "ACCOUNT_TRANSACTIONS_UPDATED", "account_id": "acc-1", "authorization_id": "auth-1",
+                   "webhook_id": "w-2"});
+    let body = body_json(&build(&spec(s), "CID", "key", NOW_MS).unwrap());
+    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "accountId",
+            "brokerageAuthorizationId",
+            "clientId",
+            "eventTimestamp",
+            "eventType",
+            "userId",
+            "webhookId",
+            "webhookSecret"
+        ]
+    );
+    assert_eq!(body["webhookSecret"], json!(default_webhook_secret("CID")));
+    let given = spec(json!({"event_type": "ACCOUNT_TRANSACTIONS_INITIAL_UPDATE", "webhook_secret": "s3"}));
+    assert_eq!(body_json(&build(&given, "CID", "key", NOW_MS).unwrap())["webhookSecret"], "s3");
+    assert!(body_json(&build(&spec(json!({})), "CID", "key", NOW_MS).unwrap()).get("webhookSecret").is_none());
+}

@@ -117,6 +117,23 @@ impl<'a> PlaidClient<'a> {
         self.post_json("/investments/holdings/get", "investments_holdings_get", &body, Kind::Read).await
     }
 
+    /// `/investments/transactions/get` for one Item: one page of `[start, end]`, `count` rows from
+    /// `offset` (a free read).
+    pub async fn investment_transactions(
+        &self,
+        access_token: &str,
+        start: &str,
+        end: &str,
+        count: u32,
+        offset: u32,
+    ) -> Result<Value, ProviderError> {
+        let body = json!({
+            "access_token": access_token, "start_date": start, "end_date": end,
+            "options": {"count": count, "offset": offset},
+        });
+        self.post_json("/investments/transactions/get", "investments_transactions_get", &body, Kind::Read).await
+    }
+
     /// `/investments/refresh` for one Item (a per-call fee).
     pub async fn refresh(&self, access_token: &str) -> Result<(), ProviderError> {
         let body = json!({ "access_token": access_token });

@@ -38,6 +38,19 @@ impl<'a> SnapTradeClient<'a> {
         body: Option<&Value>,
         operation: Operation,
     ) -> Result<Value, ProviderError> {
+        self.call_with(method, path, &[], user, body, operation).await
+    }
+
+    /// [`Self::call`] with `params` added to the signed query.
+    async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        user: Option<&SnapTradeUser<'_>>,
+        body: Option<&Value>,
+        operation: Operation,
+    ) -> Result<Value, ProviderError> {
         // The provider checks this against its own clock: never the development clock.
         let timestamp = real_now_unix().to_string();
         let mut pairs = vec![("clientId", self.config.client_id.as_str()), ("timestamp", timestamp.as_str())];
@@ -45,6 +58,7 @@ impl<'a> SnapTradeClient<'a> {
             pairs.push(("userId", user.user_id));
             pairs.push(("userSecret", user.user_secret));
         }
+        pairs.extend_from_slice(params);
         let query = encode_query(&pairs);
         let base_path = self.config.base_url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]));
         let signed_path = format!("{}{path}", base_path.unwrap_or(""));
@@ -114,6 +128,17 @@ impl<'a> SnapTradeClient<'a> {
         operation: &'static str,
     ) -> Result<Value, ProviderError> {
         self.call(Method::Get, path, Some(user), None, Operation::Read(operation)).await
+    }
+
+    /// `GET <path>?<params>` for a user (the parameters signed with the rest), returning the JSON body.
+    pub async fn get_with(
+        &self,
+        user: &SnapTradeUser<'_>,
+        path: &str,
+        params: &[(&str, &str)],
+        operation: &'static str,
+    ) -> Result<Value, ProviderError> {
+        self.call_with(Method::Get, path, params, Some(user), None, Operation::Read(operation)).await
     }
 
     /// `GET /brokerages`: every brokerage SnapTrade serves, with its maintenance state.

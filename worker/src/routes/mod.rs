@@ -13,4 +13,5 @@ pub mod portfolio;
 pub mod refresh;
 pub mod schwab;
 pub mod snaptrade;
+pub mod transactions;
 pub mod webhooks;

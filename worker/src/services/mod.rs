@@ -9,6 +9,7 @@ pub mod plaid_link_sessions;
 pub mod refresh;
 pub mod schwab;
 pub mod snaptrade;
+pub mod transactions;
 pub mod webhooks;
 
 use tributary_core::sealed::NONCE_LEN;

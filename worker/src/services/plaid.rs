@@ -1,23 +1,28 @@
 //! The Plaid adapter: hosted link, the public-token exchange (the Item's access token sealed at
 //! rest, one Item per institution per user), the holdings fetch across all of a user's Items (all
-//! must answer), billed refreshes, and removing an Item.
+//! must answer), every Item's investment transactions for the ledger, billed refreshes, and
+//! removing an Item.
 
 use super::{plaid_link_sessions, random_nonce};
 use crate::api::ApiError;
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
-use crate::port::{Connect, ConnectRequest, ProviderPort};
+use crate::port::{Connect, ConnectRequest, ProviderPort, ScopeRead};
 use crate::providers::fan_out;
 use crate::providers::plaid::PlaidClient;
 use crate::store::connections::{self, ConnectionRecord};
 use crate::store::items::{self, ItemRow, NewItem};
 use futures_util::future::LocalBoxFuture;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tributary_core::capabilities::ConnectionType;
+use tributary_core::plaid::normalize_investment_transactions;
 use tributary_core::plaid::{client_user_id, link_token_request, normalize_holdings, LinkLocale};
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
+use tributary_core::time::Date;
+use tributary_core::transactions::sync::{next_offset, page_size, sync_window};
 use tributary_core::{Holdings, InstitutionSlug, Provider};
 use worker::Env;
 
@@ -183,6 +188,44 @@ async fn fetch(session: &Authenticated, items: &[ItemRow], now: i64) -> Result<H
     Ok(all)
 }
 
+/// Reads one Item's investment transactions in `[from, to]`, page after page to the end (the
+/// core's `next_offset`, moving by the rows each page held); a failed page (or Plaid's
+/// `PRODUCT_NOT_READY`) ends the read with what came before it.
+async fn read_item_transactions(
+    client: &PlaidClient<'_>,
+    session: &Authenticated,
+    item: &ItemRow,
+    from: Date,
+    to: Date,
+) -> ScopeRead {
+    let slug = item.institution_slug.as_deref().and_then(resolve);
+    let (start, end) = (from.to_string(), to.to_string());
+    let mut transactions = Vec::new();
+    let (mut offset, mut pages) = (0u32, 0u32);
+    let failure = match access_token(session, item) {
+        Err(error) => Some(error),
+        Ok(token) => loop {
+            pages += 1;
+            let page = client
+                .investment_transactions(&token, &start, &end, page_size(P), offset)
+                .await
+                .and_then(|raw| normalize_investment_transactions(&raw, slug.as_ref()));
+            match page {
+                Ok(page) => {
+                    transactions.extend(page.transactions);
+                    match next_offset(offset, page.received, page.total, pages) {
+                        Ok(Some(next)) => offset = next,
+                        Ok(None) => break None,
+                        Err(e) => break Some(ApiError::from(e)),
+                    }
+                }
+                Err(error) => break Some(ApiError::from(error)),
+            }
+        },
+    };
+    ScopeRead { scope: item.external_id.clone(), from, to, transactions, failure }
+}
+
 /// The Plaid adapter of the provider port.
 pub struct PlaidPort;
 
@@ -212,6 +255,24 @@ impl ProviderPort for PlaidPort {
         session: &'a Authenticated,
     ) -> LocalBoxFuture<'a, Result<(usize, Option<ApiError>), ApiError>> {
         Box::pin(provider_refresh(env, session))
+    }
+
+    fn read_transactions<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        synced: &'a BTreeMap<String, Date>,
+        today: Date,
+    ) -> LocalBoxFuture<'a, Result<Option<Vec<ScopeRead>>, ApiError>> {
+        Box::pin(async move {
+            let items = items::list(env, &session.claims.user_id, P).await?;
+            let client = client(session)?;
+            let reads = items.iter().map(|item| {
+                let (from, to) = sync_window(P, synced.get(&item.external_id).copied(), today);
+                read_item_transactions(&client, session, item, from, to)
+            });
+            Ok(Some(fan_out(session.config.fanout, reads).await))
+        })
     }
 
     fn connect<'a>(

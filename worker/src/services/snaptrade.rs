@@ -1,12 +1,13 @@
 //! The SnapTrade adapter: registration (secret sealed at rest), the connection portal, a complete
 //! holdings fetch (every account's positions and balances, or an error), billed connection
-//! refreshes, and routing health from SnapTrade's brokerage maintenance list.
+//! refreshes, every account's activities for the ledger, and routing health from SnapTrade's
+//! brokerage maintenance list.
 
 use super::random_nonce;
 use crate::api::ApiError;
 use crate::auth::Authenticated;
 use crate::institutions::resolve;
-use crate::port::{Connect, ConnectRequest, ProviderPort};
+use crate::port::{Connect, ConnectRequest, ProviderPort, ScopeRead};
 use crate::providers::snaptrade::{SnapTradeClient, SnapTradeUser};
 use crate::providers::{fan_out, fan_out_pair};
 use crate::store::connections::{self, ConnectionRecord};
@@ -14,16 +15,18 @@ use crate::store::provider_users::{self, Registration};
 use crate::store::KV;
 use futures_util::future::LocalBoxFuture;
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use tributary_core::config::Fanout;
 use tributary_core::coverage::ProviderState;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
 use tributary_core::snaptrade::{
-    broker_code, brokerages_in_maintenance, login_body, normalize_account, normalize_authorizations,
-    normalize_balances, normalize_positions, repaired_by_reconnect, PortalConnectionType,
+    broker_code, brokerages_in_maintenance, login_body, normalize_account, normalize_activities,
+    normalize_authorizations, normalize_balances, normalize_positions, repaired_by_reconnect, PortalConnectionType,
 };
+use tributary_core::time::Date;
+use tributary_core::transactions::sync::{next_offset, page_size, sync_window};
 use tributary_core::url::encode_component;
 use tributary_core::{Holdings, InstitutionSlug, Provider, ValidationError};
 use worker::Env;
@@ -126,6 +129,16 @@ impl ProviderPort for SnapTradePort {
         session: &'a Authenticated,
     ) -> LocalBoxFuture<'a, Result<(usize, Option<ApiError>), ApiError>> {
         Box::pin(provider_refresh(env, session))
+    }
+
+    fn read_transactions<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        synced: &'a BTreeMap<String, Date>,
+        today: Date,
+    ) -> LocalBoxFuture<'a, Result<Option<Vec<ScopeRead>>, ApiError>> {
+        Box::pin(read_transactions(env, session, synced, today))
     }
 
     fn health<'a>(&'a self, env: &'a Env, session: &'a Authenticated) -> LocalBoxFuture<'a, ProviderState> {
@@ -264,4 +277,72 @@ pub async fn provider_refresh(env: &Env, session: &Authenticated) -> Result<(usi
         }
     }
     Ok((billed, first_error))
+}
+
+/// Reads one account's activities in `[from, to]`, page after page to the end (the core's
+/// `next_offset`); a failed page ends the read with what came before it.
+async fn read_account_activities(
+    client: &SnapTradeClient<'_>,
+    user: &SnapTradeUser<'_>,
+    account: &tributary_core::Account,
+    from: Date,
+    to: Date,
+) -> ScopeRead {
+    let path = format!("/accounts/{}/activities", encode_component(&account.account_id));
+    let (start, end, limit) = (from.to_string(), to.to_string(), page_size(P).to_string());
+    let mut transactions = Vec::new();
+    let (mut offset, mut pages) = (0u32, 0u32);
+    let failure = loop {
+        pages += 1;
+        let at = offset.to_string();
+        let params = [
+            ("startDate", start.as_str()),
+            ("endDate", end.as_str()),
+            ("offset", at.as_str()),
+            ("limit", limit.as_str()),
+        ];
+        let page = client
+            .get_with(user, &path, &params, "activities")
+            .await
+            .and_then(|body| normalize_activities(&body, account));
+        match page {
+            Ok(page) => {
+                let received = page.transactions.len();
+                transactions.extend(page.transactions);
+                match next_offset(offset, received, page.total, pages) {
+                    Ok(Some(next)) => offset = next,
+                    Ok(None) => break None,
+                    Err(e) => break Some(ApiError::from(e)),
+                }
+            }
+            Err(error) => break Some(ApiError::from(error)),
+        }
+    };
+    ScopeRead { scope: account.account_id.clone(), from, to, transactions, failure }
+}
+
+/// Every SnapTrade account's activities for a sync (see `ProviderPort::read_transactions`); a
+/// user SnapTrade never registered has nothing to read (and is not registered by a sync).
+async fn read_transactions(
+    env: &Env,
+    session: &Authenticated,
+    synced: &BTreeMap<String, Date>,
+    today: Date,
+) -> Result<Option<Vec<ScopeRead>>, ApiError> {
+    if provider_users::get(env, &session.claims.user_id, P).await?.is_none() {
+        return Ok(Some(Vec::new()));
+    }
+    let (user_id, secret, _) = ensure_registered(env, session).await?;
+    let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
+    let client = client(session)?;
+    let raw = client.get(&credentials, "/accounts", "accounts").await?;
+    let rows = raw
+        .as_array()
+        .ok_or_else(|| ProviderError::Malformed { provider: P, detail: "accounts: expected a list".into() })?;
+    let accounts = rows.iter().map(|row| normalize_account(row, &resolve)).collect::<Result<Vec<_>, _>>()?;
+    let reads = accounts.iter().map(|account| {
+        let (from, to) = sync_window(P, synced.get(&account.account_id).copied(), today);
+        read_account_activities(&client, &credentials, account, from, to)
+    });
+    Ok(Some(fan_out(session.config.fanout, reads).await))
 }

@@ -1,5 +1,6 @@
 //! Carrying out verified webhooks: record the event once (a replayed id changes nothing), find
-//! our user, and apply the core's effect (pending flag, repair state, removed rows) in one batch
+//! our user, and apply the core's effect (holdings or transactions pending flag, repair state,
+//! removed rows) in one batch
 //! together with the event record.
 
 use crate::api::{json, ApiResult};
@@ -72,6 +73,10 @@ async fn apply_unseen(env: &Env, event: Verified<'_>, now: i64) -> ApiResult {
         (Some(user), WebhookEffect::SetPending) => {
             batch.push(pending::raise_statement(env, user, provider, webhook_id, now)?);
             "pending_raised"
+        }
+        (Some(user), WebhookEffect::SetTransactionsPending) => {
+            batch.push(store::transactions::raise_pending_statement(env, user, provider, webhook_id, now)?);
+            "transactions_pending_raised"
         }
         (Some(user), WebhookEffect::NeedsRepair { authorization_id }) => {
             batch.push(connections::repair_statement(

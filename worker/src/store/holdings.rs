@@ -72,7 +72,8 @@ pub async fn linked_elsewhere(env: &Env, user: &UserId, provider: Provider, acco
     Ok(row.is_some())
 }
 
-/// Replaces every cached row of `provider` for `user` with `holdings`, atomically.
+/// Replaces every cached row of `provider` for `user` with `holdings`, atomically (the replaced
+/// position quantities are kept in `previous_positions`).
 pub async fn replace(
     env: &Env,
     user: &UserId,
@@ -84,13 +85,23 @@ pub async fn replace(
     let database = db(env)?;
     let (u, p, now) =
         (JsValue::from(user.as_str()), JsValue::from(provider.as_str()), JsValue::from(fetched_at as f64));
-    let mut batch: Vec<D1PreparedStatement> = Vec::new();
-    batch.push(
+    // The quantities being replaced are kept as the previous read, for reconciling the ledger.
+    let mut batch: Vec<D1PreparedStatement> = vec![
+        database
+            .prepare("DELETE FROM previous_positions WHERE user_id = ?1 AND provider = ?2")
+            .bind(&[u.clone(), p.clone()])?,
+        database
+            .prepare(
+                "INSERT INTO previous_positions (user_id, provider, account_id, security_key, quantity, taken_at)
+                 SELECT p.user_id, p.provider, a.external_id, p.security_key, p.quantity, s.fetched_at
+                 FROM positions p JOIN accounts a ON a.id = p.account_id
+                 JOIN provider_snapshots s ON s.user_id = p.user_id AND s.provider = p.provider
+                 WHERE p.user_id = ?1 AND p.provider = ?2 AND s.fetched_at IS NOT NULL",
+            )
+            .bind(&[u.clone(), p.clone()])?,
         database.prepare("DELETE FROM positions WHERE user_id = ?1 AND provider = ?2").bind(&[u.clone(), p.clone()])?,
-    );
-    batch.push(
         database.prepare("DELETE FROM balances WHERE user_id = ?1 AND provider = ?2").bind(&[u.clone(), p.clone()])?,
-    );
+    ];
     let keep: Vec<String> = holdings.accounts.iter().map(|a| account_key(provider, &a.account_id)).collect();
     let keep_json = serde_json::to_string(&keep).unwrap_or_else(|_| "[]".into());
     batch.push(

@@ -7,15 +7,40 @@ use tributary_core::{Provider, UserId};
 use wasm_bindgen::JsValue;
 use worker::Env;
 
-/// Claims the user's cooldown at `now` if the stored last refresh is at or before `cutoff`.
-/// Exactly one of any number of concurrent claims succeeds. Returns whether this one did.
+/// Which of a user's cooldowns a claim is for: holdings refreshes, or transactions syncs (each
+/// keeps its own clock under the same rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cooldown {
+    Refresh,
+    TransactionsSync,
+}
+
+impl Cooldown {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Refresh => "refresh_cooldowns",
+            Self::TransactionsSync => "transaction_sync_cooldowns",
+        }
+    }
+}
+
+/// Claims the user's refresh cooldown at `now` if the stored last refresh is at or before
+/// `cutoff`. Exactly one of any number of concurrent claims succeeds. Returns whether this one did.
 pub async fn claim_cooldown(env: &Env, user: &UserId, now: i64, cutoff: i64) -> DbResult<bool> {
+    claim(env, Cooldown::Refresh, user, now, cutoff).await
+}
+
+/// [`claim_cooldown`] for `cooldown`.
+pub async fn claim(env: &Env, cooldown: Cooldown, user: &UserId, now: i64, cutoff: i64) -> DbResult<bool> {
+    let table = cooldown.table();
     let row: Option<serde_json::Value> = query_first(
         env,
-        "INSERT INTO refresh_cooldowns (user_id, last_refresh_at) VALUES (?1, ?2)
-         ON CONFLICT (user_id) DO UPDATE SET last_refresh_at = excluded.last_refresh_at
-         WHERE refresh_cooldowns.last_refresh_at <= ?3
-         RETURNING last_refresh_at",
+        &format!(
+            "INSERT INTO {table} (user_id, last_refresh_at) VALUES (?1, ?2)
+             ON CONFLICT (user_id) DO UPDATE SET last_refresh_at = excluded.last_refresh_at
+             WHERE {table}.last_refresh_at <= ?3
+             RETURNING last_refresh_at"
+        ),
         &[user.as_str().into(), (now as f64).into(), (cutoff as f64).into()],
     )
     .await?;
@@ -29,9 +54,13 @@ struct Last {
 
 /// The user's last claimed refresh time, if any.
 pub async fn last_refresh_at(env: &Env, user: &UserId) -> DbResult<Option<i64>> {
-    let row: Option<Last> =
-        query_first(env, "SELECT last_refresh_at FROM refresh_cooldowns WHERE user_id = ?1", &[user.as_str().into()])
-            .await?;
+    last_claimed(env, Cooldown::Refresh, user).await
+}
+
+/// The user's last claim of `cooldown`, if any.
+pub async fn last_claimed(env: &Env, cooldown: Cooldown, user: &UserId) -> DbResult<Option<i64>> {
+    let sql = format!("SELECT last_refresh_at FROM {} WHERE user_id = ?1", cooldown.table());
+    let row: Option<Last> = query_first(env, &sql, &[user.as_str().into()]).await?;
     Ok(row.and_then(|r| r.last_refresh_at))
 }
 
