@@ -92,7 +92,8 @@ impl ErrorCode for TransactionQueryError {
 impl TransactionQuery {
     /// Parses the query's `(name, value)` pairs as of `today` (the user's clock): `from`/`to`
     /// default to the last [`DEFAULT_WINDOW_DAYS`] days, `type` is a comma-separated list, and a
-    /// parameter given twice takes its last value. Empty values count as absent.
+    /// parameter given twice takes its last value. An empty `account`, `type` or `cursor` counts
+    /// as absent; an empty `from`, `to` or `limit` is refused.
     pub fn parse<'a>(
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
         today: Date,
@@ -109,7 +110,9 @@ impl TransactionQuery {
                 "cursor" => &mut cursor,
                 other => return Err(TransactionQueryError::UnknownParameter(other.chars().take(64).collect())),
             };
-            *slot = (!value.is_empty()).then_some(value);
+            // An empty text parameter is absent; an empty date or number is not a date or number.
+            let kept_empty = matches!(name, "from" | "to" | "limit");
+            *slot = (kept_empty || !value.is_empty()).then_some(value);
         }
         let date = |field: &'static str, value: &str| {
             Date::parse(value).ok_or_else(|| TransactionQueryError::InvalidDate { field, value: clip(value) })
@@ -204,6 +207,8 @@ mod tests {
             (&[("cursor", "2026-01-01~tx_zz")], "invalid_cursor"),
             (&[("cursor", "garbage")], "invalid_cursor"),
             (&[("sort", "asc")], "unknown_parameter"),
+            (&[("to", "")], "invalid_date"),
+            (&[("limit", "")], "invalid_limit"),
         ];
         for (pairs, code) in cases {
             let error = parse(pairs).unwrap_err();
