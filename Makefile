@@ -46,6 +46,8 @@ www/pkg/tributary_client_bg.wasm: $(CLIENT_INPUTS)
 	wasm-pack --quiet build wasm-client --release --target web --out-dir ../www/pkg --no-pack
 	touch $@
 
+# The npm package: wasm-pack's bundler output (the "." entry), then scripts/npm-package.mjs names it,
+# derives the self-loading "./web" entry from it (web.js, web.d.ts) and lists the files it ships.
 build-npm: wasm-client/pkg/package.json
 wasm-client/pkg/package.json: $(CLIENT_INPUTS) scripts/npm-package.mjs
 	wasm-pack --quiet build wasm-client --release --target bundler --out-dir pkg
@@ -75,7 +77,8 @@ test-wasm:
 	cd wasm-client && $(SCOPE) wasm-pack test --headless --chrome -- --test browser
 	cd wasm-client && $(SCOPE) wasm-pack test --node -- --test node
 
-# build-npm: tests/browser/package.test.mjs bundles the npm package (wasm-client/pkg) with esbuild.
+# build-npm: tests/browser/package.test.mjs bundles the npm package (wasm-client/pkg) with esbuild,
+# package-vite.test.mjs and package-webpack.test.mjs build apps with Vite and webpack 5.
 test-e2e: build-worker build-www build-npm
 	$(SCOPE) cargo test -p tributary-e2e --test e2e
 

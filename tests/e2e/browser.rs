@@ -18,6 +18,8 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement,
         browser_host_app_on_another_origin_reads_retry_after_through_cors,
         browser_npm_package_bundled_with_esbuild_connects_shows_holdings_polls_and_refreshes,
+        browser_npm_package_in_a_vite_app_with_no_configuration_runs_cross_origin,
+        browser_npm_package_in_a_webpack_app_with_no_configuration_runs_cross_origin,
     ]
 }
 
@@ -70,6 +72,17 @@ async fn browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement(ctx: Ar
 
 async fn browser_host_app_on_another_origin_reads_retry_after_through_cors(ctx: Arc<Ctx>) -> TestResult {
     run_node_test(&ctx, "cors.test.mjs").await
+}
+
+/// Vite builds the app importing each package entry ("." and "/web") with no configuration; each
+/// build runs from http://localhost:<port> against the API on 127.0.0.1 through CORS.
+async fn browser_npm_package_in_a_vite_app_with_no_configuration_runs_cross_origin(ctx: Arc<Ctx>) -> TestResult {
+    run_node_test(&ctx, "package-vite.test.mjs").await
+}
+
+/// The same with webpack 5 (its Node API, no configuration).
+async fn browser_npm_package_in_a_webpack_app_with_no_configuration_runs_cross_origin(ctx: Arc<Ctx>) -> TestResult {
+    run_node_test(&ctx, "package-webpack.test.mjs").await
 }
 
 async fn browser_merge_equals_the_workers_portfolio(ctx: Arc<Ctx>) -> TestResult {

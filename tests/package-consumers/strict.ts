@@ -1,7 +1,8 @@
 // A TypeScript app under `--strict` using @tributary/client as an app developer would: every
 // exported function and method called with its documented argument and result types. It is only
 // compiled (`tsc --noEmit`), never run: it proves the shipped `.d.ts` is complete and consistent.
-// The bundler entry initialises its WebAssembly on import: there is no `init()` to call.
+// The bundler entry initialises its WebAssembly on import: there is no `init()` to call. The web
+// entry ("@tributary/client/web") exports exactly the same, with the same types, both ways.
 import {
   TributaryClient,
   PendingUpdatesPoller,
@@ -14,6 +15,8 @@ import {
   handleConnectRedirect,
   version,
 } from "@tributary/client";
+import * as bundler from "@tributary/client";
+import * as web from "@tributary/client/web";
 import type {
   ConnectResult,
   MergedPortfolio,
@@ -48,3 +51,7 @@ export async function hostApp(getToken: () => Promise<string>): Promise<string[]
   const again: MergedPortfolio = mergePortfolios([], "consolidated");
   return [version(), shown, String(lots), connected.status, JSON.stringify(route), String(caps.trading), ...providers, again.view];
 }
+
+export const webEntry: typeof bundler = web;
+export const bundlerEntry: typeof web = bundler;
+export const webClient: TributaryClient = new web.TributaryClient("https://api.example", () => "token");
