@@ -37,6 +37,34 @@ pub fn sync_window(provider: Provider, synced_through: Option<Date>, today: Date
     (from, today)
 }
 
+/// How the read of one scope (an account, an Item) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeOutcome {
+    /// Every page was read.
+    Complete,
+    /// The provider is still preparing the data (Plaid's `PRODUCT_NOT_READY`): not yet, not a failure.
+    NotReady,
+    /// A page failed; the rows before it were kept.
+    Failed,
+}
+
+/// How one provider's sync ended, from its scopes' outcomes and how many rows it stored:
+/// `ok` when every scope was read completely (or there were none), `not_ready` when every
+/// other scope is still being prepared, `partial` when something was stored or read completely
+/// despite a failure, else `failed`.
+pub fn sync_status(outcomes: &[ScopeOutcome], rows_stored: usize) -> &'static str {
+    let complete = outcomes.iter().filter(|o| **o == ScopeOutcome::Complete).count();
+    if complete == outcomes.len() {
+        "ok"
+    } else if complete == 0 && outcomes.iter().all(|o| *o == ScopeOutcome::NotReady) {
+        "not_ready"
+    } else if complete > 0 || rows_stored > 0 {
+        "partial"
+    } else {
+        "failed"
+    }
+}
+
 /// Why paging stopped before the end.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PagingError {
@@ -84,6 +112,17 @@ mod tests {
         // Never before the history, never after today.
         assert_eq!(sync_window(Provider::Plaid, Some(day("2020-01-01")), today).0, day("2024-12-03"));
         assert_eq!(sync_window(Provider::Plaid, Some(day("2027-06-01")), today).0, today);
+    }
+
+    #[test]
+    fn a_sync_is_ok_only_when_every_scope_was_read_to_the_end() {
+        use ScopeOutcome::*;
+        assert_eq!(sync_status(&[], 0), "ok");
+        assert_eq!(sync_status(&[Complete, Complete], 9), "ok");
+        assert_eq!(sync_status(&[NotReady], 0), "not_ready");
+        assert_eq!(sync_status(&[Complete, NotReady], 3), "partial");
+        assert_eq!(sync_status(&[Failed], 500), "partial", "rows before the failed page were kept");
+        assert_eq!(sync_status(&[Failed, NotReady], 0), "failed");
     }
 
     #[test]

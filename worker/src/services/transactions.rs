@@ -18,6 +18,7 @@ use tributary_core::refresh::{refusal, RefreshDecision};
 use tributary_core::time::Date;
 use tributary_core::transactions::query::{Cursor, TransactionQuery};
 use tributary_core::transactions::reconcile::{reconcile, Mismatch};
+use tributary_core::transactions::sync::{sync_status, ScopeOutcome};
 use tributary_core::transactions::{removed_by_read, transaction_routing, Transaction};
 use tributary_core::{ErrorCode, InstitutionSlug, Provider};
 use worker::{Env, Response};
@@ -59,13 +60,13 @@ async fn sync_one(
     };
     let not_ready = ProviderError::NotReady { provider }.code();
     let (mut stored, mut removed) = (0, 0);
-    let mut all_not_ready = !reads.is_empty();
+    let mut outcomes = Vec::new();
     for read in &reads {
         let mut statements = store::upsert_statements(env, user, &read.scope, &read.transactions, now)?;
         stored += read.transactions.len();
         match &read.failure {
             None => {
-                all_not_ready = false;
+                outcomes.push(ScopeOutcome::Complete);
                 let before = store::scope_ids(env, user, provider, &read.scope, read.from, read.to).await?;
                 let gone = removed_by_read(&before, &read.transactions, read.from, read.to);
                 if !gone.is_empty() {
@@ -75,8 +76,12 @@ async fn sync_one(
                 statements.push(store::synced_statement(env, user, provider, &read.scope, read.to, now)?);
             }
             Some(error) => {
-                let status = if error.code() == not_ready { "not_ready" } else { "failed" };
-                all_not_ready &= status == "not_ready";
+                let (outcome, status) = if error.code() == not_ready {
+                    (ScopeOutcome::NotReady, "not_ready")
+                } else {
+                    (ScopeOutcome::Failed, "failed")
+                };
+                outcomes.push(outcome);
                 let failure = error.failure();
                 statements.push(store::failed_statement(
                     env,
@@ -97,16 +102,11 @@ async fn sync_one(
             database.batch(chunk).await?;
         }
     }
+    let status = sync_status(&outcomes, stored);
+    if status == "ok" {
+        store::clear_pending_statement(env, user, provider, seen_event.as_deref(), now)?.run().await?;
+    }
     let first_failure = reads.iter().find_map(|r| r.failure.as_ref());
-    let status = match first_failure {
-        None => {
-            store::clear_pending_statement(env, user, provider, seen_event.as_deref(), now)?.run().await?;
-            "ok"
-        }
-        Some(_) if all_not_ready => "not_ready",
-        Some(_) if stored > 0 || reads.iter().any(|r| r.failure.is_none()) => "partial",
-        Some(_) => "failed",
-    };
     Ok(provider_report(provider, status, stored, removed, first_failure))
 }
 
@@ -172,8 +172,11 @@ async fn routing(
     session: &Authenticated,
 ) -> Result<(Vec<(Provider, InstitutionSlug)>, Vec<Value>), ApiError> {
     let user = &session.claims.user_id;
-    let (sources, states) =
-        futures_util::try_join!(store::sources(env, user), connections::provider_states(env, user))?;
+    let (sources, states, all_syncs) = futures_util::try_join!(
+        store::sources(env, user),
+        connections::provider_states(env, user),
+        store::all_sync_states(env, user)
+    )?;
     // Available: configured, connected, nothing needing repair (the holdings rule).
     let available: Vec<Provider> = states
         .iter()
@@ -187,7 +190,8 @@ async fn routing(
         decisions.iter().filter(|(_, d)| d.should_skip()).map(|(pair, _)| pair.clone()).collect();
     let mut reports = Vec::new();
     for provider in Provider::ALL {
-        let sync = store::sync_states(env, user, provider).await?;
+        let sync: Vec<&store::SyncState> =
+            all_syncs.iter().filter(|(p, _)| *p == provider).map(|(_, state)| state).collect();
         let routed_away: Vec<Value> = decisions
             .iter()
             .filter(|((p, _), d)| *p == provider && d.should_skip())
@@ -209,9 +213,9 @@ async fn routing(
                 _ => None,
             })
             .collect();
-        let synced_at = sync.values().filter_map(|s| s.synced_at).max();
+        let synced_at = sync.iter().filter_map(|s| s.synced_at).max();
         let failed: Vec<Value> = sync
-            .values()
+            .iter()
             .filter(|s| s.status != "ok")
             .map(|s| json!({"scope": s.scope, "status": s.status, "code": s.error_code, "message": s.error_message, "at": s.attempted_at}))
             .collect();

@@ -120,40 +120,57 @@ pub struct SyncState {
     pub error_message: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct SyncRow {
+    provider: String,
+    scope: String,
+    synced_through: Option<String>,
+    synced_at: Option<i64>,
+    attempted_at: i64,
+    status: String,
+    error_code: Option<String>,
+    error_message: Option<String>,
+}
+
+fn sync_state(r: SyncRow) -> Option<(Provider, SyncState)> {
+    let provider = Provider::parse(&r.provider).ok()?;
+    Some((
+        provider,
+        SyncState {
+            synced_through: r.synced_through.as_deref().and_then(Date::parse),
+            scope: r.scope,
+            synced_at: r.synced_at,
+            attempted_at: r.attempted_at,
+            status: r.status,
+            error_code: r.error_code,
+            error_message: r.error_message,
+        },
+    ))
+}
+
+const SYNC_COLUMNS: &str =
+    "provider, scope, synced_through, synced_at, attempted_at, status, error_code, error_message";
+
 /// Every scope's sync state of `user` at `provider`, by scope.
 pub async fn sync_states(env: &Env, user: &UserId, provider: Provider) -> DbResult<BTreeMap<String, SyncState>> {
-    #[derive(Deserialize)]
-    struct Row {
-        scope: String,
-        synced_through: Option<String>,
-        synced_at: Option<i64>,
-        attempted_at: i64,
-        status: String,
-        error_code: Option<String>,
-        error_message: Option<String>,
-    }
-    let rows: Vec<Row> = query_all(
+    let rows: Vec<SyncRow> = query_all(
         env,
-        "SELECT scope, synced_through, synced_at, attempted_at, status, error_code, error_message
-         FROM transaction_syncs WHERE user_id = ?1 AND provider = ?2",
+        &format!("SELECT {SYNC_COLUMNS} FROM transaction_syncs WHERE user_id = ?1 AND provider = ?2"),
         &[user.as_str().into(), provider.as_str().into()],
     )
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let state = SyncState {
-                scope: r.scope.clone(),
-                synced_through: r.synced_through.as_deref().and_then(Date::parse),
-                synced_at: r.synced_at,
-                attempted_at: r.attempted_at,
-                status: r.status,
-                error_code: r.error_code,
-                error_message: r.error_message,
-            };
-            (r.scope, state)
-        })
-        .collect())
+    Ok(rows.into_iter().filter_map(sync_state).map(|(_, state)| (state.scope.clone(), state)).collect())
+}
+
+/// Every scope's sync state of `user` at every provider (one D1 read).
+pub async fn all_sync_states(env: &Env, user: &UserId) -> DbResult<Vec<(Provider, SyncState)>> {
+    let rows: Vec<SyncRow> = query_all(
+        env,
+        &format!("SELECT {SYNC_COLUMNS} FROM transaction_syncs WHERE user_id = ?1 ORDER BY provider, scope"),
+        &[user.as_str().into()],
+    )
+    .await?;
+    Ok(rows.into_iter().filter_map(sync_state).collect())
 }
 
 /// The statement recording a complete sync of `scope` through `through` at `now`.
