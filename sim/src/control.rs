@@ -4,7 +4,8 @@
 //!   "user_id"?: "<SnapTrade userId | Plaid client_user_id | Schwab customer | IBKR user>", "kind":
 //!   "latency"|"status"|"rate_limit"|"timeout"|"malformed"|"disabled", "ms"?: n (latency), "status"?:
 //!   400..599 (status), "retry_after"?: seconds (rate_limit, default 60), "times"?: n (default: until
-//!   cleared)}` → `{"id": n}`; a SnapTrade `disabled` fault is applied at once (the user's connections,
+//!   cleared), "after"?: n (matching requests let through first, default 0: `after: 1` fails a
+//!   read's second page)}` → `{"id": n}`; a SnapTrade `disabled` fault is applied at once (the user's connections,
 //!   or everyone's, become disabled) and also answers `"disabled_connections": n` (0 for Plaid,
 //!   Schwab and IBKR, whose `disabled` faults act per request). SnapTrade endpoints include `activities`,
 //!   Plaid's `investments_transactions_get` (see [`crate::faults`]). Schwab endpoints: `token`, `account_numbers`,

@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 
 /// The longest latency a fault or the global setting may add, in milliseconds.
 pub const MAX_LATENCY_MS: u64 = 120_000;
+/// The most matching requests a fault may let through before it acts (`after`).
+pub const MAX_AFTER: u32 = 10_000;
 /// How long a `timeout` fault holds a request before answering 504.
 pub const TIMEOUT_HOLD_SECS: u64 = 60;
 /// The SnapTrade endpoint names a fault can target (besides `*`).
@@ -114,6 +116,10 @@ pub struct FaultSpec {
     pub retry_after: Option<u64>,
     #[serde(default)]
     pub times: Option<u32>,
+    /// Matching requests let through unchanged before the fault starts acting (a failure on the
+    /// third page of a read: `after: 2`). Default 0.
+    #[serde(default)]
+    pub after: Option<u32>,
 }
 
 /// One registered fault.
@@ -126,6 +132,8 @@ pub struct Fault {
     pub kind: FaultKind,
     /// Requests left before the fault retires itself; `None` = until cleared.
     pub remaining: Option<u32>,
+    /// Matching requests still to let through before the fault acts.
+    pub pass: u32,
 }
 
 impl FaultSpec {
@@ -166,7 +174,11 @@ impl FaultSpec {
         if self.times == Some(0) {
             return Err("times must be at least 1 (omit it for \"until cleared\")".into());
         }
-        Ok(Fault { id: 0, provider, endpoint: self.endpoint, user_id: self.user_id, kind, remaining: self.times })
+        let pass = self.after.unwrap_or(0);
+        if pass > MAX_AFTER {
+            return Err(format!("after must be at most {MAX_AFTER}"));
+        }
+        Ok(Fault { id: 0, provider, endpoint: self.endpoint, user_id: self.user_id, kind, remaining: self.times, pass })
     }
 }
 
@@ -221,6 +233,10 @@ impl Faults {
             if !matches {
                 continue;
             }
+            if fault.pass > 0 {
+                fault.pass -= 1;
+                continue;
+            }
             match &fault.kind {
                 FaultKind::Latency { ms } => applied.latency_ms = applied.latency_ms.saturating_add(*ms),
                 _ if applied.action.is_some() => continue,
@@ -241,7 +257,7 @@ impl Faults {
             .iter()
             .map(|f| {
                 let mut v = json!({"id": f.id, "provider": f.provider.name(), "endpoint": f.endpoint,
-                                   "user_id": f.user_id, "times": f.remaining});
+                                   "user_id": f.user_id, "times": f.remaining, "after": f.pass});
                 match f.kind {
                     FaultKind::Latency { ms } => (v["kind"], v["ms"]) = (json!("latency"), json!(ms)),
                     FaultKind::Status { status } => (v["kind"], v["status"]) = (json!("status"), json!(status)),
@@ -295,6 +311,24 @@ mod tests {
         assert!(faults.take(Provider::SnapTrade, "accounts", Some("a")).action.is_some());
         assert_eq!(faults.take(Provider::SnapTrade, "accounts", Some("a")).action, None);
         assert_eq!(faults.take(Provider::Plaid, "accounts", Some("a")), Applied::default());
+    }
+
+    #[test]
+    fn lets_the_first_matching_requests_through_when_asked() {
+        let mut faults = Faults::default();
+        assert!(spec(json!({"provider": "plaid", "endpoint": "*", "kind": "timeout", "after": 10_001})).is_err());
+        faults.add(
+            spec(json!({"provider": "snaptrade", "endpoint": "activities", "user_id": "a", "kind": "status",
+                        "status": 500, "times": 1, "after": 2}))
+            .unwrap(),
+        );
+        assert_eq!(faults.take(Provider::SnapTrade, "activities", Some("b")).action, None, "another user");
+        assert_eq!(faults.take(Provider::SnapTrade, "accounts", Some("a")).action, None, "another endpoint");
+        assert_eq!(faults.take(Provider::SnapTrade, "activities", Some("a")).action, None, "first page");
+        assert_eq!(faults.take(Provider::SnapTrade, "activities", Some("a")).action, None, "second page");
+        let third = faults.take(Provider::SnapTrade, "activities", Some("a")).action;
+        assert_eq!(third, Some(FaultKind::Status { status: 500 }), "third page fails");
+        assert_eq!(faults.take(Provider::SnapTrade, "activities", Some("a")).action, None, "retired after one");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
     trials![
         transactions_sync_every_page_of_both_providers_once_deduplicated_and_exact_in_csv,
         transactions_reconciliation_flags_exactly_the_change_no_transaction_explains,
+        transactions_a_failed_page_keeps_every_row_stored_before_and_the_flag_raised,
         transactions_refuse_bad_queries_with_stable_codes,
     ]
 }
@@ -263,6 +264,65 @@ async fn transactions_reconciliation_flags_exactly_the_change_no_transaction_exp
         (m["implied_change"].as_str(), m["observed_change"].as_str(), m["difference"].as_str()),
         (Some("2"), Some("0"), Some("-2"))
     );
+    Ok(())
+}
+
+async fn transactions_a_failed_page_keeps_every_row_stored_before_and_the_flag_raised(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("tx-failed-page");
+    let token = ctx.token(&user);
+    connect_snaptrade(&ctx, &token, "Fidelity", "FIDELITY").await;
+    assert_eq!(ctx.post(&ctx.dev, "/api/snaptrade/connections/sync", &token, json!({})).await.status, 200);
+    let holdings = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await;
+    let account = holdings.body["accounts"][0]["account_id"].as_str().unwrap().to_owned();
+    let body = json!({"provider": "snaptrade", "user": user, "account_id": account, "count": 1_500});
+    assert_eq!(ctx.sim_control("/__sim/transactions/history", &body).await["count"], 1_500);
+    assert_eq!(result(&sync(&ctx, &token).await, "snaptrade")["status"], "ok");
+    let (from, to) = (today().add_days(-1_800), today().add_days(1));
+    let (stored, _) = ledger(&ctx, &token, from, to).await;
+    assert!(stored.len() >= 1_500, "two pages read: {}", stored.len());
+
+    // New activity is announced: 1,200 rows in the last five days, two pages of the next sync's
+    // window, whose second page fails.
+    let spec = json!({"event_type": "ACCOUNT_TRANSACTIONS_UPDATED", "user_id": user, "account_id": account,
+                      "url": format!("{}/webhooks/snaptrade", ctx.dev)});
+    let (status, body, _) = ctx.sim_webhook("/__sim/snaptrade/webhook", &spec).await;
+    assert_eq!((status, &body["outcome"]), (200, &json!("transactions_pending_raised")), "{body}");
+    let new_rows: Vec<Value> = (0..1_200)
+        .map(|i| json!({"kind": "interest", "amount": format!("0.{:02}", i % 100), "date": today().add_days(-(i % 5) - 1).to_string()}))
+        .collect();
+    let posted = ctx
+        .sim_control(
+            "/__sim/transactions",
+            &json!({"provider": "snaptrade", "user": user, "account_id": account, "rows": new_rows}),
+        )
+        .await;
+    assert_eq!(posted["ids"].as_array().map(Vec::len), Some(1_200), "{posted}");
+    let fault = json!({"provider": "snaptrade", "endpoint": "activities", "user_id": user, "kind": "status",
+                       "status": 500, "after": 1});
+    let fault_id = ctx.sim_control("/__sim/faults", &fault).await["id"].as_u64().unwrap();
+    ctx.advance_user_clock(&ctx.dev, &user, crate::REFRESH_COOLDOWN_S + 1).await;
+    let failed = sync(&ctx, &token).await;
+    let report = result(&failed, "snaptrade");
+    assert_eq!((report["status"].as_str(), report["removed"].as_u64()), (Some("partial"), Some(0)), "{failed}");
+    assert!(report["error"]["code"].is_string(), "the failure is named: {report}");
+    let (kept, _) = ledger(&ctx, &token, from, to).await;
+    assert!(ids(&stored).is_subset(&ids(&kept)), "nothing stored before is lost");
+    let first_page = kept.len() - stored.len();
+    assert!((1..1_200).contains(&first_page), "the rows of the page read before the failure are kept: {first_page}");
+    let flags = ctx.get(&ctx.dev, "/api/pending-updates", Some(&token)).await.body;
+    assert_eq!(flags["transactions"]["snaptrade"], true, "an incomplete sync keeps the flag: {flags}");
+
+    let removed = ctx.http.delete(format!("{}/__sim/faults/{fault_id}", ctx.sim)).send().await.unwrap();
+    assert_eq!(removed.status().as_u16(), 200);
+
+    // The next sync reads every page again and clears the flag; still nothing doubled.
+    ctx.advance_user_clock(&ctx.dev, &user, crate::REFRESH_COOLDOWN_S + 1).await;
+    assert_eq!(result(&sync(&ctx, &token).await, "snaptrade")["status"], "ok");
+    let (after, _) = ledger(&ctx, &token, from, to).await;
+    assert_eq!(ids(&after).len(), after.len(), "no row twice");
+    assert_eq!(after.len(), stored.len() + 1_200, "every row stored before and every new one, once");
+    let flags = ctx.get(&ctx.dev, "/api/pending-updates", Some(&token)).await.body;
+    assert_eq!(flags["transactions"]["snaptrade"], false, "{flags}");
     Ok(())
 }
 
