@@ -1,5 +1,5 @@
-//! `make bench`: Tributary's five figures — refresh fan-out, worker overhead, sizes, browser merge,
-//! provider cost — each a ratio against a baseline measured in the same run, on loopback, under
+//! `make bench`: Tributary's six figures — refresh fan-out, worker overhead, sizes, browser merge,
+//! provider cost, ledger sync — each a ratio against a baseline measured in the same run, on loopback, under
 //! bounded load. Starts the provider simulator and `wrangler dev` workers like the end-to-end suite
 //! (throwaway state and credentials), writes `bench/results.md` and `bench/results.json`, and exits
 //! non-zero without writing anything if any figure could not be measured.
@@ -8,6 +8,7 @@ mod client;
 mod cost;
 mod fanout;
 mod harness;
+mod ledger;
 mod merge;
 mod overhead;
 mod report;
@@ -63,7 +64,7 @@ fn context(started_unix: i64) -> Vec<String> {
 }
 
 /// The figures to measure: all, or the one named on the command line (`sizes`, `merge`, `fanout`,
-/// `overhead`, `cost`).
+/// `overhead`, `cost`, `ledger`).
 struct Selection(Option<String>);
 
 impl Selection {
@@ -98,6 +99,13 @@ async fn run(only: &Selection) -> Result<(Vec<Figure>, Vec<String>), String> {
         let t = step("5. provider cost (a scripted day on the development clock)");
         let workers = start(&bench, &[WorkerSpec::tributary("bench-cost", "development", &[])])?;
         figures.push(cost::run(&bench, &workers[0]).await?);
+        drop(workers);
+        done(t);
+    }
+    if only.wants("ledger") {
+        let t = step("6. ledger sync (5,000 transactions, every provider call 100 ms)");
+        let workers = start(&bench, &[WorkerSpec::tributary("bench-ledger", "development", &[COOLDOWN_OFF])])?;
+        figures.push(ledger::run(&bench, &workers[0]).await?);
         drop(workers);
         done(t);
     }
@@ -147,8 +155,9 @@ fn main() -> ExitCode {
         }
     };
     let only = Selection(std::env::args().nth(1));
-    if only.0.as_deref().is_some_and(|name| !["sizes", "merge", "fanout", "overhead", "cost"].contains(&name)) {
-        eprintln!("usage: tributary-bench [sizes|merge|fanout|overhead|cost]  (no argument: every figure)");
+    if only.0.as_deref().is_some_and(|name| !["sizes", "merge", "fanout", "overhead", "cost", "ledger"].contains(&name))
+    {
+        eprintln!("usage: tributary-bench [sizes|merge|fanout|overhead|cost|ledger]  (no argument: every figure)");
         return ExitCode::from(2);
     }
     let started = Instant::now();
