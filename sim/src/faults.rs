@@ -40,7 +40,7 @@ pub const PLAID_ENDPOINTS: &[&str] = &[
 ];
 
 /// The Schwab endpoint names a fault can target (besides `*`): `token` covers both grants.
-pub const SCHWAB_ENDPOINTS: &[&str] = &["token", "account_numbers", "accounts", "account"];
+pub const SCHWAB_ENDPOINTS: &[&str] = &["token", "account_numbers", "accounts", "account", "transactions"];
 
 /// The IBKR Flex Web Service endpoint names a fault can target (besides `*`).
 pub const IBKR_ENDPOINTS: &[&str] = &["send_request", "get_statement"];

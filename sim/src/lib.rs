@@ -6,8 +6,8 @@
 //! Routes: `GET /health`; the SnapTrade API and its connection portal (see [`snaptrade`]); the Plaid
 //! API and hosted Link (see [`plaid`]); Schwab's OAuth (`/v1/oauth/authorize`,
 //! `/v1/oauth/authorize/decision`, `/v1/oauth/token`) and Trader API (`/trader/v1/accounts/accountNumbers`,
-//! `/trader/v1/accounts`, `/trader/v1/accounts/{accountHash}`; other `/trader/v1` paths answer
-//! Schwab's 404) (see [`schwab`]); IBKR's Flex Web Service (`/AccountManagement/FlexWebService/SendRequest`,
+//! `/trader/v1/accounts`, `/trader/v1/accounts/{accountHash}`, `/trader/v1/accounts/{accountHash}/transactions`;
+//! other `/trader/v1` paths answer Schwab's 404) (see [`schwab`]); IBKR's Flex Web Service (`/AccountManagement/FlexWebService/SendRequest`,
 //! `/AccountManagement/FlexWebService/GetStatement`; other `/AccountManagement/` paths answer an HTML 404)
 //! (see [`ibkr`]); and the loopback test controls under `/__sim/` (see [`control`], [`accounts_control`],
 //! [`ledger::control`] (investment transactions), [`schwab::control`] and [`ibkr::control`]). Any other

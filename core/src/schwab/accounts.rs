@@ -24,7 +24,7 @@ pub const SCHWAB_INSTITUTION: &str = "charles_schwab";
 const INSTITUTION_NAME: &str = "Charles Schwab";
 const MAX_HASH_LEN: usize = 256;
 
-fn malformed(detail: impl Into<String>) -> ProviderError {
+pub(super) fn malformed(detail: impl Into<String>) -> ProviderError {
     ProviderError::Malformed { provider: P, detail: detail.into() }
 }
 
@@ -54,12 +54,44 @@ fn text_of(raw: &RawValue) -> Option<String> {
 fn decimal(raw: Option<&RawValue>, field: &str) -> Result<Option<Decimal>, ProviderError> {
     let Some(raw) = raw else { return Ok(None) };
     let text = raw.get().trim();
-    let text = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        Some(inner) if inner.trim().is_empty() => return Ok(None),
-        Some(inner) => inner.trim(),
-        None if text == "null" => return Ok(None),
-        None => text,
-    };
+    match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => decimal_text(inner, field),
+        None if text == "null" => Ok(None),
+        None => decimal_text(text, field),
+    }
+}
+
+/// A decimal from an already parsed JSON value: a number through its shortest round-trip text
+/// (exact for every value of up to 15 significant digits — all of Schwab's money and quantities),
+/// or a decimal string; null/absent/empty is `None`, anything else `Malformed`.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+pub(super) fn decimal_value(value: Option<&Value>, field: &str) -> Result<Option<Decimal>, ProviderError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => decimal_text(&n.to_string(), field),
+        Some(Value::String(s)) => decimal_text(s, field),
+        Some(other) => Err(malformed(format!("{field} is not a number: {}", kind_name(other)))),
+    }
+}
+
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
+fn kind_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The decimal `text` writes (plain or scientific); blank is `None`.
+fn decimal_text(text: &str, field: &str) -> Result<Option<Decimal>, ProviderError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
     Decimal::from_str(text)
         .or_else(|_| Decimal::from_scientific(text))
         .map(Some)
@@ -158,7 +190,8 @@ fn kind_of(asset_type: &str, subtype: Option<&str>) -> SecurityKind {
     }
 }
 
-fn field<'v>(instrument: &'v Value, key: &str) -> Option<&'v str> {
+/// A non-blank string field of a JSON object, trimmed.
+pub(super) fn field<'v>(instrument: &'v Value, key: &str) -> Option<&'v str> {
     instrument.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -167,6 +200,18 @@ fn is_money_market(instrument: &Value) -> bool {
     let subtype = field(instrument, "type");
     subtype == Some("MONEY_MARKET_FUND")
         || (field(instrument, "assetType") == Some("CASH_EQUIVALENT") && subtype != Some("SAVINGS"))
+}
+
+/// The key an instrument's positions (and transactions) carry, with its ticker: the symbol
+/// upper-cased, else `cusip:<cusip>`; `None` when the instrument names neither.
+pub(super) fn security_identity(instrument: &Value) -> Option<(String, Option<Ticker>)> {
+    let ticker = field(instrument, "symbol").and_then(|s| Ticker::parse(s).ok());
+    let key = match (&ticker, field(instrument, "cusip")) {
+        (Some(t), _) => t.as_str().to_ascii_uppercase(),
+        (None, Some(cusip)) => format!("cusip:{cusip}"),
+        (None, None) => return None,
+    };
+    Some((key, ticker))
 }
 
 fn normalize_position(raw: &RawPosition, account: &Account, as_of: i64) -> Result<(Position, bool), ProviderError> {
@@ -179,12 +224,8 @@ fn normalize_position(raw: &RawPosition, account: &Account, as_of: i64) -> Resul
     }
     let asset_type = field(&instrument, "assetType").unwrap_or("UNKNOWN");
     let kind = kind_of(asset_type, field(&instrument, "type"));
-    let ticker = field(&instrument, "symbol").and_then(|s| Ticker::parse(s).ok());
-    let security_key = match (&ticker, field(&instrument, "cusip")) {
-        (Some(t), _) => t.as_str().to_ascii_uppercase(),
-        (None, Some(cusip)) => format!("cusip:{cusip}"),
-        (None, None) => return Err(malformed("position without symbol or cusip")),
-    };
+    let (security_key, ticker) =
+        security_identity(&instrument).ok_or_else(|| malformed("position without symbol or cusip"))?;
     let long = decimal(raw.long.as_deref(), "longQuantity")?.unwrap_or_default();
     let short = decimal(raw.short.as_deref(), "shortQuantity")?.unwrap_or_default();
     let quantity = long.checked_sub(short.abs()).ok_or_else(|| malformed("quantity out of range"))?;

@@ -1,11 +1,14 @@
 //! Schwab's Trader API ("Schwab direct"): the OAuth authorization-code flow and its token
-//! lifecycle, the account-hash indirection, and `/accounts?fields=positions` normalised into core
-//! holdings — every number read exactly from the JSON text, every quirk parsed without panicking.
+//! lifecycle, the account-hash indirection, `/accounts?fields=positions` normalised into core
+//! holdings, and `/accounts/{accountHash}/transactions` (its window rules and its rows normalised
+//! into the ledger, [`transactions`]) — every number read exactly, every quirk parsed without panicking.
 
 mod accounts;
 mod errors;
 mod oauth;
 mod tokens;
+#[cfg(feature = "server")]
+pub mod transactions;
 
 pub use accounts::{normalize_accounts, parse_account_numbers, AccountNumber, SCHWAB_INSTITUTION};
 pub use errors::{map_error, map_token_error};

@@ -1,9 +1,12 @@
 //! Loopback test controls for investment transactions (not part of any provider's API). Every
 //! body is JSON; `provider` is `"snaptrade"` (with `user`, the SnapTrade userId; `user_id` is
-//! accepted too) or `"plaid"` (with `item_id`). Answers 400 `{"error"}` for bad input and 404
-//! `{"error"}` for an unknown user, account, Item or transaction.
+//! accepted too), `"plaid"` (with `item_id`) or `"schwab"` (with `customer`, the simulated Schwab
+//! customer who logs in on the consent page, as the `/__sim/schwab/*` controls name it; its
+//! `account_id` is the account's `hashValue` or its plain `accountNumber`, and answers name the
+//! hash). Answers 400 `{"error"}` for bad input and 404 `{"error"}` for an unknown user, account,
+//! Item or transaction.
 //!
-//! - `POST /__sim/transactions` `{provider, user?|item_id?, account_id, rows: [{kind, symbol?,
+//! - `POST /__sim/transactions` `{provider, user?|item_id?|customer?, account_id, rows: [{kind, symbol?,
 //!   quantity?, price?, amount?, fee?, currency?, date, id?, description?, external_reference_id?}],
 //!   apply_to_holdings?: false}` → `{provider, account_id, ids: [...]}`: appends the rows (see
 //!   [`super::spec`]: `kind` one of buy, sell, dividend, interest, fee, tax, deposit, withdrawal,
@@ -13,10 +16,16 @@
 //!   move the account's position in that ticker (`positions/all`, `/investments/holdings/get`;
 //!   Plaid needs a ticker some institution seeds). Plaid rows count as new for the next
 //!   `INVESTMENTS_TRANSACTIONS` webhook.
-//! - `POST /__sim/transactions/history` `{provider, user?|item_id?, account_id?, count (1..=20000),
-//!   end_date?}` → `{provider, account_id, count, ids, oldest_date, newest_date}`: appends `count`
-//!   generated rows (four per day back from `end_date`, default the day before the account was
-//!   created; see [`super::history::generated_rows`]) to the account, or the user's / Item's first.
+//!   Schwab: `{"provider": "schwab", "customer": "ann", "account_id": "<hashValue>|12345678",
+//!   "rows": [...]}`; the customer's default histories are made first (see
+//!   [`crate::schwab::history`]); a given `id` is the `activityId` (1 to 18 digits); rows are rendered
+//!   by [`crate::schwab::wire`]; `apply_to_holdings` is refused (replace the positions with
+//!   `POST /__sim/schwab/accounts` instead).
+//! - `POST /__sim/transactions/history` `{provider, user?|item_id?|customer?, account_id?, count
+//!   (1..=20000), end_date?}` → `{provider, account_id, count, ids, oldest_date, newest_date}`:
+//!   appends `count` generated rows (four per day back from `end_date`, default the day before the
+//!   account was created — for Schwab, the day before the customer's history anchor; see
+//!   [`super::history::generated_rows`]) to the account, or the user's / Item's / customer's first.
 //! - `POST /__sim/transactions/cancel` `{provider: "plaid", item_id, investment_transaction_id}` →
 //!   `{provider, item_id, account_id, cancelled}`: the row leaves later reads (holdings it moved are
 //!   not moved back) and counts in the next webhook's `cancelled_investments_transactions`.
@@ -33,6 +42,8 @@ use crate::control::{bad, parse};
 use crate::ibkr::dates::Date;
 use crate::plaid::seed::security_by_ticker;
 use crate::plaid::transactions as plaid_tx;
+use crate::schwab::history as schwab_tx;
+use crate::schwab::oauth::valid_customer;
 use crate::snaptrade::activities as snap;
 use crate::{lock, Sim};
 use axum::body::Bytes;
@@ -84,18 +95,31 @@ impl IntoResponse for Refusal {
 enum Target {
     SnapTrade { user: String },
     Plaid { item_id: String },
+    Schwab { customer: String },
 }
 
-fn target(provider: &str, user: Option<String>, item_id: Option<String>) -> Result<Target, Refusal> {
+/// Who a request names: exactly one of SnapTrade's `user`, Plaid's `item_id`, Schwab's `customer`.
+struct Owner {
+    user: Option<String>,
+    item_id: Option<String>,
+    customer: Option<String>,
+}
+
+fn target(provider: &str, owner: Owner) -> Result<Target, Refusal> {
     let refuse = |m: String| Err(Refusal::BadRequest(m));
-    match (provider, user, item_id) {
-        ("snaptrade", Some(user), None) => Ok(Target::SnapTrade { user }),
-        ("snaptrade", _, _) => {
-            refuse("provider \"snaptrade\" needs \"user\" (the SnapTrade userId) and no item_id".into())
+    match (provider, owner.user, owner.item_id, owner.customer) {
+        ("snaptrade", Some(user), None, None) => Ok(Target::SnapTrade { user }),
+        ("snaptrade", ..) => {
+            refuse("provider \"snaptrade\" needs \"user\" (the SnapTrade userId) and no item_id or customer".into())
         }
-        ("plaid", None, Some(item_id)) => Ok(Target::Plaid { item_id }),
-        ("plaid", _, _) => refuse("provider \"plaid\" needs \"item_id\" and no user".into()),
-        (other, _, _) => refuse(format!("provider must be \"snaptrade\" or \"plaid\", not {other:?}")),
+        ("plaid", None, Some(item_id), None) => Ok(Target::Plaid { item_id }),
+        ("plaid", ..) => refuse("provider \"plaid\" needs \"item_id\" and no user or customer".into()),
+        ("schwab", None, None, Some(customer)) if valid_customer(&customer) => Ok(Target::Schwab { customer }),
+        ("schwab", None, None, Some(_)) => refuse("customer must be 1 to 64 characters of [A-Za-z0-9._-]".into()),
+        ("schwab", ..) => {
+            refuse("provider \"schwab\" needs \"customer\" (the Schwab customer) and no user or item_id".into())
+        }
+        (other, ..) => refuse(format!("provider must be \"snaptrade\", \"plaid\" or \"schwab\", not {other:?}")),
     }
 }
 
@@ -107,6 +131,8 @@ struct AppendBody {
     user: Option<String>,
     #[serde(default)]
     item_id: Option<String>,
+    #[serde(default)]
+    customer: Option<String>,
     account_id: String,
     rows: Vec<RowSpec>,
     #[serde(default)]
@@ -126,7 +152,8 @@ async fn append(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         Err(message) => return bad(message),
     };
     let (account_id, apply) = (req.account_id.as_str(), req.apply_to_holdings);
-    match target(&req.provider, req.user.clone(), req.item_id.clone()) {
+    let owner = Owner { user: req.user.clone(), item_id: req.item_id.clone(), customer: req.customer.clone() };
+    match target(&req.provider, owner) {
         Err(refusal) => refusal.into_response(),
         Ok(Target::SnapTrade { user }) => {
             let mut state = lock(&sim.snaptrade);
@@ -168,7 +195,31 @@ async fn append(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             }
             appended("plaid", account_id, ids)
         }
+        Ok(Target::Schwab { customer }) => append_schwab(&sim, &customer, account_id, req.rows, apply),
     }
+}
+
+/// Appends `rows` to the Schwab `customer`'s account `account_id` (its hash or number).
+fn append_schwab(sim: &Sim, customer: &str, account_id: &str, rows: Vec<RowSpec>, apply: bool) -> Response {
+    if apply {
+        return bad(
+            "apply_to_holdings is not supported for schwab; replace the positions with POST /__sim/schwab/accounts",
+        );
+    }
+    let mut state = lock(&sim.schwab.state);
+    let Some(account) = schwab_tx::find_account(&state, customer, account_id) else {
+        return not_found(format!("Schwab customer {customer:?} has no account {account_id:?}"));
+    };
+    let drafts = match parse_rows(rows, &|_| "USD".to_owned()) {
+        Ok(drafts) => drafts,
+        Err(message) => return bad(message),
+    };
+    if let Some(id) = drafts.iter().filter_map(|(id, _)| id.as_deref()).find(|id| !schwab_tx::is_activity_id(id)) {
+        return bad(format!("a Schwab id is the activityId: 1 to 18 digits, not {id:?}"));
+    }
+    schwab_tx::ensure_histories(&mut state, customer, schwab_tx::today());
+    let ids = state.transactions.append(&account.hash, drafts, false, &schwab_tx::activity_id);
+    appended("schwab", &account.hash, ids)
 }
 
 #[derive(Deserialize)]
@@ -179,6 +230,8 @@ struct HistoryBody {
     user: Option<String>,
     #[serde(default)]
     item_id: Option<String>,
+    #[serde(default)]
+    customer: Option<String>,
     #[serde(default)]
     account_id: Option<String>,
     count: usize,
@@ -225,7 +278,8 @@ async fn history(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
 /// the account was created).
 fn append_history(sim: &Sim, req: &HistoryBody, end: Option<Date>) -> Result<Value, Refusal> {
     let day_before = |created: i64| Date::from_days(created.div_euclid(86_400) - 1);
-    match target(&req.provider, req.user.clone(), req.item_id.clone())? {
+    let owner = Owner { user: req.user.clone(), item_id: req.item_id.clone(), customer: req.customer.clone() };
+    match target(&req.provider, owner)? {
         Target::SnapTrade { user } => {
             let mut state = lock(&sim.snaptrade);
             let chosen = match &req.account_id {
@@ -270,6 +324,29 @@ fn append_history(sim: &Sim, req: &HistoryBody, end: Option<Date>) -> Result<Val
                 item.investments.new_since_webhook += req.count as u64;
             }
             made
+        }
+        Target::Schwab { customer } => {
+            let mut state = lock(&sim.schwab.state);
+            let chosen = match &req.account_id {
+                Some(id) => schwab_tx::find_account(&state, &customer, id),
+                None => schwab_tx::accounts_of(&state, &customer).into_iter().next(),
+            };
+            let Some(account) = chosen else {
+                return Err(Refusal::NotFound(format!("Schwab customer {customer:?} has no such account")));
+            };
+            let anchor = state.history_anchor(&customer, schwab_tx::today());
+            schwab_tx::ensure_histories(&mut state, &customer, anchor);
+            let profile = schwab_tx::profile(&account.hash, &account.account, account.index == 0);
+            let end = end.unwrap_or_else(|| anchor.add_days(-1));
+            generate(
+                &mut state.transactions,
+                "schwab",
+                &account.hash,
+                &profile,
+                req.count,
+                end,
+                &schwab_tx::activity_id,
+            )
         }
     }
 }

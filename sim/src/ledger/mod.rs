@@ -209,6 +209,16 @@ impl Ledger {
         changed
     }
 
+    /// Drops `account`'s book (rows, holdings, generated count) and frees its ids; returns how
+    /// many rows it held. The account's default history is made again when it is next opened.
+    pub fn forget(&mut self, account: &str) -> usize {
+        let Some(book) = self.accounts.remove(account) else { return 0 };
+        for row in &book.rows {
+            self.ids.remove(&row.id);
+        }
+        book.rows.len()
+    }
+
     /// The position changes rows posted with `apply_to_holdings` made in `account`, by ticker.
     pub fn holdings(&self, account: &str) -> Option<&BTreeMap<String, HoldingChange>> {
         self.accounts.get(account).map(|b| &b.holdings).filter(|h| !h.is_empty())
@@ -275,6 +285,9 @@ mod tests {
         assert!(ledger.remove("x").is_none());
         assert_eq!(ledger.remove("a-0-1").map(|(a, _)| a), Some("a".to_owned()));
         assert!(ledger.is_empty("a"));
+        ledger.append("a", vec![(Some("z".into()), tx(Kind::Buy, "2026-01-02", 1))], false, &ids).unwrap();
+        assert_eq!((ledger.forget("a"), ledger.has_account("a"), ledger.forget("a")), (1, false, 0));
+        assert!(ledger.append("b", vec![(Some("z".into()), tx(Kind::Buy, "2026-01-02", 1))], false, &ids).is_ok());
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The Charles Schwab Trader API (individual) half of the simulator, built from the provider
 //! reference only: the OAuth2 authorization-code flow ([`oauth`]), the read-only account endpoints
-//! under `/trader/v1` (behind [`gate`], handlers in [`routes`]), per-customer codes, tokens, logins
-//! and account data ([`state`], seeded by [`seed`]) and the `/__sim/schwab/*` controls ([`control`]).
-//! Not simulated: orders, transactions, user preferences, market data, order-rate limits.
+//! under `/trader/v1` (behind [`gate`], handlers in [`routes`] and [`transactions`], rows rendered
+//! by [`wire`]), per-customer codes, tokens, logins, account data and transactions ([`state`],
+//! seeded by [`seed`] and [`history`]) and the `/__sim/schwab/*` controls ([`control`]; rows are
+//! appended through `/__sim/transactions` with `provider: "schwab"`, see [`crate::ledger::control`]).
+//! Not simulated: orders, single-transaction reads, user preferences, market data, order-rate limits.
 //!
 //! Routes:
 //! - `GET /v1/oauth/authorize?client_id&redirect_uri[&response_type=code][&state]` → the consent page
@@ -15,6 +17,9 @@
 //!   `{expires_in: 1800, token_type, scope, refresh_token, access_token, id_token}`.
 //! - `GET /trader/v1/accounts/accountNumbers`, `GET /trader/v1/accounts[?fields=positions]`,
 //!   `GET /trader/v1/accounts/{accountHash}[?fields=positions]` with `Authorization: Bearer`.
+//! - `GET /trader/v1/accounts/{accountHash}/transactions?startDate&endDate&types[&symbol]` →
+//!   `[Transaction]` (all three required, at most a year, at most 3000 rows, `+0000` times, the
+//!   duplicated `assetType` key; see [`transactions`]).
 //!
 //! Every OAuth and Trader answer carries `Schwab-Client-CorrelId`. Errors: OAuth-style
 //! `{error, error_description}` from the token endpoint; `{"errors": [{id, status: 401, title,
@@ -33,10 +38,13 @@
 
 pub mod control;
 pub mod gate;
+pub mod history;
 pub mod oauth;
 pub mod routes;
 pub mod seed;
 pub mod state;
+pub mod transactions;
+pub mod wire;
 
 use crate::faults::{FaultKind, Provider, TIMEOUT_HOLD_SECS};
 use crate::snaptrade::ratelimit::RateLimiter;
@@ -67,6 +75,8 @@ pub const OP_ACCOUNT_NUMBERS: &str = "account_numbers";
 pub const OP_ACCOUNTS: &str = "accounts";
 /// Operation name (call counts and faults) of `GET /trader/v1/accounts/{accountHash}`.
 pub const OP_ACCOUNT: &str = "account";
+/// Operation name (call counts and faults) of `GET /trader/v1/accounts/{accountHash}/transactions`.
+pub const OP_TRANSACTIONS: &str = "transactions";
 /// The fault endpoint name covering both token grants.
 pub const FAULT_TOKEN: &str = "token";
 
@@ -102,6 +112,7 @@ pub fn trader_operation(route: &str) -> Option<&'static str> {
         "/trader/v1/accounts/accountNumbers" => OP_ACCOUNT_NUMBERS,
         "/trader/v1/accounts" => OP_ACCOUNTS,
         "/trader/v1/accounts/{accountHash}" => OP_ACCOUNT,
+        "/trader/v1/accounts/{accountHash}/transactions" => OP_TRANSACTIONS,
         _ => return None,
     })
 }
@@ -261,6 +272,10 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/trader/v1/accounts/accountNumbers", get(routes::account_numbers).fallback(method_not_found))
         .route("/trader/v1/accounts", get(routes::accounts).fallback(method_not_found))
         .route("/trader/v1/accounts/{accountHash}", get(routes::account).fallback(method_not_found))
+        .route(
+            "/trader/v1/accounts/{accountHash}/transactions",
+            get(transactions::transactions).fallback(method_not_found),
+        )
         .route_layer(middleware::from_fn_with_state(sim, gate::gate));
     let api = Router::new()
         .route(oauth::AUTHORIZE_PATH, get(oauth::authorize))
@@ -291,12 +306,16 @@ mod tests {
     fn trader_paths_and_operations() {
         assert!(is_trader_path("/trader/v1") && is_trader_path("/trader/v1/orders"));
         assert!(!is_trader_path("/trader/v10") && !is_trader_path("/accounts"));
-        let ops: Vec<_> =
-            ["/trader/v1/accounts/accountNumbers", "/trader/v1/accounts", "/trader/v1/accounts/{accountHash}"]
-                .into_iter()
-                .filter_map(trader_operation)
-                .collect();
-        assert_eq!(ops, [OP_ACCOUNT_NUMBERS, OP_ACCOUNTS, OP_ACCOUNT]);
+        let ops: Vec<_> = [
+            "/trader/v1/accounts/accountNumbers",
+            "/trader/v1/accounts",
+            "/trader/v1/accounts/{accountHash}",
+            "/trader/v1/accounts/{accountHash}/transactions",
+        ]
+        .into_iter()
+        .filter_map(trader_operation)
+        .collect();
+        assert_eq!(ops, [OP_ACCOUNT_NUMBERS, OP_ACCOUNTS, OP_ACCOUNT, OP_TRANSACTIONS]);
         let mut faults: Vec<&str> = vec![FAULT_TOKEN];
         faults.extend(&ops);
         assert_eq!(faults, crate::faults::SCHWAB_ENDPOINTS);

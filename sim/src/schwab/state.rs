@@ -1,11 +1,13 @@
 //! The simulator's Schwab memory: authorization codes, access tokens, logins (one refresh token
-//! each) and every customer's account data, with issue times on a simulated clock that
-//! `POST /__sim/schwab/age` can wind back per customer.
+//! each), every customer's account data and its accounts' transactions (see [`super::history`]),
+//! with issue times on a simulated clock that `POST /__sim/schwab/age` can wind back per customer.
 //!
 //! Times are milliseconds since this state was created (a monotonic clock); ageing a customer
 //! subtracts from the issue times of everything it owns, so "now" itself never moves.
 
 use super::seed;
+use crate::ibkr::dates::Date;
+use crate::ledger::Ledger;
 use crate::util::{random_bytes, stable_uuid};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -108,6 +110,10 @@ pub struct SchwabState {
     newest_login: HashMap<String, String>,
     /// Account data replaced through the control; customers not listed see the seed.
     accounts: HashMap<String, Vec<Value>>,
+    /// Every account's transactions, keyed by account hash.
+    pub transactions: Ledger,
+    /// The day each customer's default histories are dated back from (when they were first needed).
+    history_anchors: HashMap<String, Date>,
 }
 
 impl Default for SchwabState {
@@ -119,6 +125,8 @@ impl Default for SchwabState {
             logins: HashMap::new(),
             newest_login: HashMap::new(),
             accounts: HashMap::new(),
+            transactions: Ledger::default(),
+            history_anchors: HashMap::new(),
         }
     }
 }
@@ -244,9 +252,20 @@ impl SchwabState {
         self.accounts.get(customer).cloned().unwrap_or_else(seed::default_accounts)
     }
 
-    /// Replaces the customer's account data (already validated).
+    /// Replaces the customer's account data (already validated) and drops the transactions of its
+    /// accounts as they were, so the next read makes default histories from the new positions.
     pub fn set_accounts(&mut self, customer: &str, accounts: Vec<Value>) {
+        for old in self.accounts(customer) {
+            if let Some(number) = seed::account_number(&old) {
+                self.transactions.forget(&seed::account_hash(customer, number));
+            }
+        }
         self.accounts.insert(customer.to_owned(), accounts);
+    }
+
+    /// The day `customer`'s default histories are dated back from: fixed to `today` on first use.
+    pub fn history_anchor(&mut self, customer: &str, today: Date) -> Date {
+        *self.history_anchors.entry(customer.to_owned()).or_insert(today)
     }
 }
 

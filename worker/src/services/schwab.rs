@@ -9,23 +9,28 @@ use super::random_nonce;
 use crate::api::{now_unix, ApiError};
 use crate::auth::Authenticated;
 use crate::clock::real_now_unix;
-use crate::port::{Connect, ConnectRequest, ProviderPort};
+use crate::port::{Connect, ConnectRequest, ProviderPort, ScopeRead};
 use crate::providers::fan_out_pair;
 use crate::providers::schwab::SchwabClient;
 use crate::store::connections::{self, ConnectionRecord, ConnectionRow};
 use crate::store::oauth::{self, Grant};
 use futures_util::future::LocalBoxFuture;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tributary_core::capabilities::ConnectionType;
 use tributary_core::provider_error::ProviderError;
+use tributary_core::schwab::transactions::{normalize_transactions, request_params, request_windows, split_if_full};
 use tributary_core::schwab::{
     code_grant_body, decode_code, expires_soon, is_well_formed_state, new_grant_times, normalize_accounts,
     parse_account_numbers, refresh_grant_body, refreshed_times, state_expired, state_from_bytes, GrantTimes,
     OAuthError, TokenStep, SCHWAB_INSTITUTION,
 };
 use tributary_core::sealed::{open, seal};
-use tributary_core::{ErrorCode, Holdings, Provider};
+use tributary_core::time::Date;
+use tributary_core::transactions::sync::{sync_window, PagingError, MAX_PAGES};
+use tributary_core::url::encode_component;
+use tributary_core::{Account, ErrorCode, Holdings, Provider};
 use worker::{Delay, Env};
 
 const P: Provider = Provider::Schwab;
@@ -257,6 +262,90 @@ pub async fn connections_with_expiry(env: &Env, session: &Authenticated) -> Resu
         .collect()
 }
 
+/// The session user's holdings read with a usable token (refreshed once if Schwab refuses it
+/// early), with that token: `None` when the user has no Schwab grant.
+async fn read_with_token(
+    env: &Env,
+    session: &Authenticated,
+    client: &SchwabClient<'_>,
+    now: i64,
+) -> Result<Option<(Holdings, String)>, ApiError> {
+    let Some((token, connection_id, expires_at)) = usable_token(env, session, client, None).await? else {
+        return Ok(None);
+    };
+    match read(client, &token, &connection_id, now).await {
+        // The token was refused early (revoked, or clocks disagree): refresh once, retry once.
+        Err(ProviderError::Auth { .. }) => {
+            let Some((token, connection_id, _)) = usable_token(env, session, client, Some(expires_at)).await? else {
+                return Ok(None);
+            };
+            Ok(Some((read(client, &token, &connection_id, now).await?, token)))
+        }
+        other => Ok(Some((other?, token))),
+    }
+}
+
+/// Reads one account's transactions in `[from, to]`: Schwab's windows of at most a year (the
+/// core's `request_windows`), each window that came back full (3,000 rows, maybe truncated)
+/// split in two and read again, at most `MAX_PAGES` calls; a failed call ends the read with what
+/// came before it.
+async fn read_account_transactions(
+    client: &SchwabClient<'_>,
+    token: &str,
+    account: &Account,
+    from: Date,
+    to: Date,
+) -> ScopeRead {
+    let path = format!("/accounts/{}/transactions", encode_component(&account.account_id));
+    let mut pending: Vec<(Date, Date)> = request_windows(from, to);
+    let mut transactions = Vec::new();
+    let mut calls = 0u32;
+    let failure = loop {
+        let Some((start, end)) = pending.pop() else { break None };
+        if calls >= MAX_PAGES {
+            break Some(ApiError::from(PagingError::TooManyPages));
+        }
+        calls += 1;
+        let query: Vec<String> =
+            request_params(start, end).iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect();
+        let read = client.get(&format!("{path}?{}", query.join("&")), token, "transactions").await.and_then(|body| {
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| ProviderError::Malformed { provider: P, detail: format!("transactions: {e}") })?;
+            // Full is what Schwab sent (rows it marked invalid included), not what was kept.
+            let sent = value.as_array().map_or(0, Vec::len);
+            Ok((split_if_full(start, end, sent)?, normalize_transactions(&value, account)?))
+        });
+        match read {
+            Ok((Some((older, newer)), _)) => {
+                pending.push(older);
+                pending.push(newer);
+            }
+            Ok((None, rows)) => transactions.extend(rows),
+            Err(error) => break Some(ApiError::from(error)),
+        }
+    };
+    ScopeRead { scope: account.account_id.clone(), from, to, transactions, failure }
+}
+
+/// Every Schwab account's transactions for a sync (see `ProviderPort::read_transactions`); a
+/// user with no Schwab grant has nothing to read.
+async fn read_transactions(
+    env: &Env,
+    session: &Authenticated,
+    synced: &BTreeMap<String, Date>,
+    today: Date,
+) -> Result<Option<Vec<ScopeRead>>, ApiError> {
+    let client = client(session)?;
+    let Some((holdings, token)) = read_with_token(env, session, &client, session.now()).await? else {
+        return Ok(Some(Vec::new()));
+    };
+    let reads = holdings.accounts.iter().map(|account| {
+        let (from, to) = sync_window(P, synced.get(&account.account_id).copied(), today);
+        read_account_transactions(&client, &token, account, from, to)
+    });
+    Ok(Some(crate::providers::fan_out(session.config.fanout, reads).await))
+}
+
 /// The Schwab direct adapter of the provider port. Every read is live from Schwab's books, so it
 /// keeps the port's default `provider_refresh` (no separate refresh call).
 pub struct SchwabPort;
@@ -274,21 +363,18 @@ impl ProviderPort for SchwabPort {
     ) -> LocalBoxFuture<'a, Result<Holdings, ApiError>> {
         Box::pin(async move {
             let client = client(session)?;
-            let Some((token, connection_id, expires_at)) = usable_token(env, session, &client, None).await? else {
-                return Ok(Holdings::default());
-            };
-            match read(&client, &token, &connection_id, now).await {
-                // The token was refused early (revoked, or clocks disagree): refresh once, retry once.
-                Err(ProviderError::Auth { .. }) => {
-                    let Some((token, connection_id, _)) = usable_token(env, session, &client, Some(expires_at)).await?
-                    else {
-                        return Ok(Holdings::default());
-                    };
-                    Ok(read(&client, &token, &connection_id, now).await?)
-                }
-                other => Ok(other?),
-            }
+            Ok(read_with_token(env, session, &client, now).await?.map(|(holdings, _)| holdings).unwrap_or_default())
         })
+    }
+
+    fn read_transactions<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        synced: &'a BTreeMap<String, Date>,
+        today: Date,
+    ) -> LocalBoxFuture<'a, Result<Option<Vec<ScopeRead>>, ApiError>> {
+        Box::pin(read_transactions(env, session, synced, today))
     }
 
     fn connect<'a>(
