@@ -631,9 +631,39 @@ async fn the_statement_adds_up() {
     );
     assert_eq!(
         (trades[1]["buySell"].as_str(), trades[1]["quantity"].as_str(), trades[1]["netCash"].as_str()),
-        ("SELL", "-2", "301")
+        ("SELL", "-5", "754"),
+        "the day's round trip leaves the position as it was"
     );
     assert_ne!(trades[0]["tradeID"], trades[1]["tradeID"]);
+
+    // Every execution's cash adds up, and every currency's flows lead from its starting to its ending cash.
+    for (account, text) in statements(&body) {
+        for trade in rows(text, "Trade") {
+            assert_eq!(dec(&trade["netCash"]), dec(&trade["proceeds"]) + dec(&trade["ibCommission"]), "{trade:?}");
+            assert_eq!(dec(&trade["tradeMoney"]), -dec(&trade["proceeds"]));
+            assert!(dec(&trade["ibCommission"]) <= Decimal::ZERO);
+            assert_eq!(dec(&trade["quantity"]).is_sign_negative(), trade["buySell"] == "SELL");
+            assert_eq!(dec(&trade["proceeds"]).is_sign_positive(), trade["buySell"] == "SELL");
+        }
+        for row in rows(text, "CashReportCurrency") {
+            let flows: Decimal = [
+                "commissions",
+                "depositWithdrawals",
+                "dividends",
+                "withholdingTax",
+                "brokerInterest",
+                "otherFees",
+                "netTradesSales",
+                "netTradesPurchases",
+            ]
+            .iter()
+            .map(|f| dec(&row[*f]))
+            .sum();
+            assert_eq!(dec(&row["startingCash"]) + flows, dec(&row["endingCash"]), "{account} {}", row["currency"]);
+        }
+    }
+    let usd = &rows(first, "CashReportCurrency")[1];
+    assert_eq!((usd["startingCash"].as_str(), usd["endingSettledCash"].as_str()), ("3657.4", "3668.02"));
 }
 
 #[tokio::test]
@@ -663,13 +693,11 @@ async fn the_report_date_changes_new_statements_only() {
     let synt = |body: &str| rows(body, "OpenPosition").into_iter().next().unwrap();
     assert_eq!((synt(&old)["reportDate"].as_str(), synt(&old)["markPrice"].as_str()), ("20260313", "150.123456"));
     assert_eq!((synt(&new)["reportDate"].as_str(), synt(&new)["markPrice"].as_str()), ("20260316", "150.873456"));
-    assert_ne!(rows(&old, "Trade")[0]["tradeID"], rows(&new, "Trade")[0]["tradeID"], "a new day's trades");
-    let again = flex.statement(&ann.token, &ann.query_id, "").await.text;
-    assert_eq!(
-        rows(&again, "Trade")[0]["tradeID"],
-        rows(&new, "Trade")[0]["tradeID"],
-        "ids are stable per user and day"
-    );
+    assert_eq!(rows(&old, "Trade").len(), 2, "the 13th's executions");
+    assert!(rows(&new, "Trade").is_empty() && new.contains("<Trades />"), "nothing was traded on the 16th");
+    let back = flex.statement(&ann.token, &ann.query_id, "&fd=20260313&td=20260316").await.text;
+    let ids = |body: &str| rows(body, "Trade").into_iter().map(|t| t["transactionID"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&back), ids(&old), "a transaction keeps its ids in every statement that covers it");
     for bad in ["2026-02-30", "20260316", "16/03/2026", ""] {
         assert_eq!(flex.control("/__sim/ibkr/report_date", json!({"date": bad})).await.status, 400, "{bad}");
     }
@@ -699,7 +727,10 @@ async fn a_querys_pending_polls_can_change_for_later_statements() {
 #[tokio::test]
 async fn controls_reject_bad_input() {
     let flex = Flex::start().await;
-    flex.user("ann").await;
+    let ann = flex.user("ann").await;
+    flex.user("bob").await;
+    let first = &ann.accounts[0];
+    let deposit = json!({"kind": "deposit", "amount": "5", "date": "2026-03-12", "id": "77"});
     let cases = [
         ("/__sim/ibkr/users", json!({"user": ""})),
         ("/__sim/ibkr/users", json!({"user": "a.b"})),
@@ -715,10 +746,166 @@ async fn controls_reject_bad_input() {
         ("/__sim/ibkr/queries", json!({"user": "ann", "sections": ["Trades", "Nope"]})),
         ("/__sim/ibkr/queries", json!({"user": "ann", "pending_polls": 21})),
         ("/__sim/ibkr/queries", json!({"user": "ann", "date_format": "yyyy/MM/dd"})),
+        ("/__sim/ibkr/transactions", json!({"account_id": "U0000000", "rows": [deposit.clone()]})),
+        ("/__sim/ibkr/transactions", json!({"account_id": first, "rows": []})),
+        ("/__sim/ibkr/transactions", json!({"account_id": first, "user": "bob", "rows": [deposit.clone()]})),
+        ("/__sim/ibkr/transactions", json!({"account_id": first, "token": "123", "rows": [deposit.clone()]})),
+        (
+            "/__sim/ibkr/transactions",
+            json!({"account_id": first, "rows": [deposit.clone()], "apply_to_holdings": true}),
+        ),
+        (
+            "/__sim/ibkr/transactions",
+            json!({"account_id": first, "rows": [{"kind": "split", "symbol": "SYNT", "quantity": "25", "date": "2026-03-12"}]}),
+        ),
+        (
+            "/__sim/ibkr/transactions",
+            json!({"account_id": first, "rows": [{"kind": "deposit", "amount": "5", "currency": "GBP", "date": "2026-03-12"}]}),
+        ),
+        (
+            "/__sim/ibkr/transactions",
+            json!({"account_id": first, "rows": [{"kind": "deposit", "amount": "5", "date": "2026-03-12", "id": "tx-1"}]}),
+        ),
+        (
+            "/__sim/ibkr/transactions",
+            json!({"account_id": first, "rows": [{"kind": "buy", "symbol": "SYNT", "quantity": "-1", "price": "1", "date": "2026-03-12"}]}),
+        ),
+        ("/__sim/ibkr/transactions", json!({"account_id": first, "rows": [deposit.clone(), deposit.clone()]})),
     ];
     for (path, body) in cases {
         let reply = flex.control(path, body.clone()).await;
         assert_eq!(reply.status, 400, "{path} {body}: {}", reply.text);
         assert!(reply.json["error"].as_str().is_some_and(|e| !e.is_empty()), "{}", reply.text);
     }
+}
+
+/// Every `<name …/>` row of one FlexStatement, by account id.
+fn rows_of(xml: &str, account: &str, name: &str) -> Vec<HashMap<String, String>> {
+    let (_, text) = statements(xml).into_iter().find(|(id, _)| id == account).unwrap();
+    rows(text, name)
+}
+
+#[tokio::test]
+async fn trades_and_cash_transactions_are_the_periods_rows_with_stable_ids() {
+    let flex = Flex::start().await;
+    let ann = flex.user("ann").await;
+    let iso = flex.query("ann", json!({"date_format": "yyyy-MM-dd", "pending_polls": 0})).await;
+    let day = flex.statement(&ann.token, &iso, "").await.text;
+    let first = &ann.accounts[0];
+
+    // The report date: two executions, each after its order's roll-up, the sale's closed lot, and
+    // the dividend with its tax beside a EUR deposit.
+    let trades = rows_of(&day, first, "Trade");
+    assert!(trades.iter().all(|t| t["levelOfDetail"] == "EXECUTION" && t["tradeDate"] == "2026-03-13"));
+    let orders = rows_of(&day, first, "Order");
+    assert_eq!(orders.len(), 2);
+    assert!(orders.iter().all(|o| o["levelOfDetail"] == "ORDER" && o["transactionID"].is_empty()));
+    assert_eq!(orders[1]["ibOrderID"], trades[1]["ibOrderID"]);
+    let lots = rows_of(&day, first, "Lot");
+    assert_eq!(lots.len(), 1);
+    let lot = &lots[0];
+    assert_eq!((lot["levelOfDetail"].as_str(), lot["openDateTime"].as_str()), ("CLOSED_LOT", "2026-03-13;103107"));
+    assert_eq!((&lot["transactionID"], &lot["quantity"]), (&trades[1]["transactionID"], &trades[1]["quantity"]));
+    assert_eq!((trades[1]["openCloseIndicator"].as_str(), trades[1]["fifoPnlRealized"].as_str()), ("C", "5"));
+    let body_order: Vec<usize> = ["<Order ", "<Trade ", "<Lot "].iter().map(|s| day.find(s).unwrap()).collect();
+    assert!(body_order[0] < body_order[1] && body_order[1] < body_order[2]);
+    let cash = rows_of(&day, first, "CashTransaction");
+    let brief: Vec<(&str, &str, &str)> =
+        cash.iter().map(|c| (c["type"].as_str(), c["currency"].as_str(), c["amount"].as_str())).collect();
+    assert_eq!(
+        brief,
+        [("Deposits & Withdrawals", "EUR", "1000"), ("Dividends", "USD", "12.5"), ("Withholding Tax", "USD", "-1.88")]
+    );
+    assert!(cash.iter().all(|c| c["levelOfDetail"] == "DETAIL" && c["transactionID"].len() == 10));
+    assert_eq!((cash[0]["assetCategory"].as_str(), cash[0]["dateTime"].as_str()), ("CASH", "2026-03-13"));
+    assert_eq!((cash[1]["conid"].as_str(), cash[2]["conid"].as_str()), ("11112222", "11112222"));
+    assert_eq!(cash[1]["dateTime"], "2026-03-13;202000");
+    let second = rows_of(&day, &ann.accounts[1], "CashTransaction");
+    assert_eq!(second[1]["type"], "Broker Interest Paid");
+
+    // A year: the older rows too, every one inside the period, the day's rows under the same ids.
+    let year = flex.statement(&ann.token, &iso, "&p=365").await.text;
+    let span = |body: &str| {
+        let head = &body[body.find("<FlexStatement ").unwrap() + 15..];
+        let a = attrs(&head[..head.find('>').unwrap()]);
+        (a["fromDate"].clone(), a["toDate"].clone())
+    };
+    let (from, to) = span(&year);
+    assert_eq!((from.as_str(), to.as_str()), ("2025-03-14", "2026-03-13"));
+    let year_trades = rows_of(&year, first, "Trade");
+    let dates: Vec<&str> = year_trades.iter().map(|t| t["tradeDate"].as_str()).collect();
+    assert_eq!(dates, ["2025-11-03", "2026-02-02", "2026-03-13", "2026-03-13"], "the short sale, the call, the day");
+    let year_cash = rows_of(&year, first, "CashTransaction");
+    assert!(year_cash.iter().all(|c| (from.as_str()..=to.as_str()).contains(&&c["reportDate"][..])));
+    assert!(
+        year_cash.iter().any(|c| c["type"] == "Other Fees")
+            && year_cash.iter().any(|c| c["type"] == "Broker Interest Received")
+    );
+    let ids = |rows: &[HashMap<String, String>]| rows.iter().map(|r| r["transactionID"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&year_trades[2..]), ids(&trades));
+    assert_eq!(ids(&year_cash[year_cash.len() - 3..]), ids(&cash));
+
+    // Early March only: the interest of the 4th, no trade.
+    let early = flex.statement(&ann.token, &iso, "&fd=20260301&td=20260312").await.text;
+    assert!(rows_of(&early, first, "Trade").is_empty() && rows_of(&early, first, "Order").is_empty());
+    let interest = rows_of(&early, first, "CashTransaction");
+    assert_eq!(interest.len(), 1);
+    assert_eq!((interest[0]["type"].as_str(), interest[0]["amount"].as_str()), ("Broker Interest Received", "0.42"));
+    // Another user's transactions never share an id with ann's.
+    let bob = flex.user("bob").await;
+    let bobs = flex.statement(&bob.token, &bob.query_id, "").await.text;
+    assert!(rows(&bobs, "Trade").iter().all(|t| !ids(&trades).contains(&t["transactionID"])));
+}
+
+#[tokio::test]
+async fn posted_transactions_appear_in_the_next_statement() {
+    let flex = Flex::start().await;
+    let ann = flex.user("ann").await;
+    let first = ann.accounts[0].clone();
+    let iso = flex.query("ann", json!({"date_format": "yyyy-MM-dd", "pending_polls": 0})).await;
+    let earlier = flex.reference(&ann.token, &iso, "&fd=20260316&td=20260316").await;
+    let body = json!({"account_id": first, "token": ann.token, "rows": [
+        {"kind": "buy", "symbol": "SYNT", "quantity": "2", "price": "150.25", "fee": "1", "date": "2026-03-16"},
+        {"kind": "sell", "symbol": "AAPL", "quantity": "3", "price": "190", "date": "2026-03-16", "id": "555000111"},
+        {"kind": "dividend", "symbol": "SYNE", "amount": "4.40", "date": "2026-03-16"},
+        {"kind": "withdrawal", "amount": "-100", "currency": "EUR", "date": "2026-03-16", "description": "TO BANK"},
+        {"kind": "interest", "amount": "-0.12", "date": "2026-03-17"}
+    ]});
+    let posted = flex.ok("/__sim/ibkr/transactions", body).await;
+    assert_eq!((posted["account_id"].as_str(), posted["user"].as_str()), (Some(first.as_str()), Some("ann")));
+    let ids: Vec<String> = posted["ids"].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_owned()).collect();
+    assert_eq!((ids.len(), ids[1].as_str()), (5, "555000111"));
+
+    let stored = flex.get(&ann.token, &earlier).await.text;
+    assert!(rows(&stored, "Trade").is_empty(), "a statement made before the post keeps its bytes");
+    let next = flex.statement(&ann.token, &iso, "&fd=20260316&td=20260316").await.text;
+    let trades = rows_of(&next, &first, "Trade");
+    let brief: Vec<(&str, &str, &str, &str)> = trades
+        .iter()
+        .map(|t| (t["symbol"].as_str(), t["quantity"].as_str(), t["netCash"].as_str(), t["transactionID"].as_str()))
+        .collect();
+    assert_eq!(brief, [("SYNT", "2", "-301.5", ids[0].as_str()), ("AAPL", "-3", "570", "555000111")]);
+    assert_eq!((trades[0]["conid"].as_str(), trades[0]["ibCommission"].as_str()), ("11112222", "-1"));
+    assert!(trades[1]["conid"].len() == 8 && trades[1]["assetCategory"] == "STK", "a plain stock for an unheld symbol");
+    assert_eq!(trades[0]["settleDateTarget"], "2026-03-17");
+    let cash = rows_of(&next, &first, "CashTransaction");
+    let brief: Vec<(&str, &str, &str, &str)> = cash
+        .iter()
+        .map(|c| (c["type"].as_str(), c["currency"].as_str(), c["amount"].as_str(), c["symbol"].as_str()))
+        .collect();
+    assert_eq!(brief, [("Dividends", "EUR", "4.4", "SYNE"), ("Deposits & Withdrawals", "EUR", "-100", "")]);
+    assert_eq!(cash[1]["description"], "TO BANK");
+    let eur = rows_of(&next, &first, "CashReportCurrency").into_iter().find(|r| r["currency"] == "EUR").unwrap();
+    assert_eq!(
+        (eur["dividends"].as_str(), eur["withdrawals"].as_str(), eur["endingCash"].as_str()),
+        ("4.4", "-100", "1012.7")
+    );
+    let later = flex.statement(&ann.token, &iso, "&fd=20260317&td=20260317").await.text;
+    assert_eq!(rows_of(&later, &first, "CashTransaction")[0]["type"], "Broker Interest Paid");
+
+    let again = json!({"account_id": first, "rows": [{"kind": "fee", "amount": "-1", "date": "2026-03-16", "id": "555000111"}]});
+    assert_eq!(flex.control("/__sim/ibkr/transactions", again).await.status, 400, "an id is used once");
+    let reset = flex.user("ann").await;
+    let fresh = flex.statement(&reset.token, &reset.query_id, "&fd=20260316&td=20260317").await.text;
+    assert!(rows(&fresh, "Trade").is_empty() && rows(&fresh, "CashTransaction").is_empty(), "a reset forgets posts");
 }

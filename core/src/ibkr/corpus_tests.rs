@@ -79,5 +79,39 @@ fn the_simulators_statements_read_exactly_in_every_style() {
         let option = holdings.positions.iter().find(|p| p.kind == crate::domain::SecurityKind::Option).unwrap();
         assert_eq!((option.quantity.0, option.market_value), (dec("-1"), Some(dec("-420"))), "{name}");
         assert_eq!(option.detail.as_ref().unwrap().multiplier, Some(dec("100")), "{name}");
+        #[cfg(feature = "server")]
+        simulated_activity_reads_exactly(&statement, name);
     }
+}
+
+/// The simulator's day of activity: account 1's two SYNT executions and its dividend, tax and EUR
+/// deposit; account 2's CAD dividend and the interest paid on its USD margin loan.
+#[cfg(feature = "server")]
+fn simulated_activity_reads_exactly(statement: &Statement, name: &str) {
+    use crate::transactions::TransactionType as T;
+    let dec = |s: &str| rust_decimal::Decimal::from_str_exact(s).unwrap();
+    let brief = |index: usize| -> Vec<(T, Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>, String)> {
+        let transactions = &statement.ledgers[index].transactions;
+        transactions.iter().map(|t| (t.kind, t.quantity, t.amount, t.currency.as_ref().unwrap().to_string())).collect()
+    };
+    let usd = || "USD".to_owned();
+    assert_eq!(statement.ledgers.len(), 2, "{name}");
+    assert_eq!(
+        brief(0),
+        [
+            (T::Buy, Some(dec("5")), Some(dec("-750")), usd()),
+            (T::Sell, Some(dec("-2")), Some(dec("301")), usd()),
+            (T::Dividend, None, Some(dec("12.5")), usd()),
+            (T::Tax, None, Some(dec("-1.88")), usd()),
+            (T::Deposit, None, Some(dec("1000")), "EUR".to_owned()),
+        ],
+        "{name}"
+    );
+    assert_eq!(
+        brief(1),
+        [(T::Dividend, None, Some(dec("25.2")), "CAD".to_owned()), (T::Interest, None, Some(dec("-0.85")), usd())],
+        "{name}"
+    );
+    let synt_key = &statement.holdings.positions[0].security_key;
+    assert_eq!(&statement.ledgers[0].transactions[0].security.as_ref().unwrap().security_key, synt_key, "{name}");
 }

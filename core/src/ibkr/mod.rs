@@ -15,8 +15,11 @@
 //! - [`flow`] decides the pacing and the bounds: how far apart requests go, how long one request
 //!   waits for a statement, when a pending statement is looked at again, when the daily pull is due.
 //!
-//! What it does not do: any I/O, waiting or clock reading (the worker does, as [`flow`] says),
-//! nor transactions: the `Trades` and `CashTransactions` sections are required but not read yet.
+//! - With the `server` feature, [`read_statement`] also reads each account's `Trades` and
+//!   `CashTransactions` into an [`AccountLedger`] of normalised transactions with the period the
+//!   statement covers (`transactions`: executions only, cancellations resolved, stable ids).
+//!
+//! What it does not do: any I/O, waiting or clock reading (the worker does, as [`flow`] says).
 
 mod credentials;
 mod dates;
@@ -25,12 +28,16 @@ mod error;
 pub mod flow;
 mod positions;
 mod statement;
+#[cfg(feature = "server")]
+mod transactions;
 mod values;
 
 pub use credentials::{get_statement_url, parse_credentials, send_request_url, FlexCredentials};
 pub use envelope::{parse_send_response, read_statement, MAX_BODY_BYTES};
 pub use error::{wait_after, FlexError, FlexProblem, QueryProblem};
 pub use statement::Statement;
+#[cfg(feature = "server")]
+pub use transactions::AccountLedger;
 
 /// The institution every Flex account belongs to.
 pub const IBKR_INSTITUTION: &str = "interactive_brokers";
@@ -54,3 +61,5 @@ mod property_tests;
 mod statement_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "server"))]
+mod transactions_tests;

@@ -13,7 +13,8 @@
 //!   its OCC symbol in the canonical 21-character form, root padded with spaces to six
 //!   (`SYNT  260619C00160000`, as Schwab direct keys the same contract); for crypto the symbol;
 //!   for bonds and bills `cusip:…` or `isin:…` (as the aggregators key them); everything else,
-//!   and whatever lacks a usable symbol, `conid:<conid>`.
+//!   and whatever lacks a usable symbol, `conid:<conid>`. Trades and cash transactions key their
+//!   security with the same function ([`instrument`]), so activity and holdings always agree.
 
 use super::dates::SlashOrder;
 use super::error::{FlexError, QueryProblem};
@@ -74,18 +75,28 @@ pub(crate) fn occ_symbol(symbol: &str) -> Option<String> {
     (tail_ok && root_ok).then(|| format!("{:<6}{}", root.to_ascii_uppercase(), tail.to_ascii_uppercase()))
 }
 
-/// The instrument a row is about within its account: its conid, else its symbol.
-fn identity(row: &Row) -> Result<String, FlexError> {
+/// A row's instrument, keyed the way positions are keyed, so that a trade or a dividend of a
+/// security carries the same `security_key` as its position.
+pub(crate) struct InstrumentKey {
+    /// The instrument within its account: `conid:<conid>`, else `symbol:<symbol>`.
+    pub identity: String,
+    /// The cross-provider key (see the module rules).
+    pub security_key: String,
+    /// The ticker, for stocks, ETFs and funds with a usable symbol.
+    pub ticker: Option<Ticker>,
+    pub kind: SecurityKind,
+}
+
+/// The instrument a row is about within its account: its conid, else its symbol; `Ok(None)` when
+/// it names neither, `Malformed` when the conid is not a number.
+fn identity(row: &Row) -> Result<Option<String>, FlexError> {
     if let Some(conid) = row.text("conid") {
         if conid.len() > MAX_CONID_LEN || !conid.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(FlexError::malformed(format!("OpenPosition conid {} is not a number", shown(conid))));
+            return Err(FlexError::malformed(format!("{} conid {} is not a number", row.kind, shown(conid))));
         }
-        return Ok(format!("conid:{conid}"));
+        return Ok(Some(format!("conid:{conid}")));
     }
-    match row.text("symbol") {
-        Some(symbol) => Ok(format!("symbol:{symbol}")),
-        None => Err(FlexError::malformed("an OpenPosition without conid or symbol")),
-    }
+    Ok(row.text("symbol").map(|symbol| format!("symbol:{symbol}")))
 }
 
 fn security_key(row: &Row, kind: SecurityKind, ticker: Option<&Ticker>, identity: &str) -> String {
@@ -105,7 +116,11 @@ fn security_key(row: &Row, kind: SecurityKind, ticker: Option<&Ticker>, identity
     })
 }
 
-fn position(row: &Row, account: &Account, identity: &str, as_of: i64) -> Result<Position, FlexError> {
+/// The instrument of any Flex row about a security (`OpenPosition`, `Trade`, `CashTransaction`):
+/// its identity, key, ticker and kind from `conid`, `symbol`, `assetCategory`, `subCategory`,
+/// `cusip` and `isin`. `Ok(None)` when the row names no instrument.
+pub(crate) fn instrument(row: &Row) -> Result<Option<InstrumentKey>, FlexError> {
+    let Some(identity) = identity(row)? else { return Ok(None) };
     let kind = kind_of(row.text("assetCategory").unwrap_or_default(), row.text("subCategory"));
     let ticker = match kind {
         SecurityKind::Equity | SecurityKind::Etf | SecurityKind::MutualFund => {
@@ -113,6 +128,11 @@ fn position(row: &Row, account: &Account, identity: &str, as_of: i64) -> Result<
         }
         _ => None,
     };
+    let security_key = security_key(row, kind, ticker.as_ref(), &identity);
+    Ok(Some(InstrumentKey { identity, security_key, ticker, kind }))
+}
+
+fn position(row: &Row, account: &Account, instrument: &InstrumentKey, as_of: i64) -> Result<Position, FlexError> {
     let code = row.required_text("currency")?;
     let currency = Currency::parse(code)
         .map_err(|_| FlexError::malformed(format!("OpenPosition currency {} is not a currency", shown(code))))?;
@@ -128,10 +148,10 @@ fn position(row: &Row, account: &Account, identity: &str, as_of: i64) -> Result<
         provider: Provider::IbkrFlex,
         account_id: account.account_id.clone(),
         institution: account.institution.clone(),
-        security_key: security_key(row, kind, ticker.as_ref(), identity),
-        ticker,
+        security_key: instrument.security_key.clone(),
+        ticker: instrument.ticker.clone(),
         name: row.text("description").map(str::to_owned),
-        kind,
+        kind: instrument.kind,
         quantity: Quantity(row.required_decimal("position")?),
         price: row.decimal("markPrice")?,
         market_value: row.decimal("positionValue")?,
@@ -176,7 +196,10 @@ pub(crate) fn read(
         if row.text("accountId").is_some_and(|id| id != account.account_id) {
             return Err(FlexError::malformed("an OpenPosition row of another account"));
         }
-        rows.push((level(&row)?, identity(&row)?, row));
+        let level = level(&row)?;
+        let instrument =
+            instrument(&row)?.ok_or_else(|| FlexError::malformed("an OpenPosition without conid or symbol"))?;
+        rows.push((level, instrument, row));
     }
     let has = |level| rows.iter().any(|(l, ..)| *l == level);
     let (summaries, lots, unspecified) = (has(Level::Summary), has(Level::Lot), has(Level::Unspecified));
@@ -188,21 +211,23 @@ pub(crate) fn read(
     }
     let mut positions = Vec::new();
     let mut by_identity = BTreeMap::new();
-    for (level, identity, row) in &rows {
+    for (level, instrument, row) in &rows {
         if *level == Level::Lot {
             continue;
         }
-        if by_identity.insert(identity.as_str(), positions.len()).is_some() {
+        let identity = instrument.identity.as_str();
+        if by_identity.insert(identity, positions.len()).is_some() {
             return Err(FlexError::malformed(format!("two SUMMARY rows for {identity}")));
         }
-        positions.push(position(row, account, identity, as_of)?);
+        positions.push(position(row, account, instrument, as_of)?);
     }
-    for (level, identity, row) in &rows {
+    for (level, instrument, row) in &rows {
         if *level != Level::Lot {
             continue;
         }
+        let identity = instrument.identity.as_str();
         let index = by_identity
-            .get(identity.as_str())
+            .get(identity)
             .ok_or_else(|| FlexError::malformed(format!("a LOT row of {identity} has no SUMMARY row")))?;
         if let Some(detail) = positions.get_mut(*index).and_then(|p| p.detail.as_deref_mut()) {
             detail.lots.push(lot(row)?);

@@ -1,5 +1,6 @@
 //! Properties over generated statements: lots always add up to the position they are under, no
-//! cash currency is lost or counted twice, and no input makes the reader panic.
+//! cash currency is lost or counted twice, every execution and cash transaction is one ledger row
+//! (orders and closed lots never), and no input makes the reader panic.
 
 use super::*;
 use proptest::prelude::*;
@@ -141,7 +142,7 @@ proptest! {
     }
 
     #[test]
-    fn odd_attribute_values_are_typed_errors_never_panics(values in prop::collection::vec(odd_value(), 8)) {
+    fn odd_attribute_values_are_typed_errors_never_panics(values in prop::collection::vec(odd_value(), 16)) {
         let v = |i: usize| values[i].replace(['"', '<', '&'], "");
         let body = format!(
             r#"<FlexQueryResponse type="AF"><FlexStatements count="1"><FlexStatement accountId="U1" toDate="{0}" whenGenerated="{1}">
@@ -149,10 +150,44 @@ proptest! {
             <OpenPosition currency="USD" assetCategory="{3}" symbol="{4}" conid="1" position="{5}" levelOfDetail="SUMMARY" />
             <OpenPosition currency="USD" conid="1" position="{5}" levelOfDetail="LOT" openDateTime="{6}" />
             </OpenPositions><CashReport><CashReportCurrency currency="{2}" endingCash="{7}" /></CashReport>
-            <Trades /><CashTransactions /></FlexStatement></FlexStatements></FlexQueryResponse>"#,
-            v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7)
+            <Trades><Trade currency="{2}" assetCategory="{3}" symbol="{4}" conid="{8}" transactionID="{9}" buySell="{10}"
+            quantity="{5}" tradePrice="{11}" netCash="{7}" ibCommission="{12}" tradeDate="{13}" settleDateTarget="{6}"
+            origTradeID="{9}" levelOfDetail="EXECUTION" /></Trades>
+            <CashTransactions><CashTransaction currency="{2}" assetCategory="{3}" symbol="{4}" amount="{14}" type="{10}"
+            dateTime="{15}" reportDate="{13}" transactionID="{8}" /></CashTransactions>
+            </FlexStatement></FlexStatements></FlexQueryResponse>"#,
+            v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7), v(8), v(9), v(10), v(11), v(12), v(13), v(14), v(15)
         );
-        let _ = read_statement(body.as_bytes(), "c", 0);
+        if let Ok(statement) = read_statement(body.as_bytes(), "c", 0) {
+            let ledger = &statement.ledgers[0];
+            prop_assert!(ledger.from <= ledger.to && ledger.transactions.len() <= 2);
+        }
+    }
+
+    #[test]
+    fn every_counted_row_is_one_transaction_with_its_exact_cash(rows in prop::collection::vec((amount(), amount(), any::<bool>()), 0..8)) {
+        let mut trades = String::new();
+        let mut cash = String::new();
+        for (i, (quantity, money, detail)) in rows.iter().enumerate() {
+            let level = if *detail { "EXECUTION" } else { "ORDER" };
+            trades += &format!(r#"<Trade currency="USD" assetCategory="STK" symbol="S" conid="7" transactionID="{i}" quantity="{quantity}" netCash="{money}" tradeDate="20260312" levelOfDetail="{level}" />"#);
+            trades += &format!(r#"<Lot currency="USD" symbol="S" conid="7" transactionID="{i}" quantity="{quantity}" levelOfDetail="CLOSED_LOT" />"#);
+            cash += &format!(r#"<CashTransaction currency="EUR" amount="{money}" type="Deposits/Withdrawals" transactionID="c{i}" reportDate="20260312" />"#);
+        }
+        let body = format!(
+            r#"<FlexQueryResponse type="AF"><FlexStatements count="1"><FlexStatement accountId="U1" fromDate="20260301" toDate="20260313">
+            <AccountInformation currency="USD" /><OpenPositions /><CashReport /><Trades>{trades}</Trades>
+            <CashTransactions>{cash}</CashTransactions></FlexStatement></FlexStatements></FlexQueryResponse>"#
+        );
+        let statement = read_statement(body.as_bytes(), "c", 0).unwrap();
+        let transactions = &statement.ledgers[0].transactions;
+        let executions = rows.iter().filter(|r| r.2).count();
+        prop_assert_eq!(transactions.len(), executions + rows.len());
+        let cash_in: Decimal = transactions.iter().filter_map(|t| t.amount).sum();
+        let expected: Decimal = rows.iter().map(|r| if r.2 { r.1 + r.1 } else { r.1 }).sum();
+        prop_assert_eq!(cash_in, expected);
+        let units: Decimal = transactions.iter().filter_map(|t| t.quantity).sum();
+        prop_assert_eq!(units, rows.iter().filter(|r| r.2).map(|r| r.0).sum::<Decimal>());
     }
 
     #[test]

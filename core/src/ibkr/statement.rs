@@ -16,10 +16,15 @@
 //!    has no per-currency rows. A currency twice in one account is `Malformed`.
 //! 6. `statement_date` is the latest `toDate`; `generated_at` the first `whenGenerated`, when it
 //!    reads as a date-time.
+//! 7. Activity (with the `server` feature, which the ledger's ids need): one
+//!    [`AccountLedger`] per statement from its `Trades` and `CashTransactions`
+//!    ([`super::transactions`]).
 
 use super::dates::SlashOrder;
 use super::error::{FlexError, QueryProblem, REQUIRED_SECTIONS};
 use super::positions;
+#[cfg(feature = "server")]
+use super::transactions::{self, AccountLedger};
 use super::values::{elements, shown, Row};
 use super::IBKR_INSTITUTION;
 use crate::domain::{Account, CashBalance, Currency, Holdings, InstitutionSlug, Provider};
@@ -41,6 +46,11 @@ pub struct Statement {
     /// Provider `ibkr_flex`; every account, position and balance `as_of` the fetch time, at
     /// institution `interactive_brokers`.
     pub holdings: Holdings,
+    /// Every FlexStatement's trades and cash transactions with the period it covers, one per
+    /// account in document order (an account without activity has an empty ledger).
+    #[cfg(feature = "server")]
+    #[serde(default)]
+    pub ledgers: Vec<AccountLedger>,
 }
 
 /// The one child called `name`: `Ok(None)` when absent, `Malformed` when there are two.
@@ -181,6 +191,8 @@ pub(crate) fn read(doc: &Document, connection_id: &str, fetched_at: i64) -> Resu
     let values = doc.descendants().filter(Node::is_element).flat_map(|n| n.attributes().map(|a| a.value()));
     let dates = SlashOrder::of_document(values)?;
     let mut holdings = Holdings::default();
+    #[cfg(feature = "server")]
+    let mut ledgers = Vec::new();
     let (mut statement_date, mut generated_at) = (None::<String>, None);
     for (index, node) in listed.into_iter().enumerate() {
         let statement = Row { node, kind: "FlexStatement", dates };
@@ -199,8 +211,21 @@ pub(crate) fn read(doc: &Document, connection_id: &str, fetched_at: i64) -> Resu
         let open = section(node, "OpenPositions")?;
         holdings.positions.extend(positions::read(open, &account, dates, fetched_at)?);
         holdings.balances.extend(cash(section(node, "CashReport")?, &account, dates, fetched_at)?);
+        #[cfg(feature = "server")]
+        ledgers.push(transactions::read(
+            statement,
+            &account,
+            single(node, "Trades")?,
+            single(node, "CashTransactions")?,
+        )?);
         holdings.accounts.push(account);
     }
     let statement_date = statement_date.ok_or_else(|| FlexError::malformed("no FlexStatement"))?;
-    Ok(Statement { statement_date, generated_at, holdings })
+    Ok(Statement {
+        statement_date,
+        generated_at,
+        holdings,
+        #[cfg(feature = "server")]
+        ledgers,
+    })
 }

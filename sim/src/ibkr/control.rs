@@ -25,9 +25,28 @@
 //! - `POST /__sim/ibkr/report_date` `{"date": "YYYY-MM-DD", "user"?}` → `{"date", "user"}`: the date statements
 //!   requested from now on report (default 2026-03-13; mark prices move with it); reference codes
 //!   created earlier keep theirs.
+//! - `POST /__sim/ibkr/transactions` `{"account_id": "U…", "user"?, "token"?, "rows": [{"kind",
+//!   "symbol"?, "quantity"?, "price"?, "amount"?, "fee"?, "currency"?, "date": "YYYY-MM-DD", "id"?,
+//!   "description"?}]}` → `{"account_id", "user", "ids": ["<transactionID>", …]}`: appends 1–1000
+//!   rows to that account's activity, all or none (`user`/`token`, when given, must be the
+//!   account's). Rows as [`crate::ledger::spec`] reads them: `kind` buy, sell, dividend, interest,
+//!   fee, tax, deposit or withdrawal (split and transfers are not in an Activity statement's
+//!   Trades or CashTransactions and are refused); decimals as strings; `quantity` positive (the
+//!   kind gives the direction); `amount` + = cash into the account (a buy or sell without one
+//!   costs units × price ± fee); `currency` one the account holds cash in (default: the symbol's
+//!   position's, else the base currency); `id` 1–18 digits (default: a made ten-digit
+//!   `transactionID`). Every statement requested afterwards whose period covers `date` shows the
+//!   row (a buy or sell as an execution with its order and, when closing, its closed lot; the rest
+//!   as a `DETAIL` cash transaction) and counts it in the `CashReport` flows; positions and ending
+//!   cash do not move. A user's reset forgets posted rows.
+//!
+//! The seeded accounts, their default history and the report date's activity are in
+//! [`crate::ibkr::seed`] and [`crate::ibkr::history`]; `POST /__sim/ibkr/users` answers the
+//! account ids and the token.
 //!
 //! Bad input → 400 `{"error"}`.
 
+use super::activity;
 use super::dates::Date;
 use super::flex::FlexCode;
 use super::injected::Endpoint;
@@ -35,6 +54,7 @@ use super::options::QuerySpec;
 use super::ratelimit::{MAX_PER_MINUTE, MAX_PER_SECOND};
 use super::state::{DEFAULT_TOKEN_TTL_SECS, MAX_TOKEN_TTL_SECS};
 use crate::control::{bad, parse};
+use crate::ledger::spec::{parse_rows, RowSpec};
 use crate::util::now_unix;
 use crate::{lock, Sim};
 use axum::body::Bytes;
@@ -49,6 +69,8 @@ use std::sync::Arc;
 
 /// The most requests one injected code may answer.
 pub const MAX_ERROR_TIMES: u32 = 100;
+/// The most rows one `POST /__sim/ibkr/transactions` may post.
+pub const MAX_POSTED_ROWS: usize = 1000;
 
 /// The `/__sim/ibkr/*` routes.
 pub fn router() -> Router<Arc<Sim>> {
@@ -62,6 +84,7 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/__sim/ibkr/report_date", post(set_report_date))
         .route("/__sim/ibkr/pending_polls", post(set_pending_polls))
         .route("/__sim/ibkr/finish", post(finish_generating))
+        .route("/__sim/ibkr/transactions", post(post_transactions))
 }
 
 /// Whether `user` is 1–64 characters of `[A-Za-z0-9_-]`.
@@ -274,9 +297,82 @@ async fn set_pending_polls(State(sim): State<Arc<Sim>>, body: Bytes) -> Response
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostedTransactions {
+    account_id: String,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
+    rows: Vec<RowSpec>,
+}
+
+/// Whether a posted id can be a `transactionID`: 1–18 digits.
+fn valid_transaction_id(id: &str) -> bool {
+    (1..=18).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+async fn post_transactions(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+    let PostedTransactions { account_id, user, token, rows } = match parse::<PostedTransactions>(&body) {
+        Ok(req) => req,
+        Err(message) => return bad(message),
+    };
+    if !(1..=MAX_POSTED_ROWS).contains(&rows.len()) {
+        return bad(format!("rows must hold 1 to {MAX_POSTED_ROWS} rows"));
+    }
+    let mut state = lock(&sim.ibkr.state);
+    let Some(owner) = state.account_owner(&account_id).map(str::to_owned) else {
+        return bad(format!("unknown IBKR account {account_id:?}; POST /__sim/ibkr/users lists a user's accounts"));
+    };
+    if user.as_deref().is_some_and(|u| u != owner) {
+        return bad(format!("account {account_id:?} is not that user's"));
+    }
+    if token.as_deref().is_some_and(|t| state.token_user(t) != Some(owner.as_str())) {
+        return bad(format!("that token is not of account {account_id:?}'s user"));
+    }
+    let Some(account) = state.account(&owner, &account_id) else { return bad("unknown IBKR account") };
+    let default_currency = |symbol: Option<&str>| {
+        symbol.and_then(|s| account.position(s)).map_or(account.currency, |p| p.instrument.currency.as_str()).to_owned()
+    };
+    let drafts = match parse_rows(rows, &default_currency) {
+        Ok(drafts) => drafts,
+        Err(message) => return bad(message),
+    };
+    for (i, (id, tx)) in drafts.iter().enumerate() {
+        if !activity::is_shown(tx.kind) {
+            return bad(format!(
+                "rows[{i}]: a {} row is not in an Activity statement's Trades or CashTransactions",
+                tx.kind.name()
+            ));
+        }
+        if !account.cash.iter().any(|c| c.currency == tx.currency) {
+            let held: Vec<&str> = account.cash.iter().map(|c| c.currency).collect();
+            return bad(format!(
+                "rows[{i}]: currency {:?} is not one the account holds ({})",
+                tx.currency,
+                held.join(", ")
+            ));
+        }
+        if id.as_deref().is_some_and(|id| !valid_transaction_id(id)) {
+            return bad(format!("rows[{i}]: id must be 1 to 18 digits (a Flex transactionID)"));
+        }
+    }
+    match state.post_transactions(&owner, &account_id, drafts) {
+        Ok(ids) => Json(json!({"account_id": account_id, "user": owner, "ids": ids})).into_response(),
+        Err(message) => bad(message),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn posted_ids_are_flex_transaction_ids() {
+        assert!(valid_transaction_id("1") && valid_transaction_id(&"9".repeat(18)));
+        assert!(!valid_transaction_id("") && !valid_transaction_id(&"9".repeat(19)) && !valid_transaction_id("t-1"));
+    }
 
     #[test]
     fn user_names_are_short_and_plain() {

@@ -2,8 +2,10 @@
 //! reference only: the two-step SendRequest → GetStatement protocol ([`routes`]), its error
 //! envelopes ([`flex`]), the per-token throttle ([`ratelimit`]), Flex users, tokens, queries and
 //! reference codes ([`state`]), injected Flex codes ([`injected`]), the Activity statement
-//! ([`statement`], from [`seed`] data in the [`model`] types, written as rows by [`rows`] in a
-//! query's [`options`] and [`dates`] formats) and the `/__sim/ibkr/*` controls ([`control`]).
+//! ([`statement`], from [`seed`] holdings in the [`model`] types and each user's transactions in
+//! the shared [`crate::ledger`] — seeded by [`history`], shown per period by [`activity`] —
+//! written as rows by [`rows`] in a query's [`options`] and [`dates`] formats) and the
+//! `/__sim/ibkr/*` controls ([`control`]).
 //! Not simulated: Trade Confirmation (`TCF`) queries, v2 answers, sections other than the five in
 //! [`options::Section`], per-field selection.
 //!
@@ -27,9 +29,11 @@
 //! (plain text); `malformed` → 200 with the HTML page `<html><body>404 Not Found</body></html>`;
 //! `rate_limit` → Warn 1018; `disabled` → Fail 1011 "Service account is inactive." while it lasts.
 
+pub mod activity;
 pub mod control;
 pub mod dates;
 pub mod flex;
+pub mod history;
 pub mod injected;
 pub mod model;
 pub mod options;

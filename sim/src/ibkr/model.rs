@@ -1,8 +1,9 @@
 //! The typed shape of a simulated IBKR account's day: instruments, positions made of tax lots,
-//! per-currency cash with its flows, executions and cash transactions. Derived amounts (position
-//! value, cost basis, ending and settled cash, trade money) are computed here with exact decimals,
-//! so every row that shows them agrees: a SUMMARY is the sum of its lots, `positionValue` is
-//! `position × markPrice × multiplier`.
+//! per-currency cash, and the executions and cash transactions a statement shows. Derived amounts
+//! (position value, cost basis, starting and settled cash, proceeds) are computed here with exact
+//! decimals, so every row that shows them agrees: a SUMMARY is the sum of its lots,
+//! `positionValue` is `position × markPrice × multiplier`, `startingCash` + the period's flows is
+//! `endingCash`.
 
 use super::dates::{Date, Time};
 use rust_decimal::Decimal;
@@ -22,14 +23,14 @@ pub struct OptionTerms {
 pub struct Instrument {
     pub asset_category: &'static str,
     pub sub_category: &'static str,
-    pub symbol: &'static str,
-    pub description: &'static str,
-    pub conid: &'static str,
+    pub symbol: String,
+    pub description: String,
+    pub conid: String,
     /// Also the `securityID` (type `ISIN`); empty for options.
-    pub isin: &'static str,
-    pub cusip: &'static str,
-    pub listing_exchange: &'static str,
-    pub currency: &'static str,
+    pub isin: String,
+    pub cusip: String,
+    pub listing_exchange: String,
+    pub currency: String,
     pub multiplier: Decimal,
     pub option: Option<OptionTerms>,
 }
@@ -84,71 +85,66 @@ impl Position {
     }
 }
 
-/// One currency's cash for the day; ending and settled cash follow from the flows.
+/// One currency's cash: its conversion rate and the cash it ends the report date with (cash, like
+/// positions, does not move with posted activity).
 #[derive(Clone, Debug)]
 pub struct CashBalance {
     pub currency: &'static str,
     pub fx_rate_to_base: Decimal,
-    pub starting_cash: Decimal,
+    pub ending_cash: Decimal,
+}
+
+/// What one currency's cash did over a statement's period, from the period's executions and cash
+/// transactions (all + = into the account).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CashFlows {
     pub commissions: Decimal,
     pub deposits: Decimal,
     pub withdrawals: Decimal,
     pub dividends: Decimal,
     pub withholding_tax: Decimal,
     pub broker_interest: Decimal,
+    pub other_fees: Decimal,
     pub net_trades_sales: Decimal,
     pub net_trades_purchases: Decimal,
+    /// The net cash of the period's trades that settle after its last day.
+    pub unsettled: Decimal,
 }
 
 impl CashBalance {
-    /// `currency` cash converting to base at `fx_rate_to_base`, starting at `starting_cash`, no flows yet.
-    pub fn new(currency: &'static str, fx_rate_to_base: Decimal, starting_cash: Decimal) -> Self {
-        let zero = Decimal::ZERO;
-        Self {
-            currency,
-            fx_rate_to_base,
-            starting_cash,
-            commissions: zero,
-            deposits: zero,
-            withdrawals: zero,
-            dividends: zero,
-            withholding_tax: zero,
-            broker_interest: zero,
-            net_trades_sales: zero,
-            net_trades_purchases: zero,
-        }
-    }
-
-    /// Every `CashReportCurrency` amount in attribute order: starting cash, the flows,
-    /// `depositWithdrawals`, `endingCash` (start + flows) and `endingSettledCash` (ending minus
-    /// the day's trade cash, which settles on the next business day).
-    pub fn amounts(&self) -> [(&'static str, Decimal); 12] {
-        let trades = self.net_trades_sales + self.net_trades_purchases + self.commissions;
-        let ending = self.starting_cash
-            + trades
-            + self.deposits
-            + self.withdrawals
-            + self.dividends
-            + self.withholding_tax
-            + self.broker_interest;
+    /// Every `CashReportCurrency` amount in attribute order: `startingCash` (ending cash minus
+    /// the flows), the flows, `depositWithdrawals`, `endingCash` and `endingSettledCash` (ending
+    /// minus the trade cash that settles after the period).
+    pub fn amounts(&self, flows: &CashFlows) -> [(&'static str, Decimal); 13] {
+        let f = flows;
+        let moved = f.commissions
+            + f.deposits
+            + f.withdrawals
+            + f.dividends
+            + f.withholding_tax
+            + f.broker_interest
+            + f.other_fees
+            + f.net_trades_sales
+            + f.net_trades_purchases;
         [
-            ("startingCash", self.starting_cash),
-            ("commissions", self.commissions),
-            ("deposits", self.deposits),
-            ("withdrawals", self.withdrawals),
-            ("depositWithdrawals", self.deposits + self.withdrawals),
-            ("dividends", self.dividends),
-            ("withholdingTax", self.withholding_tax),
-            ("brokerInterest", self.broker_interest),
-            ("netTradesSales", self.net_trades_sales),
-            ("netTradesPurchases", self.net_trades_purchases),
-            ("endingCash", ending),
-            ("endingSettledCash", ending - trades),
+            ("startingCash", self.ending_cash - moved),
+            ("commissions", f.commissions),
+            ("deposits", f.deposits),
+            ("withdrawals", f.withdrawals),
+            ("depositWithdrawals", f.deposits + f.withdrawals),
+            ("dividends", f.dividends),
+            ("withholdingTax", f.withholding_tax),
+            ("brokerInterest", f.broker_interest),
+            ("otherFees", f.other_fees),
+            ("netTradesSales", f.net_trades_sales),
+            ("netTradesPurchases", f.net_trades_purchases),
+            ("endingCash", self.ending_cash),
+            ("endingSettledCash", self.ending_cash - f.unsettled),
         ]
     }
 }
 
-/// One execution of the report date.
+/// One execution as the statement shows it (from a ledger row of the account).
 #[derive(Clone, Debug)]
 pub struct Trade {
     pub instrument: Instrument,
@@ -156,44 +152,51 @@ pub struct Trade {
     /// Signed: positive buys, negative sells.
     pub quantity: Decimal,
     pub price: Decimal,
-    /// Negative.
+    /// Negative (or zero).
     pub commission: Decimal,
+    /// `netCash`: proceeds + commission, + = into the account.
+    pub net_cash: Decimal,
+    pub date: Date,
     pub time: Time,
-    pub exchange: &'static str,
-    pub order_type: &'static str,
+    pub settle: Date,
+    /// `O` (opening) or `C` (closing).
     pub open_close: &'static str,
     pub fifo_pnl_realized: Decimal,
     pub close_price: Decimal,
-    pub trade_id: u64,
-    pub transaction_id: u64,
-    pub order_id: u64,
+    /// The lot a closing execution closes: when it was opened and its cost per unit.
+    pub closed_lot: Option<((Date, Time), Decimal)>,
+    pub trade_id: String,
+    pub transaction_id: String,
+    pub order_id: String,
     pub exec_id: String,
 }
 
 impl Trade {
-    /// `quantity × price × multiplier`.
-    pub fn trade_money(&self) -> Decimal {
-        self.quantity * self.price * self.instrument.multiplier
+    /// `proceeds`: net cash before the commission (negative for buys).
+    pub fn proceeds(&self) -> Decimal {
+        self.net_cash - self.commission
     }
 }
 
-/// One cash movement of the report date (`type` is IBKR's, e.g. `Deposits & Withdrawals`).
+/// One cash movement as the statement shows it (`kind` is IBKR's `type`, e.g. `Deposits &
+/// Withdrawals`).
 #[derive(Clone, Debug)]
 pub struct CashTransaction {
     pub kind: &'static str,
-    pub currency: &'static str,
+    pub currency: String,
     pub fx_rate_to_base: Decimal,
-    pub asset_category: &'static str,
     /// The security it belongs to (dividends, their tax), if any.
     pub instrument: Option<Instrument>,
-    pub description: &'static str,
+    pub description: String,
     pub amount: Decimal,
+    pub date: Date,
     /// `None`: `dateTime` carries only the date, as IBKR writes some deposits.
     pub time: Option<Time>,
-    pub transaction_id: u64,
+    pub transaction_id: String,
 }
 
-/// One account's statement data.
+/// One account's statement data (its activity lives in the user's ledger, see
+/// [`super::activity`]).
 #[derive(Clone, Debug)]
 pub struct Account {
     pub id: String,
@@ -207,6 +210,18 @@ pub struct Account {
     pub ib_entity: &'static str,
     pub cash: Vec<CashBalance>,
     pub positions: Vec<Position>,
-    pub trades: Vec<Trade>,
-    pub cash_transactions: Vec<CashTransaction>,
+}
+
+impl Account {
+    /// The account's position in `symbol`, if it holds one.
+    pub fn position(&self, symbol: &str) -> Option<&Position> {
+        self.positions.iter().find(|p| p.instrument.symbol == symbol)
+    }
+
+    /// The conversion rate of `currency` to the base currency (1 when the account holds none).
+    pub fn fx_rate(&self, currency: &str) -> Decimal {
+        let held = self.cash.iter().find(|c| c.currency == currency).map(|c| c.fx_rate_to_base);
+        held.or_else(|| self.positions.iter().find(|p| p.instrument.currency == currency).map(|p| p.fx_rate_to_base))
+            .unwrap_or(Decimal::ONE)
+    }
 }

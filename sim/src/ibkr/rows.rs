@@ -4,9 +4,10 @@
 //! same attributes in the same order, so the CSV and text renderings can share one header.
 
 use super::dates::{Date, DateFormat, Time, TimeFormat};
-use super::model::{Account, CashBalance, Instrument, Position};
+use super::model::{Account, CashBalance, CashFlows, CashTransaction, Instrument, Position, Trade};
 use super::options::{LevelOfDetail, QueryOptions, Separator};
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
 /// One data row: the element name and its attributes in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,11 +90,17 @@ fn cash_row(
     Row { element: "CashReportCurrency", attrs }
 }
 
+/// Each currency's amounts over the period: its balance with the period's `flows` in it.
+fn currency_amounts(cash: &[CashBalance], flows: &BTreeMap<String, CashFlows>) -> Vec<[(&'static str, Decimal); 13]> {
+    let none = CashFlows::default();
+    cash.iter().map(|balance| balance.amounts(flows.get(balance.currency).unwrap_or(&none))).collect()
+}
+
 /// The `BASE_SUMMARY` amounts: every currency's amount converted with its `fxRateToBase`, summed.
-pub fn base_summary(cash: &[CashBalance]) -> Vec<(&'static str, Decimal)> {
+pub fn base_summary(cash: &[CashBalance], flows: &BTreeMap<String, CashFlows>) -> Vec<(&'static str, Decimal)> {
     let mut total: Vec<(&'static str, Decimal)> = Vec::new();
-    for balance in cash {
-        for (i, (name, value)) in balance.amounts().into_iter().enumerate() {
+    for (balance, amounts) in cash.iter().zip(currency_amounts(cash, flows)) {
+        for (i, (name, value)) in amounts.into_iter().enumerate() {
             let converted = value * balance.fx_rate_to_base;
             match total.get_mut(i) {
                 Some((_, sum)) => *sum += converted,
@@ -104,14 +111,21 @@ pub fn base_summary(cash: &[CashBalance]) -> Vec<(&'static str, Decimal)> {
     total
 }
 
-/// The `CashReport` rows: `BASE_SUMMARY` first (when asked for), then one per currency.
-pub fn cash_report(account: &Account, period: (Date, Date), base: bool, f: Formats) -> Vec<Row> {
+/// The `CashReport` rows: `BASE_SUMMARY` first (when asked for), then one per currency, with the
+/// period's `flows` (each currency's ending cash is fixed, its starting cash follows).
+pub fn cash_report(
+    account: &Account,
+    period: (Date, Date),
+    base: bool,
+    flows: &BTreeMap<String, CashFlows>,
+    f: Formats,
+) -> Vec<Row> {
     let mut rows = Vec::new();
     if base {
-        rows.push(cash_row(account, "BASE_SUMMARY", &base_summary(&account.cash), period, f));
+        rows.push(cash_row(account, "BASE_SUMMARY", &base_summary(&account.cash, flows), period, f));
     }
-    for balance in &account.cash {
-        rows.push(cash_row(account, balance.currency, &balance.amounts(), period, f));
+    for (balance, amounts) in account.cash.iter().zip(currency_amounts(&account.cash, flows)) {
+        rows.push(cash_row(account, balance.currency, &amounts, period, f));
     }
     rows
 }
@@ -123,18 +137,18 @@ fn security(account: &Account, instrument: &Instrument, fx: Decimal, f: Formats)
     vec![
         ("accountId", account.id.clone()),
         ("acctAlias", String::new()),
-        ("currency", text(instrument.currency)),
+        ("currency", text(&instrument.currency)),
         ("fxRateToBase", number(fx)),
         ("assetCategory", text(instrument.asset_category)),
         ("subCategory", text(instrument.sub_category)),
-        ("symbol", text(instrument.symbol)),
-        ("description", text(instrument.description)),
-        ("conid", text(instrument.conid)),
-        ("securityID", text(instrument.isin)),
+        ("symbol", text(&instrument.symbol)),
+        ("description", text(&instrument.description)),
+        ("conid", text(&instrument.conid)),
+        ("securityID", text(&instrument.isin)),
         ("securityIDType", text(id_type)),
-        ("cusip", text(instrument.cusip)),
-        ("isin", text(instrument.isin)),
-        ("listingExchange", text(instrument.listing_exchange)),
+        ("cusip", text(&instrument.cusip)),
+        ("isin", text(&instrument.isin)),
+        ("listingExchange", text(&instrument.listing_exchange)),
         ("underlyingConid", option.map_or(String::new(), |o| text(o.underlying_conid))),
         ("underlyingSymbol", option.map_or(String::new(), |o| text(o.underlying_symbol))),
         ("multiplier", number(instrument.multiplier)),
@@ -203,79 +217,107 @@ pub fn open_positions(account: &Account, report_date: Date, level: LevelOfDetail
     rows
 }
 
-/// The `Trades` rows (level of detail `EXECUTION`), all on the report date.
-pub fn trades(account: &Account, report_date: Date, f: Formats) -> Vec<Row> {
-    let settle = report_date.next_business_day();
-    account
-        .trades
-        .iter()
-        .map(|trade| {
-            let money = trade.trade_money();
-            let mut attrs = security(account, &trade.instrument, trade.fx_rate_to_base, f);
-            attrs.extend([
-                ("tradeID", trade.trade_id.to_string()),
-                ("transactionID", trade.transaction_id.to_string()),
-                ("ibExecID", trade.exec_id.clone()),
-                ("ibOrderID", trade.order_id.to_string()),
-                ("reportDate", f.date(report_date)),
-                ("tradeDate", f.date(report_date)),
-                ("tradeTime", f.time.write(trade.time)),
-                ("dateTime", f.datetime(report_date, trade.time)),
-                ("settleDateTarget", f.date(settle)),
-                ("transactionType", text("ExchTrade")),
-                ("exchange", text(trade.exchange)),
-                ("buySell", text(if trade.quantity.is_sign_negative() { "SELL" } else { "BUY" })),
-                ("quantity", number(trade.quantity)),
-                ("tradePrice", number(trade.price)),
-                ("tradeMoney", number(money)),
-                ("proceeds", number(-money)),
-                ("taxes", number(Decimal::ZERO)),
-                ("ibCommission", number(trade.commission)),
-                ("ibCommissionCurrency", text(trade.instrument.currency)),
-                ("netCash", number(trade.commission - money)),
-                ("closePrice", number(trade.close_price)),
-                ("openCloseIndicator", text(trade.open_close)),
-                ("notes", String::new()),
-                ("fifoPnlRealized", number(trade.fifo_pnl_realized)),
-                ("levelOfDetail", text("EXECUTION")),
-                ("orderType", text(trade.order_type)),
-                ("isAPIOrder", text("N")),
-                ("orderTime", f.datetime(report_date, trade.time)),
-            ]);
-            Row { element: "Trade", attrs }
-        })
-        .collect()
+/// Which row of the Trades section a [`Trade`] is written as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TradeLevel {
+    /// The order's roll-up (`<Order levelOfDetail="ORDER">`): no execution ids of its own.
+    Order,
+    /// The execution itself (`<Trade levelOfDetail="EXECUTION">`).
+    Execution,
+    /// The lot a closing execution closed (`<Lot levelOfDetail="CLOSED_LOT">`), under the
+    /// execution's ids.
+    ClosedLot,
 }
 
-/// The `CashTransactions` rows (level of detail `DETAIL`), all on the report date.
-pub fn cash_transactions(account: &Account, report_date: Date, f: Formats) -> Vec<Row> {
-    account
-        .cash_transactions
-        .iter()
+fn trade_row(account: &Account, trade: &Trade, level: TradeLevel, f: Formats) -> Row {
+    let (element, detail) = match level {
+        TradeLevel::Order => ("Order", "ORDER"),
+        TradeLevel::Execution => ("Trade", "EXECUTION"),
+        TradeLevel::ClosedLot => ("Lot", "CLOSED_LOT"),
+    };
+    let order = level == TradeLevel::Order;
+    let own = |value: &String| if order { String::new() } else { value.clone() };
+    let opened = match (level, trade.closed_lot) {
+        (TradeLevel::ClosedLot, Some(((day, time), _))) => f.datetime(day, time),
+        _ => String::new(),
+    };
+    let money = -trade.proceeds();
+    let mut attrs = security(account, &trade.instrument, trade.fx_rate_to_base, f);
+    attrs.extend([
+        ("tradeID", own(&trade.trade_id)),
+        ("transactionID", own(&trade.transaction_id)),
+        ("ibExecID", if level == TradeLevel::Execution { trade.exec_id.clone() } else { String::new() }),
+        ("ibOrderID", trade.order_id.clone()),
+        ("reportDate", f.date(trade.date)),
+        ("tradeDate", f.date(trade.date)),
+        ("tradeTime", f.time.write(trade.time)),
+        ("dateTime", f.datetime(trade.date, trade.time)),
+        ("settleDateTarget", f.date(trade.settle)),
+        ("transactionType", text("ExchTrade")),
+        ("exchange", text(&trade.instrument.listing_exchange)),
+        ("buySell", text(if trade.quantity.is_sign_negative() { "SELL" } else { "BUY" })),
+        ("quantity", number(trade.quantity)),
+        ("tradePrice", number(trade.price)),
+        ("tradeMoney", number(money)),
+        ("proceeds", number(trade.proceeds())),
+        ("taxes", number(Decimal::ZERO)),
+        ("ibCommission", number(trade.commission)),
+        ("ibCommissionCurrency", text(&trade.instrument.currency)),
+        ("netCash", number(trade.net_cash)),
+        ("closePrice", number(trade.close_price)),
+        ("openCloseIndicator", text(trade.open_close)),
+        ("notes", String::new()),
+        ("fifoPnlRealized", number(trade.fifo_pnl_realized)),
+        ("openDateTime", opened),
+        ("levelOfDetail", text(detail)),
+        ("orderType", text(if trade.closed_lot.is_some() { "MKT" } else { "LMT" })),
+        ("isAPIOrder", text("N")),
+        ("orderTime", f.datetime(trade.date, trade.time)),
+    ]);
+    Row { element, attrs }
+}
+
+/// The `Trades` rows: per execution its order's `ORDER` roll-up, the `EXECUTION` itself and, when
+/// it closed a lot, that `CLOSED_LOT` — all with the same attributes, so only executions count.
+pub fn trades(account: &Account, trades: &[Trade], f: Formats) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for trade in trades {
+        rows.push(trade_row(account, trade, TradeLevel::Order, f));
+        rows.push(trade_row(account, trade, TradeLevel::Execution, f));
+        if trade.closed_lot.is_some() {
+            rows.push(trade_row(account, trade, TradeLevel::ClosedLot, f));
+        }
+    }
+    rows
+}
+
+/// The `CashTransactions` rows (level of detail `DETAIL`).
+pub fn cash_transactions(account: &Account, cash: &[CashTransaction], f: Formats) -> Vec<Row> {
+    cash.iter()
         .map(|cash| {
             let security = cash.instrument.as_ref();
-            let field = |pick: fn(&Instrument) -> &'static str| security.map_or(String::new(), |i| text(pick(i)));
+            let field = |pick: fn(&Instrument) -> &String| security.map_or(String::new(), |i| pick(i).clone());
             let attrs = vec![
                 ("accountId", account.id.clone()),
                 ("acctAlias", String::new()),
-                ("currency", text(cash.currency)),
+                ("currency", text(&cash.currency)),
                 ("fxRateToBase", number(cash.fx_rate_to_base)),
-                ("assetCategory", text(cash.asset_category)),
-                ("symbol", field(|i| i.symbol)),
-                ("description", text(cash.description)),
-                ("conid", field(|i| i.conid)),
-                ("securityID", field(|i| i.isin)),
-                ("securityIDType", security.map_or(String::new(), |_| text("ISIN"))),
-                ("cusip", field(|i| i.cusip)),
-                ("isin", field(|i| i.isin)),
-                ("dateTime", cash.time.map_or_else(|| f.date(report_date), |t| f.datetime(report_date, t))),
-                ("settleDate", f.date(report_date)),
-                ("reportDate", f.date(report_date)),
+                ("assetCategory", text(security.map_or("CASH", |i| i.asset_category))),
+                ("symbol", field(|i| &i.symbol)),
+                ("description", text(&cash.description)),
+                ("conid", field(|i| &i.conid)),
+                ("securityID", field(|i| &i.isin)),
+                ("securityIDType", security.filter(|i| !i.isin.is_empty()).map_or(String::new(), |_| text("ISIN"))),
+                ("cusip", field(|i| &i.cusip)),
+                ("isin", field(|i| &i.isin)),
+                ("dateTime", cash.time.map_or_else(|| f.date(cash.date), |t| f.datetime(cash.date, t))),
+                ("settleDate", f.date(cash.date)),
+                ("reportDate", f.date(cash.date)),
                 ("amount", number(cash.amount)),
                 ("type", text(cash.kind)),
                 ("tradeID", String::new()),
                 ("code", String::new()),
-                ("transactionID", cash.transaction_id.to_string()),
+                ("transactionID", cash.transaction_id.clone()),
                 ("levelOfDetail", text("DETAIL")),
             ];
             Row { element: "CashTransaction", attrs }

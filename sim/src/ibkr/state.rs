@@ -1,21 +1,23 @@
-//! The simulator's IBKR memory: Flex users (each with two account ids, its queries and its
-//! current token), tokens (a user's replaced ones are remembered, so they answer 1015 and still
+//! The simulator's IBKR memory: Flex users (each with two account ids, their transactions in a
+//! [`Ledger`], its queries and its current token), tokens (a user's replaced ones are remembered, so they answer 1015 and still
 //! count for their user), reference codes with their stored statements, the report date, the
 //! injected Flex error codes and the per-token throttle.
 //!
 //! Token checks, in order: unknown → 1015; replaced by a newer token → 1015; expired → 1012;
 //! bound to an IP other than the caller's (always 127.0.0.1) → 1013. Token expiry is on the wall
 //! clock (Unix seconds, as the controls report it); the throttle is on the monotonic clock.
-//! Everything is bounded: users, queries per user, remembered tokens per user and stored reference
-//! codes (the oldest is forgotten first).
+//! Everything is bounded: users, queries per user, transactions per account, remembered tokens per
+//! user and stored reference codes (the oldest is forgotten first).
 
 use super::dates::Date;
 use super::flex::{FlexCode, XmlStyle};
+use super::history;
 use super::injected::InjectedErrors;
 use super::options::QueryOptions;
 use super::ratelimit::FlexRateLimiter;
 use super::seed::{base_date, derived};
 use super::statement::{self, Period, Statement, StatementRequest};
+use crate::ledger::{Ledger, Tx};
 use crate::util::random_bytes;
 use std::collections::{HashMap, VecDeque};
 use std::net::Ipv4Addr;
@@ -32,6 +34,8 @@ pub const MAX_USERS: usize = 1_000;
 pub const MAX_QUERIES_PER_USER: usize = 100;
 /// The most reference codes remembered (the oldest is forgotten first).
 pub const MAX_REFERENCES: usize = 2_000;
+/// The most transactions one account's ledger holds (default history included).
+pub const MAX_LEDGER_ROWS: usize = 10_000;
 /// Tokens remembered per user, the current one included.
 const TOKENS_REMEMBERED: usize = 20;
 /// The address every request comes from (the simulator listens on loopback only).
@@ -58,6 +62,8 @@ struct User {
     queries: Vec<u64>,
     /// The user's own report date, when a test set one (otherwise the simulator-wide date).
     report_date: Option<Date>,
+    /// Both accounts' transactions: the default history, then what the control posted.
+    ledger: Ledger,
 }
 
 #[derive(Debug)]
@@ -164,7 +170,8 @@ impl IbkrState {
     }
 
     /// Creates `name`, or resets it: fresh default query, fresh token (`ttl_secs`, unrestricted),
-    /// its earlier queries and reference codes gone and its earlier tokens replaced.
+    /// the default transaction history (posted rows forgotten), its earlier queries and reference
+    /// codes gone and its earlier tokens replaced.
     pub fn create_user(&mut self, name: &str, now: i64) -> Result<NewUser, String> {
         if !self.users.contains_key(name) && self.users.len() >= MAX_USERS {
             return Err(format!("at most {MAX_USERS} IBKR users"));
@@ -184,9 +191,11 @@ impl IbkrState {
             tokens: VecDeque::new(),
             queries: Vec::new(),
             report_date: None,
+            ledger: Ledger::default(),
         });
         user.queries.clear();
         user.report_date = None;
+        user.ledger = history::seeded_ledger(&accounts);
         let query_id = self.add_query(name, QueryOptions::default())?;
         let (token, expires_at) = self.issue_token(name, DEFAULT_TOKEN_TTL_SECS, None, now)?;
         Ok(NewUser { token, expires_at, query_id, accounts })
@@ -327,7 +336,8 @@ impl IbkrState {
         now: i64,
     ) -> Result<(String, XmlStyle), FlexCode> {
         let query = self.queries.get(&query_id).filter(|q| q.user == user).ok_or(FlexCode::QUERY_INVALID)?;
-        let accounts = &self.users.get(user).ok_or(FlexCode::QUERY_INVALID)?.accounts;
+        let owner = self.users.get(user).ok_or(FlexCode::QUERY_INVALID)?;
+        let accounts = &owner.accounts;
         let report_date = self.users.get(user).and_then(|u| u.report_date).unwrap_or(self.report_date);
         let period = match period {
             PeriodOverride::None => Period { from: report_date, to: report_date, name: "LastBusinessDay" },
@@ -338,13 +348,13 @@ impl IbkrState {
         };
         let (date, time, _) = super::dates::eastern(now);
         let request = StatementRequest {
-            user,
             account_ids: accounts,
             query_name: QUERY_NAME,
             report_date,
             period,
             options: &query.options,
             generated_at: (date, time),
+            ledger: &owner.ledger,
         };
         let statement = Arc::new(statement::render(&request));
         let options = &query.options;
@@ -364,6 +374,39 @@ impl IbkrState {
         self.references.insert(code.clone(), Reference { user: user.to_owned(), polls_left, style, statement });
         self.reference_order.push_back(code.clone());
         Ok((code, style))
+    }
+
+    /// The user holding account `account_id`, if any.
+    pub fn account_owner(&self, account_id: &str) -> Option<&str> {
+        self.users.iter().find(|(_, u)| u.accounts.iter().any(|a| a == account_id)).map(|(name, _)| name.as_str())
+    }
+
+    /// The seeded account `account_id` of `user` on the current report date (for a posted row's
+    /// default currency and instrument).
+    pub fn account(&self, user: &str, account_id: &str) -> Option<super::model::Account> {
+        let owner = self.users.get(user)?;
+        let index = owner.accounts.iter().position(|a| a == account_id)?;
+        let [first, second] = super::seed::accounts(&owner.accounts, base_date());
+        Some(if index == 0 { first } else { second })
+    }
+
+    /// Appends `drafts` to `account_id` of `user`, all or none (ids not given are made by
+    /// [`history::transaction_id`]); statements requested from now on whose period covers a row's
+    /// date show it. Returns the `transactionID`s in order, or why nothing was appended.
+    pub fn post_transactions(
+        &mut self,
+        user: &str,
+        account_id: &str,
+        drafts: Vec<(Option<String>, Tx)>,
+    ) -> Result<Vec<String>, String> {
+        let owner = self.users.get_mut(user).ok_or_else(|| format!("unknown IBKR user {user:?}"))?;
+        if !owner.accounts.iter().any(|a| a == account_id) {
+            return Err(format!("account {account_id:?} is not one of {user:?}'s"));
+        }
+        if owner.ledger.len(account_id) + drafts.len() > MAX_LEDGER_ROWS {
+            return Err(format!("an account holds at most {MAX_LEDGER_ROWS} transactions"));
+        }
+        owner.ledger.append(account_id, drafts, false, &history::transaction_id).map_err(|e| e.to_string())
     }
 
     /// GetStatement for `user`: 1017 unless `code` is one of the user's reference codes; then

@@ -8,12 +8,13 @@
 use super::random_nonce;
 use crate::api::ApiError;
 use crate::auth::Authenticated;
-use crate::port::{Connect, ConnectRequest, DueRead, ProviderPort};
+use crate::port::{Connect, ConnectRequest, DueRead, ProviderPort, ScopeRead};
 use crate::providers::ibkr_flex::FlexClient;
 use crate::store::connections::{self, ConnectionRecord, ConnectionRow};
 use crate::store::ibkr_flex::{self as store, FlexQuery};
 use futures_util::future::LocalBoxFuture;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tributary_core::capabilities::ConnectionType;
 use tributary_core::ibkr::flow::{
@@ -21,11 +22,13 @@ use tributary_core::ibkr::flow::{
     reference_expired, send_retry_wait_ms, token_pacing_key, wait_before_poll, CRON_DEV_CANDIDATES, CRON_USERS_PER_RUN,
     MIN_POLL_DELAY_S,
 };
+use tributary_core::ibkr::AccountLedger;
 use tributary_core::ibkr::{
     parse_credentials, parse_send_response, read_statement, FlexCredentials, FlexError, Statement,
 };
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
+use tributary_core::time::Date;
 use tributary_core::{ErrorCode, Holdings, Provider, UserId};
 use worker::{Delay, Env};
 
@@ -222,6 +225,7 @@ async fn keep(env: &Env, user: &UserId, ext: &str, outcome: &Outcome, flight: &F
     match outcome {
         Outcome::Ready(statement) => {
             store::finish_statement(env, user, ext, Some(&statement.statement_date), now)?.run().await?;
+            store::put_ledgers(env, user, ext, &statement.ledgers).await?;
         }
         Outcome::Pending { wait_s } => pending(*wait_s).await?,
         Outcome::Failed { error, repair } => {
@@ -325,6 +329,7 @@ pub async fn connect(env: &Env, session: &Authenticated, token: &str, query_id: 
     let (statement, retry_after_s) = match outcome {
         Outcome::Ready(statement) => {
             store::finish_statement(env, user, &external_id, Some(&statement.statement_date), now)?.run().await?;
+            store::put_ledgers(env, user, &external_id, &statement.ledgers).await?;
             let summary = StatementSummary {
                 statement_date: statement.statement_date.clone(),
                 accounts: statement.holdings.accounts.len(),
@@ -408,6 +413,7 @@ pub async fn remove(env: &Env, session: &Authenticated, external_id: &str) -> Re
     let mut batch = vec![store::remove_statement(env, user, external_id)?];
     batch.extend(connections::remove_statements(env, user, P, external_id)?);
     crate::store::db(env)?.batch(batch).await?;
+    store::remove_ledgers(env, user, external_id).await?;
     Ok(Some(Removed { connection, accounts, positions, balances }))
 }
 
@@ -459,6 +465,42 @@ async fn due_now(env: &Env) -> Result<Vec<DueRead>, ApiError> {
     Ok(due)
 }
 
+/// The activity of each account from the latest statement read of each Flex connection (see
+/// `ProviderPort::read_transactions`): nothing is asked of IBKR — a statement is read once a day
+/// by the holdings path, and its period, which it covers completely, is the window. An account
+/// two queries cover counts from the statement that reaches furthest. A connection whose first
+/// statement is still being generated is `statement_pending`, not a failure.
+async fn read_transactions(
+    env: &Env,
+    session: &Authenticated,
+    today: Date,
+) -> Result<Option<Vec<ScopeRead>>, ApiError> {
+    let user = &session.claims.user_id;
+    let mut latest: BTreeMap<String, AccountLedger> = BTreeMap::new();
+    let mut reads = Vec::new();
+    for row in store::list(env, user).await? {
+        let Some(ledgers) = store::ledgers(env, user, &row.external_id).await? else {
+            let failure = Some(ProviderError::NotReady { provider: P }.into());
+            reads.push(ScopeRead { scope: row.external_id, from: today, to: today, transactions: Vec::new(), failure });
+            continue;
+        };
+        for ledger in ledgers {
+            let further = |kept: &AccountLedger| (ledger.to, kept.from) > (kept.to, ledger.from);
+            if latest.get(&ledger.account_id).is_none_or(further) {
+                latest.insert(ledger.account_id.clone(), ledger);
+            }
+        }
+    }
+    reads.extend(latest.into_values().map(|ledger| ScopeRead {
+        scope: ledger.account_id,
+        from: ledger.from,
+        to: ledger.to,
+        transactions: ledger.transactions,
+        failure: None,
+    }));
+    Ok(Some(reads))
+}
+
 /// The IBKR Flex adapter of the provider port. A read asks for a new statement itself, so it keeps
 /// the port's default `provider_refresh` (no separate refresh call, nothing billed).
 pub struct IbkrFlexPort;
@@ -492,8 +534,8 @@ impl ProviderPort for IbkrFlexPort {
                     "token": "In IBKR's Client Portal open Performance & Reports › Flex Queries, then Flex Web Service \
                               Configuration: enable the service and copy the Current Token (choose a validity of up to a year).",
                     "query_id": "Under Activity Flex Query create a query with the sections Account Information, Open \
-                                 Positions (options Summary and Lot), Cash Report, Trades and Cash Transactions, Format \
-                                 XML and Date Format yyyyMMdd or yyyy-MM-dd; its Query ID is shown beside its name.",
+                                 Positions (options Summary and Lot), Cash Report, Trades (option Execution) and Cash \
+                                 Transactions (option Detail), Format XML and Date Format yyyyMMdd or yyyy-MM-dd; its Query ID is shown beside its name.",
                 },
             })))
         })
@@ -520,5 +562,15 @@ impl ProviderPort for IbkrFlexPort {
 
     fn due_reads<'a>(&'a self, env: &'a Env) -> LocalBoxFuture<'a, Result<Vec<DueRead>, ApiError>> {
         Box::pin(due_now(env))
+    }
+
+    fn read_transactions<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        _synced: &'a BTreeMap<String, Date>,
+        today: Date,
+    ) -> LocalBoxFuture<'a, Result<Option<Vec<ScopeRead>>, ApiError>> {
+        Box::pin(read_transactions(env, session, today))
     }
 }

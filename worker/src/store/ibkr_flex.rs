@@ -1,13 +1,15 @@
 //! The `ibkr_flex_queries` table: one row per IBKR Flex connection — the person's sealed token and
 //! query id, the latest statement read, the statement still being generated and the connection's
 //! reader lease; and `ibkr_flex_pacing`: when each token (by a keyed digest) was last used, which
-//! keeps every path within IBKR's one-request-a-second rule.
+//! keeps every path within IBKR's one-request-a-second rule. In KV, per connection: the trades
+//! and cash transactions of its latest statement, until a transactions sync stores them.
 
 use super::connections::connection_id;
 use super::{db, query_all, query_first, DbResult};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
+use tributary_core::ibkr::AccountLedger;
 use tributary_core::sealed::Sealed;
 use tributary_core::{Provider, UserId};
 use wasm_bindgen::JsValue;
@@ -292,4 +294,31 @@ pub fn finish_statement(
              WHERE connection_id = ?1 AND user_id = ?2",
         )
         .bind(&[id, u, date, at])
+}
+
+/// The KV key of what one connection's latest statement said about activity.
+fn ledger_key(user: &UserId, external_id: &str) -> String {
+    format!("ibkr-flex-ledger:v1:{}:{}", user.as_str(), connection_id(P, external_id))
+}
+
+/// Keeps the trades and cash transactions of the connection's latest statement (one ledger per
+/// account, with the period the statement covers) for the next transactions sync to store.
+pub async fn put_ledgers(env: &Env, user: &UserId, external_id: &str, ledgers: &[AccountLedger]) -> DbResult<()> {
+    let body = serde_json::to_string(ledgers).map_err(|e| worker::Error::RustError(format!("ledgers: {e}")))?;
+    env.kv(super::KV)?.put(&ledger_key(user, external_id), body)?.execute().await?;
+    Ok(())
+}
+
+/// The activity the connection's latest statement held; `None` before any statement was read.
+pub async fn ledgers(env: &Env, user: &UserId, external_id: &str) -> DbResult<Option<Vec<AccountLedger>>> {
+    let Some(text) = env.kv(super::KV)?.get(&ledger_key(user, external_id)).text().await? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text).map(Some).map_err(|e| worker::Error::RustError(format!("stored Flex ledgers: {e}")))
+}
+
+/// Forgets the connection's kept activity (the connection is being removed).
+pub async fn remove_ledgers(env: &Env, user: &UserId, external_id: &str) -> DbResult<()> {
+    env.kv(super::KV)?.delete(&ledger_key(user, external_id)).await?;
+    Ok(())
 }
