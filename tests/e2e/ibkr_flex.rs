@@ -31,7 +31,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
 const HOUR_S: u64 = 3_600;
 
 /// A fresh simulated IBKR user: `(token, query_id, account ids)`.
-async fn ibkr_user(ctx: &Ctx, name: &str) -> (String, String, Vec<String>) {
+pub async fn ibkr_user(ctx: &Ctx, name: &str) -> (String, String, Vec<String>) {
     let made = ctx.sim_control("/__sim/ibkr/users", &json!({ "user": name })).await;
     let text = |key: &str| made[key].as_str().unwrap_or_else(|| panic!("{key} in {made}")).to_owned();
     let accounts = made["accounts"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
@@ -46,7 +46,7 @@ async fn query(ctx: &Ctx, name: &str, options: Value) -> String {
     made["query_id"].as_str().unwrap_or_else(|| panic!("query_id in {made}")).to_owned()
 }
 
-async fn connect(ctx: &Ctx, session: &str, token: &str, query_id: &str) -> Reply {
+pub async fn connect(ctx: &Ctx, session: &str, token: &str, query_id: &str) -> Reply {
     ctx.post(&ctx.dev, "/api/ibkr/connect", session, json!({ "token": token, "query_id": query_id })).await
 }
 

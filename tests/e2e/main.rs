@@ -16,6 +16,7 @@ mod skeleton;
 mod snaptrade;
 mod support;
 mod transactions;
+mod transactions_direct;
 mod webhooks;
 
 use libtest_mimic::{Arguments, Trial};
@@ -160,6 +161,7 @@ fn main() {
     trials.extend(deploy::trials());
     trials.extend(freshness::trials());
     trials.extend(transactions::trials());
+    trials.extend(transactions_direct::trials());
     trials.extend(package_types::trials());
     trials.extend(reliability::trials());
     let trials = trials

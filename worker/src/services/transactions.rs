@@ -13,6 +13,7 @@ use crate::store::transactions as store;
 use crate::store::{connections, db};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use tributary_core::merge::Supply;
 use tributary_core::provider_error::ProviderError;
 use tributary_core::refresh::{refusal, RefreshDecision};
 use tributary_core::time::Date;
@@ -177,10 +178,13 @@ async fn routing(
         connections::provider_states(env, user),
         store::all_sync_states(env, user)
     )?;
-    // Available: configured, connected, nothing needing repair (the holdings rule).
+    // Available by the merge's rule; a ledger has no cached fetch that failed or went stale.
     let available: Vec<Provider> = states
         .iter()
-        .filter(|s| s.needing_repair == 0 && session.config.provider(s.provider).is_some())
+        .filter(|s| {
+            let configured = session.config.provider(s.provider).is_some();
+            Supply { configured, needs_repair: s.needing_repair > 0, ..Supply::default() }.is_available()
+        })
         .map(|s| s.provider)
         .collect();
     let pairs: Vec<(Provider, InstitutionSlug)> =
