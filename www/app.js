@@ -1,13 +1,15 @@
 // Tributary's reference web app, built on the `@tributary/client` package: a person picks an
 // institution, connects it through the provider Tributary chooses (in a popup), sees the merged
-// portfolio, is told when their broker has news, and refreshes only what changed. Decisions come
-// from the API and the package; these modules only render and wire.
+// portfolio and (in the Activity tab) every transaction, is told when their broker has news, and
+// refreshes or syncs only what changed. Decisions come from the API and the package; these
+// modules only render and wire.
 import init, { TributaryClient, handleConnectRedirect, version } from "./pkg/tributary_client.js";
 import { $, el, show, providerLabel } from "./ui.js";
 import { renderPortfolio } from "./portfolio.js";
 import { setupRefresh } from "./refresh.js";
 import { loadConnections, renderConnections } from "./accounts.js";
 import { connectIbkrFlex } from "./ibkr.js";
+import { setupActivity } from "./activity.js";
 
 const params = new URLSearchParams(location.search);
 const state = { token: null, view: "consolidated", client: null, connected: [] };
@@ -194,6 +196,37 @@ function setView(view) {
   loadPortfolio();
 }
 
+// ---- Tabs: the portfolio and the activity ----------------------------------------------------
+
+// `activity()` is the Activity tab once the person is signed in (null before).
+function setupTabs(activity) {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  const select = (tab) => {
+    for (const t of tabs) {
+      const on = t === tab;
+      t.setAttribute("aria-selected", String(on));
+      t.tabIndex = on ? 0 : -1;
+      $(t.getAttribute("aria-controls")).hidden = !on;
+    }
+    if (tab.dataset.tab !== "activity") return;
+    if (activity()) return activity().open();
+    $("activity").dataset.loaded = "error";
+    $("activity").textContent = "Sign in to see your activity.";
+  };
+  tabs.forEach((tab, i) => {
+    tab.addEventListener("click", () => select(tab));
+    // Arrow keys move between tabs (the tablist pattern); the chosen one takes the focus.
+    tab.addEventListener("keydown", (e) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+      if (!step) return;
+      const next = tabs[(i + step + tabs.length) % tabs.length];
+      next.focus();
+      select(next);
+    });
+  });
+  if (params.get("tab") === "activity") select($("tab-activity"));
+}
+
 // ---- Start --------------------------------------------------------------------------------
 
 async function start() {
@@ -223,13 +256,23 @@ async function start() {
   for (const b of document.querySelectorAll("[data-view]")) b.addEventListener("click", () => setView(b.dataset.view));
 
   const [, signedIn] = await Promise.all([checkApi(), signIn()]);
+  let activity = null;
   if (signedIn) {
     await Promise.all([search(), reloadAll()]);
-    setupRefresh({ client: state.client, pollMs, onRefreshed: reloadAll, connectedProviders: () => state.connected });
+    // The poller's flags reach the Activity tab (new transactions announced) as they change.
+    let latestFlags = null;
+    const onFlags = (flags) => {
+      latestFlags = flags;
+      activity?.showFlags(flags);
+    };
+    const poller = setupRefresh({ client: state.client, pollMs, onRefreshed: reloadAll, connectedProviders: () => state.connected, onFlags });
+    activity = setupActivity({ client: state.client, poller });
+    if (latestFlags) activity.showFlags(latestFlags);
   } else {
     $("portfolio").dataset.loaded = "error";
     $("portfolio").textContent = "Sign in to see your portfolio.";
   }
+  setupTabs(() => activity);
   document.body.dataset.ready = "true";
 }
 

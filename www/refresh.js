@@ -3,22 +3,27 @@
 // notice, not an error) and the confirmation before a refresh that costs a paid provider call.
 // Every rule (what to refresh, whether it may run, what it costs) is the API's and the package's.
 import { PendingUpdatesPoller } from "./pkg/tributary_client.js";
-import { $, el, when, providerLabel, providerList } from "./ui.js";
+import { $, el, when, countdown, providerLabel, providerList } from "./ui.js";
 
 const PROVIDERS = ["snaptrade", "plaid"];
 
 /**
  * Wires the banner, the refresh buttons, the notice and the cost dialog; `onRefreshed` reloads what
- * the page shows; `connectedProviders()` names the providers to ask for a paid refresh. Returns the
- * poller so the page can stop it.
+ * the page shows; `connectedProviders()` names the providers to ask for a paid refresh; `onFlags`
+ * hears every change of the pending flags (the Activity tab reads the transactions flags).
+ * Returns the poller (started) so the page can stop it, poll, or sync announced activity.
  */
-export function setupRefresh({ client, pollMs, onRefreshed, connectedProviders }) {
+export function setupRefresh({ client, pollMs, onRefreshed, connectedProviders, onFlags }) {
   const buttons = [$("refresh-now"), $("refresh-all")];
   const notice = $("refresh-notice");
   let busy = false;
-  let countdownTimer = null;
+  let stopCountdown = null;
 
-  const poller = new PendingUpdatesPoller(client, { intervalMs: pollMs, onChange: renderBanner });
+  const onChange = (flags) => {
+    renderBanner(flags);
+    onFlags?.(flags);
+  };
+  const poller = new PendingUpdatesPoller(client, { intervalMs: pollMs, onChange });
 
   function renderBanner(flags) {
     const pending = PROVIDERS.filter((p) => flags[p]);
@@ -42,7 +47,7 @@ export function setupRefresh({ client, pollMs, onRefreshed, connectedProviders }
   function setBusy(on, label) {
     busy = on;
     for (const b of allButtons()) {
-      b.disabled = on || countdownTimer !== null;
+      b.disabled = on || stopCountdown !== null;
       b.setAttribute("aria-busy", String(on));
     }
     $("refresh-now").textContent = on ? "Refreshing…" : "Refresh now";
@@ -50,26 +55,17 @@ export function setupRefresh({ client, pollMs, onRefreshed, connectedProviders }
   }
 
   // A 429 is a wait, not a failure: a live countdown, buttons back when it reaches zero.
-  // It counts against a deadline, not in ticks: a background tab whose timers the browser slows
-  // down still shows the true wait, and ends it on time.
   function startCountdown(seconds) {
-    clearInterval(countdownTimer);
-    const deadline = Date.now() + Math.max(1, Math.ceil(seconds ?? 1)) * 1000;
-    const tick = () => {
-      const left = Math.ceil((deadline - Date.now()) / 1000);
-      if (left <= 0) {
-        clearInterval(countdownTimer);
-        countdownTimer = null;
-        notice.hidden = true;
-        notice.dataset.state = "";
-        notice.replaceChildren();
-        for (const b of allButtons()) b.disabled = busy;
-        return;
-      }
+    stopCountdown?.();
+    const each = (left) =>
       say("wait", "Please wait ", el("span", { id: "countdown" }, String(left)), ` s: your data was refreshed moments ago.`);
-    };
-    countdownTimer = setInterval(tick, 1000);
-    tick();
+    stopCountdown = countdown(seconds, each, () => {
+      stopCountdown = null;
+      notice.hidden = true;
+      notice.dataset.state = "";
+      notice.replaceChildren();
+      for (const b of allButtons()) b.disabled = busy;
+    });
     for (const b of allButtons()) b.disabled = true;
   }
 
@@ -112,7 +108,7 @@ export function setupRefresh({ client, pollMs, onRefreshed, connectedProviders }
   }
 
   async function run(label, action, providers) {
-    if (busy || countdownTimer !== null) return;
+    if (busy || stopCountdown !== null) return;
     setBusy(true, label);
     try {
       report(await action());

@@ -1,5 +1,5 @@
 // Small rendering helpers shared by the web app's modules: element building, money, freshness.
-import { formatMoneyRounded } from "./pkg/tributary_client.js";
+import { formatMoney, formatMoneyRounded } from "./pkg/tributary_client.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -33,6 +33,35 @@ export function money(amount, currency) {
   } catch {
     return `${amount} ${currency}`;
   }
+}
+
+/** An exact decimal amount with every digit kept ("-1,234.565 CAD"), or "—" when there is none. */
+export function exactMoney(amount, currency) {
+  if (amount === null || amount === undefined) return "—";
+  if (!currency) return String(amount);
+  try {
+    return formatMoney(String(amount), currency);
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+/**
+ * Counts down `seconds` (at least 1) against a deadline, not in ticks (a background tab whose
+ * timers the browser slows still shows the true wait and ends it on time): `each(left)` now and
+ * every second, `done()` at zero. Returns a function that stops it.
+ */
+export function countdown(seconds, each, done) {
+  const deadline = Date.now() + Math.max(1, Math.ceil(seconds ?? 1)) * 1000;
+  const tick = () => {
+    const left = Math.ceil((deadline - Date.now()) / 1000);
+    if (left > 0) return each(left);
+    clearInterval(timer);
+    done();
+  };
+  const timer = setInterval(tick, 1000);
+  tick();
+  return () => clearInterval(timer);
 }
 
 /** "Updated 3 h ago" from a real fetch time in Unix seconds. */

@@ -13,6 +13,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_merge_equals_the_workers_portfolio,
         browser_person_links_chase_through_plaid_and_sees_holdings,
         browser_journey_banner_refresh_countdown_cost_and_failure,
+        browser_activity_tab_syncs_totals_exactly_filters_downloads_csv_and_warns_beside_the_account,
         browser_person_reconnects_a_broken_connection,
         browser_schwab_expiry_is_warned_and_reconnect_renews_it,
         browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement,
@@ -104,6 +105,16 @@ async fn browser_journey_banner_refresh_countdown_cost_and_failure(ctx: Arc<Ctx>
     let plaid_user = crate::plaid::plaid_user(&user);
     run_node_test_with(&ctx, "journey.test.mjs", &[("TRIBUTARY_USER", &user), ("TRIBUTARY_PLAID_USER", &plaid_user)])
         .await
+}
+
+/// The Activity tab on a SnapTrade user whose simulated Fidelity accounts carry their default
+/// history: sync, badges, exact totals, a type filter, the CSV, the sync cooldown, announced
+/// activity and a reconciliation warning beside its account.
+async fn browser_activity_tab_syncs_totals_exactly_filters_downloads_csv_and_warns_beside_the_account(
+    ctx: Arc<Ctx>,
+) -> TestResult {
+    let user = ctx.user("br-activity");
+    run_node_test_with(&ctx, "activity.test.mjs", &[("TRIBUTARY_USER", &user)]).await
 }
 
 async fn browser_person_reconnects_a_broken_connection(ctx: Arc<Ctx>) -> TestResult {

@@ -13,6 +13,7 @@ import {
   capabilitiesFor,
   resolveInstitution,
   handleConnectRedirect,
+  transactionTotals,
   version,
 } from "@tributary/client";
 import * as bundler from "@tributary/client";
@@ -23,7 +24,16 @@ import type {
   Position,
   PositionDetail,
   Provider,
+  PendingFlags,
+  Reconciliation,
   RefreshResult,
+  SyncResult,
+  Transaction,
+  TransactionFilters,
+  TransactionList,
+  TransactionTotal,
+  TransactionType,
+  TransactionsCsv,
   TributaryError,
 } from "@tributary/client";
 
@@ -50,6 +60,38 @@ export async function hostApp(getToken: () => Promise<string>): Promise<string[]
   const caps = capabilitiesFor("ibkr_flex", resolveInstitution("IBKR") ?? null, "read");
   const again: MergedPortfolio = mergePortfolios([], "consolidated");
   return [version(), shown, String(lots), connected.status, JSON.stringify(route), String(caps.trading), ...providers, again.view];
+}
+
+// The ledger: every page of a filtered read, its exact totals, the CSV, a sync and reconciliation.
+export async function activity(client: TributaryClient): Promise<string[]> {
+  const types: TransactionType[] = ["buy", "sell"];
+  const filters: TransactionFilters = { from: "2025-01-01", to: "2025-12-31", account: "acc-1", type: types };
+  const list: TransactionList = await client.transactions(filters);
+  const first: Transaction | undefined = list.transactions.at(0);
+  const amount: string | null = first?.amount ?? null;
+  const ticker: string | null = first?.security?.ticker ?? null;
+  const totals: TransactionTotal[] = transactionTotals(list.transactions);
+  const usd: string | undefined = list.totals.find((t) => t.currency === "USD")?.amount;
+  const neverSynced: boolean = list.providers.some((p) => p.status === "never_synced");
+  const csv: TransactionsCsv = await client.transactionsCsv({ type: "dividend" });
+  const blob: Blob = new Blob([csv.csv], { type: "text/csv" });
+  try {
+    const synced: SyncResult = await client.syncTransactions({ providers: ["snaptrade", "plaid"] });
+    void synced.results.map((r) => `${r.provider}:${r.status}:${r.stored}:${r.error?.code ?? ""}`);
+  } catch (e) {
+    const wait: number | undefined = (e as TributaryError).retryAfter;
+    void wait;
+  }
+  const report: Reconciliation = await client.reconciliation();
+  const differences: string[] = report.mismatches.map((m) => `${m.account_id} ${m.security_key} ${m.difference}`);
+  const poller = new PendingUpdatesPoller(client, {
+    onChange: (flags: PendingFlags) => void flags.any_transactions,
+    onTransactions: (providers: Provider[], flags: PendingFlags) => void [providers.length, flags.transactions.plaid === true],
+  });
+  const pending: boolean | undefined = poller.flags.transactions.snaptrade;
+  const announced: SyncResult = await poller.syncTransactions();
+  return [list.from, list.to, amount ?? "", ticker ?? "", String(totals.length), usd ?? "", String(neverSynced), csv.filename,
+    String(blob.size), ...differences, String(pending), String(announced.results.length)];
 }
 
 export const webEntry: typeof bundler = web;

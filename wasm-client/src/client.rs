@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use tributary_core::client::requests::{self, ProviderRead, RefreshOptions};
-use tributary_core::client::{ClientFailure, ClientOptions, PendingFlags};
+use tributary_core::client::{ClientFailure, ClientOptions};
 use tributary_core::merge::MergeView;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -172,11 +172,12 @@ impl TributaryClient {
         })
     }
 
-    /// Which providers have new data waiting (`GET /api/pending-updates`), plus `any`.
+    /// Which providers have new data waiting (`GET /api/pending-updates`), plus `any`, and which
+    /// have new transactions announced (`transactions`, `any_transactions`).
     #[wasm_bindgen(js_name = pendingUpdates, unchecked_return_type = "Promise<PendingFlags>")]
     pub fn pending_updates(&self) -> Promise {
         let api = self.api();
-        promise(async move { crate::boundary::to_js(&read_pending(&api).await?) })
+        promise(async move { crate::boundary::to_js(&crate::pending::read_pending(&api).await?) })
     }
 
     /// Refreshes holdings (`POST /api/holdings/refresh`): the named `providers`, or whatever is
@@ -201,20 +202,4 @@ impl TributaryClient {
         let api = self.api();
         promise(async move { Ok(api.send_json("POST", requests::REFRESH_PATH, Some(&options.request_body())).await?) })
     }
-}
-
-/// `GET /api/pending-updates` read into flags; a flag that is not a boolean is `invalid_response`.
-pub async fn read_pending(api: &Api) -> Result<PendingFlags, ClientError> {
-    let answer = api.send_json("GET", requests::PENDING_UPDATES_PATH, None).await?;
-    let flag = |provider: &str| -> Result<Option<bool>, ClientError> {
-        let value = crate::js::get(&answer, provider);
-        match (value.is_undefined(), value.as_bool()) {
-            (true, _) => Ok(None),
-            (false, Some(flag)) => Ok(Some(flag)),
-            (false, None) => {
-                Err(ClientFailure::invalid_response(200, &format!("{provider} is not true or false")).into())
-            }
-        }
-    };
-    Ok(PendingFlags::from_answer(flag("snaptrade")?, flag("plaid")?))
 }

@@ -25,9 +25,10 @@ fn error_body(text: &str) -> ErrorBody {
     }
 }
 
-/// A successful answer: its status and body text.
+/// A successful answer: its status, `Content-Disposition` (when readable) and body text.
 pub struct Success {
     pub status: u16,
+    pub disposition: Option<String>,
     pub body: String,
 }
 
@@ -76,13 +77,14 @@ impl Api {
             Err(error) => Err(error),
         };
         match answer {
-            Ok(RawAnswer { status, retry_after, body }) => {
+            Ok(RawAnswer { status, retry_after, disposition, body }) => {
                 let now = (js_sys::Date::now() / 1000.0) as u64;
                 let fields = if is_success(status) { ErrorBody::default() } else { error_body(&body) };
-                (classify(status, retry_after.as_deref(), fields, now), Success { status, body })
+                (classify(status, retry_after.as_deref(), fields, now), Success { status, disposition, body })
             }
             Err(error) => {
-                (HttpOutcome::network_failure(&js::error_message(&error)), Success { status: 0, body: String::new() })
+                let nothing = Success { status: 0, disposition: None, body: String::new() };
+                (HttpOutcome::network_failure(&js::error_message(&error)), nothing)
             }
         }
     }

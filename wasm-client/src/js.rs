@@ -112,19 +112,23 @@ pub async fn fetch(custom: Option<&Function>, url: &str, init: &JsValue) -> Resu
 pub struct RawAnswer {
     pub status: u16,
     pub retry_after: Option<String>,
+    /// `Content-Disposition`, when the answer has one (and CORS lets the page read it).
+    pub disposition: Option<String>,
     pub body: String,
 }
 
-/// Reads a `Response` (or anything shaped like one): status, `Retry-After`, body text.
+/// Reads a `Response` (or anything shaped like one): status, `Retry-After`, `Content-Disposition`,
+/// body text.
 pub async fn read_response(response: &JsValue) -> Result<RawAnswer, JsValue> {
     let status = get(response, "status")
         .as_f64()
         .filter(|s| (0.0..=999.0).contains(s))
         .ok_or_else(|| JsValue::from_str("fetch did not give a Response"))? as u16;
     let headers = get(response, "headers");
-    let retry_after = call(&headers, "get", &[&JsValue::from_str("retry-after")]).ok().and_then(|v| v.as_string());
+    let header = |name: &str| call(&headers, "get", &[&JsValue::from_str(name)]).ok().and_then(|v| v.as_string());
+    let (retry_after, disposition) = (header("retry-after"), header("content-disposition"));
     let body = settle(call(response, "text", &[])?).await?.as_string().unwrap_or_default();
-    Ok(RawAnswer { status, retry_after, body })
+    Ok(RawAnswer { status, retry_after, disposition, body })
 }
 
 /// `location.origin` of this page, when there is one.

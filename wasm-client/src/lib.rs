@@ -11,7 +11,9 @@
 //! The API client ([`client::TributaryClient`], [`poller::PendingUpdatesPoller`],
 //! [`connect::handle_connect_redirect`]) sends requests through the global `fetch` (or one given
 //! to it), classifies answers and retries only transient failures as the core decides, and
-//! merges holdings with the same core merge as `mergePortfolios`.
+//! merges holdings with the same core merge as `mergePortfolios`. The ledger ([`ledger`]) reads
+//! every page of the transactions for a set of filters and totals them per currency exactly
+//! ([`totals::transaction_totals`]).
 
 pub mod boundary;
 pub mod client;
@@ -19,12 +21,16 @@ pub mod connect;
 pub mod error;
 pub mod http;
 mod js;
+pub mod ledger;
 pub mod merge;
 mod options;
+pub mod pending;
 pub mod poller;
 pub mod routing;
+pub mod totals;
 pub mod types;
 pub mod types_client;
+pub mod types_ledger;
 
 pub use client::TributaryClient;
 pub use connect::handle_connect_redirect;
@@ -32,6 +38,7 @@ pub use error::ClientError;
 pub use merge::{merge_portfolios, merge_portfolios_json};
 pub use poller::PendingUpdatesPoller;
 pub use routing::{capabilities_for, choose_provider, resolve_institution};
+pub use totals::transaction_totals;
 pub use tributary_core::merge::MergeView;
 
 use tributary_core::Money;

@@ -1,19 +1,21 @@
 //! `PendingUpdatesPoller`: polls `GET /api/pending-updates` on a timer and when the tab comes back
-//! into view, tells the app when the flags change, and refreshes only the flagged providers. The
-//! rules (what counts as a change, which providers to refresh, the interval bounds) are the core's.
+//! into view, tells the app when the flags change (and, on its own, when a provider's
+//! transactions flag is raised), refreshes only the providers with new holdings and syncs only
+//! those with new transactions. The rules (what counts as a change, which providers to refresh,
+//! the interval bounds) are the core's; the transactions flags are read by [`crate::pending`].
 
 use crate::boundary::{parse_js, to_js};
-use crate::client::{promise, read_pending, TributaryClient};
+use crate::client::{promise, TributaryClient};
 use crate::error::ClientError;
 use crate::http::Api;
 use crate::js::{self, get};
+use crate::ledger::{sync_body, NOTHING_TO_SYNC, SYNC_PATH};
+use crate::pending::{read_pending, Pending};
 use js_sys::Function;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use tributary_core::client::options::PollerOptions;
-use tributary_core::client::poller::should_notify;
 use tributary_core::client::requests::{nothing_pending_answer, RefreshOptions, REFRESH_PATH};
-use tributary_core::client::PendingFlags;
 use wasm_bindgen::prelude::*;
 
 /// The timer and listeners of a started poller; dropping it removes them all.
@@ -37,7 +39,8 @@ struct PollerState {
     interval_ms: u32,
     on_change: Option<Function>,
     on_error: Option<Function>,
-    flags: Cell<Option<PendingFlags>>,
+    on_transactions: Option<Function>,
+    flags: RefCell<Option<Pending>>,
     /// Polls started and the latest one whose answer was applied, so an older answer arriving
     /// late never overwrites a newer one.
     started: Cell<u64>,
@@ -46,19 +49,28 @@ struct PollerState {
 }
 
 impl PollerState {
-    async fn poll(&self) -> Result<PendingFlags, ClientError> {
+    async fn poll(&self) -> Result<Pending, ClientError> {
         let number = self.started.get() + 1;
         self.started.set(number);
         let flags = read_pending(&self.api).await?;
         if number > self.applied.get() {
             self.applied.set(number);
-            let previous = self.flags.replace(Some(flags));
-            if let (true, Some(on_change)) = (should_notify(previous.as_ref(), &flags), &self.on_change) {
-                // An exception in the app's callback is the app's; polling carries on.
+            let previous = self.flags.replace(Some(flags.clone()));
+            // An exception in the app's callbacks is the app's; polling carries on.
+            if let (true, Some(on_change)) = (flags.is_news_after(previous.as_ref()), &self.on_change) {
                 let _ = on_change.call1(&JsValue::NULL, &to_js(&flags)?);
             }
+            let raised = flags.transactions_raised(previous.as_ref());
+            if let (false, Some(on_transactions)) = (raised.is_empty(), &self.on_transactions) {
+                let _ = on_transactions.call2(&JsValue::NULL, &to_js(&raised)?, &to_js(&flags)?);
+            }
         }
-        Ok(self.flags.get().unwrap_or(flags))
+        Ok(self.current().unwrap_or(flags))
+    }
+
+    /// The latest flags applied, if any.
+    fn current(&self) -> Option<Pending> {
+        self.flags.borrow().clone()
     }
 
     /// A poll nobody awaits (timer, focus): its failure goes to `onError`, if given.
@@ -74,7 +86,9 @@ impl PollerState {
 
 /// Watches for new data at the providers: polls `GET /api/pending-updates` every `intervalMs`
 /// (default 5 minutes) and whenever the window gains focus or the tab becomes visible, exposes
-/// the per-provider `flags` with a combined `any`, and refreshes only the flagged providers.
+/// the per-provider `flags` with a combined `any` (and the `transactions` flags with
+/// `any_transactions`), refreshes only the providers with new holdings and syncs only those with
+/// new transactions.
 #[wasm_bindgen]
 pub struct PendingUpdatesPoller {
     state: Rc<PollerState>,
@@ -82,9 +96,10 @@ pub struct PendingUpdatesPoller {
 
 #[wasm_bindgen]
 impl PendingUpdatesPoller {
-    /// A poller sending through `client`. `onChange` hears the first answer and every change;
-    /// `onError` hears failed background polls. Throws `invalid_input` for an interval outside
-    /// 100 ms – 24 h.
+    /// A poller sending through `client`. `onChange` hears the first answer and every change
+    /// (of a holdings or a transactions flag); `onTransactions` hears which providers' transactions
+    /// flags were raised (on the first answer too), with the flags; `onError` hears failed
+    /// background polls. Throws `invalid_input` for an interval outside 100 ms – 24 h.
     #[wasm_bindgen(constructor)]
     pub fn new(
         client: &TributaryClient,
@@ -93,6 +108,7 @@ impl PendingUpdatesPoller {
         let options = crate::options::object(&options)?;
         let on_change = crate::options::function(options, "onChange")?;
         let on_error = crate::options::function(options, "onError")?;
+        let on_transactions = crate::options::function(options, "onTransactions")?;
         let read = PollerOptions { interval_ms: crate::options::number(options, "intervalMs")? };
         let interval_ms = read.interval_ms().map_err(|e| ClientError::from_core(&e))?;
         let state = PollerState {
@@ -100,7 +116,8 @@ impl PendingUpdatesPoller {
             interval_ms,
             on_change,
             on_error,
-            flags: Cell::new(None),
+            on_transactions,
+            flags: RefCell::new(None),
             started: Cell::new(0),
             applied: Cell::new(0),
             running: RefCell::new(None),
@@ -150,7 +167,7 @@ impl PendingUpdatesPoller {
     /// The latest flags (all false before the first answer).
     #[wasm_bindgen(getter, unchecked_return_type = "PendingFlags")]
     pub fn flags(&self) -> JsValue {
-        to_js(&self.state.flags.get().unwrap_or_default()).unwrap_or(JsValue::NULL)
+        to_js(&self.state.current().unwrap_or_default()).unwrap_or(JsValue::NULL)
     }
 
     /// Refreshes only the flagged providers (polling first if it never has), then polls again.
@@ -168,16 +185,40 @@ impl PendingUpdatesPoller {
                 Err(error) => return crate::client::rejected(error),
             };
         promise(async move {
-            let flags = match state.flags.get() {
+            let flags = match state.current() {
                 Some(flags) => flags,
                 None => state.poll().await?,
             };
-            let providers = flags.providers_to_refresh();
+            let providers = flags.holdings.providers_to_refresh();
             if providers.is_empty() {
                 return parse_js(nothing_pending_answer());
             }
             let body = RefreshOptions { providers: Some(providers), confirm_cost }.request_body();
             let answer = state.api.send_json("POST", REFRESH_PATH, Some(&body)).await?;
+            if let (Err(error), Some(on_error)) = (state.poll().await, &state.on_error) {
+                let _ = on_error.call1(&JsValue::NULL, &JsValue::from(error));
+            }
+            Ok(answer)
+        })
+    }
+
+    /// Syncs the transactions of only the providers whose transactions flag is raised (polling
+    /// first if it never has), then polls again. With none raised it makes no request and
+    /// resolves `{results: []}`. Throws like `TributaryClient.syncTransactions` (429 with
+    /// `retryAfter`).
+    #[wasm_bindgen(js_name = syncTransactions, unchecked_return_type = "Promise<SyncResult>")]
+    pub fn sync_transactions(&self) -> js_sys::Promise {
+        let state = self.state.clone();
+        promise(async move {
+            let flags = match state.current() {
+                Some(flags) => flags,
+                None => state.poll().await?,
+            };
+            let providers = flags.transactions_pending();
+            if providers.is_empty() {
+                return parse_js(NOTHING_TO_SYNC);
+            }
+            let answer = state.api.send_json("POST", SYNC_PATH, Some(&sync_body(Some(&providers)))).await?;
             if let (Err(error), Some(on_error)) = (state.poll().await, &state.on_error) {
                 let _ = on_error.call1(&JsValue::NULL, &JsValue::from(error));
             }

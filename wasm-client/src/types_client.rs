@@ -66,12 +66,17 @@ export type ConnectResult =
 
 /** Which providers have new data waiting. */
 export interface PendingFlags {
+  /** New holdings announced (the holdings flags below and `any` never count transactions). */
   snaptrade: boolean;
   plaid: boolean;
   /** Schwab direct has no webhooks: always false today. */
   schwab: boolean;
-  /** Any provider. */
+  /** Any provider has new holdings. */
   any: boolean;
+  /** New transactions announced, per provider the API named; empty when it names none (an older worker). */
+  transactions: Partial<Record<Provider, boolean>>;
+  /** Any provider has new transactions announced. */
+  any_transactions: boolean;
 }
 
 /** `refresh` options. */
@@ -108,8 +113,10 @@ export interface RefreshResult {
 export interface PollerOptions {
   /** Milliseconds between polls (default 300000 = 5 minutes; 100 ms to 24 h). */
   intervalMs?: number;
-  /** Called with the flags after the first poll and whenever they change. */
+  /** Called with the flags after the first poll and whenever they change (holdings or transactions flags). */
   onChange?: (flags: PendingFlags) => void;
+  /** Called when providers' transactions flags are raised (also on the first poll): which ones, and the flags. */
+  onTransactions?: (providers: Provider[], flags: PendingFlags) => void;
   /** Called when a poll nobody awaits (timer, focus) fails. */
   onError?: (error: TributaryError) => void;
 }

@@ -4,6 +4,7 @@
 //! (header reading, body reading, classification, retries, merging) runs as it does in an app.
 
 mod connect;
+mod ledger;
 mod poller;
 
 use js_sys::{Array, Function, Reflect};
@@ -147,7 +148,11 @@ async fn a_503_then_a_200_is_retried_and_succeeds() {
              : new Response(JSON.stringify({plaid: true, snaptrade: false}), {status: 200})"#,
     );
     let flags = settle(client_with(&fetch, json!({})).pending_updates()).await.unwrap();
-    assert_eq!(seen(&flags), json!({"snaptrade": false, "plaid": true, "schwab": false, "any": true}));
+    assert_eq!(
+        seen(&flags),
+        json!({"snaptrade": false, "plaid": true, "schwab": false, "any": true, "transactions": {}, "any_transactions": false}),
+        "an answer without transactions flags has none pending"
+    );
     assert_eq!(calls.length(), 2);
 }
 

@@ -45,11 +45,14 @@ async fn the_poller_refreshes_only_flagged_providers_then_polls_again() {
     let (poller, heard) = poller_with(&fetch, None);
     assert_eq!(
         seen(&poller.flags()),
-        json!({"snaptrade": false, "plaid": false, "schwab": false, "any": false}),
+        json!({"snaptrade": false, "plaid": false, "schwab": false, "any": false, "transactions": {}, "any_transactions": false}),
         "before any poll"
     );
     let flags = seen(&settle(poller.poll()).await.unwrap());
-    assert_eq!(flags, json!({"snaptrade": true, "plaid": false, "schwab": false, "any": true}));
+    assert_eq!(
+        flags,
+        json!({"snaptrade": true, "plaid": false, "schwab": false, "any": true, "transactions": {}, "any_transactions": false})
+    );
     assert_eq!(seen(&poller.flags()), flags);
 
     let result = seen(&settle(poller.refresh(js(json!({"confirmCost": true})))).await.unwrap());
@@ -124,4 +127,87 @@ fn poller_options_out_of_range_are_invalid_input() {
 fn web_timeout(handler: &Function, ms: i32) {
     let set_timeout: Function = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap().unchecked_into();
     set_timeout.call2(&JsValue::NULL, handler, &ms.into()).unwrap();
+}
+
+/// The bodies of the `POST /api/transactions/sync` requests made.
+fn sync_bodies(calls: &Array) -> Vec<Value> {
+    requests(calls)
+        .into_iter()
+        .filter(|r| r["url"].as_str().unwrap().ends_with("/api/transactions/sync"))
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap()).unwrap())
+        .collect()
+}
+
+/// A poller whose `onChange` and `onTransactions` record what they hear: (poller, flags heard,
+/// `[providers, flags]` pairs heard).
+fn transactions_poller(fetch: &Function) -> (PendingUpdatesPoller, Array, Array) {
+    let (changes, raised) = (Array::new(), Array::new());
+    let recorder =
+        Function::new_with_args("list", "return (...args) => list.push(args.length === 1 ? args[0] : args);");
+    let options = js(json!({}));
+    js_sys::Reflect::set(&options, &"onChange".into(), &recorder.call1(&JsValue::NULL, &changes).unwrap()).unwrap();
+    js_sys::Reflect::set(&options, &"onTransactions".into(), &recorder.call1(&JsValue::NULL, &raised).unwrap())
+        .unwrap();
+    (PendingUpdatesPoller::new(&client_with(fetch, json!({})), options).unwrap(), changes, raised)
+}
+
+#[wasm_bindgen_test]
+async fn transactions_flags_are_reported_beside_holdings_and_synced_alone() {
+    let quiet = json!({"snaptrade": false, "plaid": false, "schwab": false, "ibkr_flex": false});
+    let answer = |transactions: Value| {
+        let mut answer = quiet.clone();
+        answer["transactions"] = transactions;
+        answer
+    };
+    let (fetch, calls) = pending_fetch(&[
+        answer(
+            json!({"snaptrade": false, "plaid": true, "schwab": false, "ibkr_flex": false, "a_newer_provider": true}),
+        ),
+        answer(json!({"snaptrade": true, "plaid": true, "schwab": false, "ibkr_flex": false})),
+        answer(json!({"snaptrade": false, "plaid": false, "schwab": false, "ibkr_flex": false})),
+    ]);
+    let (poller, changes, raised) = transactions_poller(&fetch);
+    let flags = seen(&settle(poller.poll()).await.unwrap());
+    assert_eq!(
+        (&flags["transactions"], &flags["any_transactions"], &flags["any"]),
+        (&json!({"snaptrade": false, "plaid": true, "schwab": false, "ibkr_flex": false}), &json!(true), &json!(false)),
+        "known providers only; `any` stays about holdings"
+    );
+    assert_eq!(seen(&raised.get(0)), json!([["plaid"], flags]), "the first answer's raised flag is heard");
+
+    let flags = seen(&settle(poller.poll()).await.unwrap());
+    assert_eq!(flags["transactions"]["snaptrade"], true);
+    assert_eq!(raised.length(), 2);
+    assert_eq!(seen(&raised.get(1))[0], json!(["snaptrade"]), "only the newly raised one");
+    assert_eq!(changes.length(), 2, "a transactions flag changing is news even when holdings are not");
+
+    let result = seen(&settle(poller.refresh(JsValue::UNDEFINED)).await.unwrap());
+    assert_eq!(result["decision"], "nothing_pending", "new activity never asks for a holdings refresh");
+    let _ = settle(poller.sync_transactions()).await.unwrap();
+    assert_eq!(sync_bodies(&calls), vec![json!({"providers": ["snaptrade", "plaid"]})], "only the announced providers");
+    assert_eq!(seen(&poller.flags())["any_transactions"], false, "polled again after the sync");
+    assert_eq!(raised.length(), 2, "a flag going down is not a raise");
+    assert_eq!(changes.length(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn with_no_transactions_announced_the_poller_syncs_nothing() {
+    let (fetch, calls) = pending_fetch(&[json!({"snaptrade": true, "plaid": false})]);
+    let (poller, _, raised) = transactions_poller(&fetch);
+    let result = seen(&settle(poller.sync_transactions()).await.unwrap());
+    assert_eq!(result, json!({"results": []}));
+    assert!(sync_bodies(&calls).is_empty());
+    assert_eq!(calls.length(), 1, "one poll (it had never polled), no sync");
+    assert_eq!(raised.length(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_transactions_flag_that_is_not_a_boolean_is_an_invalid_response() {
+    for transactions in [json!({"plaid": "yes"}), json!([true]), json!(true)] {
+        let (fetch, _) = pending_fetch(&[json!({"snaptrade": false, "plaid": false, "transactions": transactions})]);
+        let (poller, changes, _) = transactions_poller(&fetch);
+        let error = super::error_json(&settle(poller.poll()).await.unwrap_err());
+        assert_eq!(error["code"], "invalid_response", "{transactions}");
+        assert_eq!(changes.length(), 0);
+    }
 }

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use tributary_client::{
     capabilities_for, choose_provider, format_money, format_money_rounded, merge_portfolios, resolve_institution,
-    version, ClientError,
+    transaction_totals, version, ClientError,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -271,4 +271,55 @@ fn schwab_direct_counts_schwab_once_and_yields_to_snaptrade_when_its_last_fetch_
         report(&merged, "snaptrade")["fail_open"][0],
         json!({"institution": "charles_schwab", "preferred": "schwab"})
     );
+}
+
+/// A ledger row with only what a total reads (the rest of a `Transaction` is ignored).
+fn cash_row(amount: Value, fees: Value, currency: Value) -> Value {
+    json!({"id": "tx_1", "type": "other", "amount": amount, "fees": fees, "currency": currency, "quantity": "1"})
+}
+
+#[wasm_bindgen_test]
+fn transaction_totals_are_exact_per_currency_never_mixing_currencies() {
+    let rows = json!([
+        cash_row(json!("0.1"), json!(null), json!("USD")),
+        cash_row(json!("0.2"), json!("1.00"), json!("USD")),
+        cash_row(json!("-1234.565"), json!("0.005"), json!("CAD")),
+        cash_row(json!(null), json!(null), json!("USD")),
+        cash_row(json!("8.40"), json!(null), json!(null)),
+        cash_row(json!("99999999999.99"), json!(null), json!("USD")),
+    ]);
+    let totals = seen(&transaction_totals(js(rows.clone())).unwrap());
+    assert_eq!(
+        totals,
+        json!([
+            {"currency": "CAD", "amount": "-1234.565", "fees": "0.005", "count": 1},
+            {"currency": "USD", "amount": "100000000000.29", "fees": "1.00", "count": 4},
+            {"currency": null, "amount": "8.40", "fees": "0", "count": 1},
+        ]),
+        "0.1 + 0.2 is 0.3 exactly; a row without a currency is its own line, last"
+    );
+    assert_eq!(seen(&transaction_totals(JsValue::from_str(&rows.to_string())).unwrap()), totals, "JSON text too");
+    let cancelled = json!([
+        cash_row(json!("-5.00"), json!(null), json!("EUR")),
+        cash_row(json!("5.00"), json!(null), json!("EUR"))
+    ]);
+    assert_eq!(seen(&transaction_totals(js(cancelled)).unwrap())[0]["amount"], "0.00", "never a negative zero");
+    assert_eq!(seen(&transaction_totals(js(json!([]))).unwrap()), json!([]));
+}
+
+#[wasm_bindgen_test]
+fn transaction_totals_refuse_what_is_not_a_list_of_decimal_rows() {
+    let bad =
+        json!([cash_row(json!("1"), json!(null), json!("USD")), cash_row(json!("1,5"), json!(null), json!("USD"))]);
+    let (code, message) = thrown(transaction_totals(js(bad)).unwrap_err());
+    assert_eq!(code, "invalid_input");
+    assert!(message.contains("transaction 1") && message.contains("1,5"), "{message}");
+    assert_eq!(thrown(transaction_totals(js(json!({"amount": "1"}))).unwrap_err()).0, "invalid_json");
+    let floats = json!([cash_row(json!(0.1), json!(null), json!("USD"))]);
+    assert_eq!(
+        thrown(transaction_totals(js(floats)).unwrap_err()).0,
+        "invalid_json",
+        "amounts are strings, never floats"
+    );
+    assert_eq!(thrown(transaction_totals(JsValue::UNDEFINED).unwrap_err()).0, "invalid_input");
 }
