@@ -270,7 +270,8 @@ async fn transactions_reconciliation_flags_exactly_the_change_no_transaction_exp
 async fn transactions_a_failed_page_keeps_every_row_stored_before_and_the_flag_raised(ctx: Arc<Ctx>) -> TestResult {
     let user = ctx.user("tx-failed-page");
     let token = ctx.token(&user);
-    connect_snaptrade(&ctx, &token, "Fidelity", "FIDELITY").await;
+    // One account, so the failing page is that account's (accounts are read side by side).
+    connect_snaptrade(&ctx, &token, "Robinhood", "ROBINHOOD").await;
     assert_eq!(ctx.post(&ctx.dev, "/api/snaptrade/connections/sync", &token, json!({})).await.status, 200);
     let holdings = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(&token)).await;
     let account = holdings.body["accounts"][0]["account_id"].as_str().unwrap().to_owned();
