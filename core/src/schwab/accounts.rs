@@ -50,39 +50,19 @@ fn text_of(raw: &RawValue) -> Option<String> {
     }
 }
 
-/// An exact decimal from a JSON number's own text (or a decimal string); null/absent is `None`.
-fn decimal(raw: Option<&RawValue>, field: &str) -> Result<Option<Decimal>, ProviderError> {
+/// An exact decimal from a JSON number's own text (or a decimal string); null/absent/blank is
+/// `None`, anything else (a boolean, a list, an object, text that is no decimal) `Malformed`.
+pub(super) fn decimal(raw: Option<&RawValue>, field: &str) -> Result<Option<Decimal>, ProviderError> {
     let Some(raw) = raw else { return Ok(None) };
     let text = raw.get().trim();
     match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        Some(inner) => decimal_text(inner, field),
+        Some(inner) if !inner.contains('\\') => decimal_text(inner, field),
+        Some(_) => match serde_json::from_str::<String>(text) {
+            Ok(unescaped) => decimal_text(&unescaped, field),
+            Err(_) => decimal_text(text, field),
+        },
         None if text == "null" => Ok(None),
         None => decimal_text(text, field),
-    }
-}
-
-/// A decimal from an already parsed JSON value: a number through its shortest round-trip text
-/// (exact for every value of up to 15 significant digits — all of Schwab's money and quantities),
-/// or a decimal string; null/absent/empty is `None`, anything else `Malformed`.
-#[cfg_attr(not(feature = "server"), allow(dead_code))]
-pub(super) fn decimal_value(value: Option<&Value>, field: &str) -> Result<Option<Decimal>, ProviderError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => decimal_text(&n.to_string(), field),
-        Some(Value::String(s)) => decimal_text(s, field),
-        Some(other) => Err(malformed(format!("{field} is not a number: {}", kind_name(other)))),
-    }
-}
-
-#[cfg_attr(not(feature = "server"), allow(dead_code))]
-fn kind_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -191,7 +171,7 @@ fn kind_of(asset_type: &str, subtype: Option<&str>) -> SecurityKind {
 }
 
 /// A non-blank string field of a JSON object, trimmed.
-pub(super) fn field<'v>(instrument: &'v Value, key: &str) -> Option<&'v str> {
+fn field<'v>(instrument: &'v Value, key: &str) -> Option<&'v str> {
     instrument.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -202,11 +182,12 @@ fn is_money_market(instrument: &Value) -> bool {
         || (field(instrument, "assetType") == Some("CASH_EQUIVALENT") && subtype != Some("SAVINGS"))
 }
 
-/// The key an instrument's positions (and transactions) carry, with its ticker: the symbol
-/// upper-cased, else `cusip:<cusip>`; `None` when the instrument names neither.
-pub(super) fn security_identity(instrument: &Value) -> Option<(String, Option<Ticker>)> {
-    let ticker = field(instrument, "symbol").and_then(|s| Ticker::parse(s).ok());
-    let key = match (&ticker, field(instrument, "cusip")) {
+/// The key an instrument's positions (and transactions) carry, with its ticker, from the
+/// instrument's (trimmed, non-blank) `symbol` and `cusip`: the symbol upper-cased, else
+/// `cusip:<cusip>`; `None` when the instrument names neither.
+pub(super) fn security_identity(symbol: Option<&str>, cusip: Option<&str>) -> Option<(String, Option<Ticker>)> {
+    let ticker = symbol.and_then(|s| Ticker::parse(s).ok());
+    let key = match (&ticker, cusip) {
         (Some(t), _) => t.as_str().to_ascii_uppercase(),
         (None, Some(cusip)) => format!("cusip:{cusip}"),
         (None, None) => return None,
@@ -224,8 +205,8 @@ fn normalize_position(raw: &RawPosition, account: &Account, as_of: i64) -> Resul
     }
     let asset_type = field(&instrument, "assetType").unwrap_or("UNKNOWN");
     let kind = kind_of(asset_type, field(&instrument, "type"));
-    let (security_key, ticker) =
-        security_identity(&instrument).ok_or_else(|| malformed("position without symbol or cusip"))?;
+    let (security_key, ticker) = security_identity(field(&instrument, "symbol"), field(&instrument, "cusip"))
+        .ok_or_else(|| malformed("position without symbol or cusip"))?;
     let long = decimal(raw.long.as_deref(), "longQuantity")?.unwrap_or_default();
     let short = decimal(raw.short.as_deref(), "shortQuantity")?.unwrap_or_default();
     let quantity = long.checked_sub(short.abs()).ok_or_else(|| malformed("quantity out of range"))?;

@@ -28,19 +28,23 @@
 //! - Rows whose `status` is `INVALID` are left out (Schwab's own mark of a row that does not stand).
 //!   Currency is USD (Schwab accounts are USD accounts).
 //!
-//! Numbers come from an already parsed [`Value`]: read through their shortest round-trip text,
-//! exact for every amount, price and quantity of up to 15 significant digits. Instruments are read
-//! as plain maps, so the duplicated `assetType` key Schwab sends is harmless. A body that is not an
-//! array, a row without an `activityId` or any date, or a number of the wrong type is `Malformed`
-//! (the whole read: a ledger is never taken in part). Nothing panics.
+//! Numbers are read exactly from their text: the body's bytes are parsed into raw JSON values
+//! ([`RawValue`]), never through `f64`, and every amount, price and quantity is the decimal its
+//! JSON literal writes (`10.0` stays `10.0`, `0.1234567890123456789` keeps every digit; a quoted
+//! decimal string is read the same way). Rows, transfer items and instruments are read as plain
+//! maps, so the duplicated `assetType` key Schwab sends is harmless (the last one counts). A body
+//! that is not a JSON array, a row without an `activityId` or any date, or a number of the wrong
+//! type is `Malformed` (the whole read: a ledger is never taken in part). Nothing panics.
 
-use super::accounts::{decimal_value, field, malformed, security_identity};
+use super::accounts::{decimal, malformed, security_identity};
 use crate::domain::{Account, Currency, Provider, Ticker};
 use crate::provider_error::ProviderError;
 use crate::time::Date;
 use crate::transactions::{transaction_id, Transaction, TransactionSecurity, TransactionType};
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 const P: Provider = Provider::Schwab;
 
@@ -101,36 +105,61 @@ pub fn split_if_full(from: Date, to: Date, received: usize) -> Result<Option<(Wi
     Ok(Some(((from, last_of_older), (last_of_older.add_days(1), to))))
 }
 
+/// A JSON object's members, each value kept as its raw JSON text; a repeated key (Schwab sends
+/// instruments with `assetType` twice) keeps its last value, as a parsed `Value` would.
+type Object<'b> = BTreeMap<String, &'b RawValue>;
+
+/// `raw` as an [`Object`]; `None` when it is not a JSON object.
+fn object(raw: &RawValue) -> Option<Object<'_>> {
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// A non-blank string member, trimmed; `None` when absent, blank or not a string.
+fn text(object: &Object<'_>, key: &str) -> Option<String> {
+    let value: String = serde_json::from_str(object.get(key)?.get()).ok()?;
+    Some(value.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// A member that is absent or `null`.
+fn is_null(object: &Object<'_>, key: &str) -> bool {
+    object.get(key).is_none_or(|raw| raw.get().trim() == "null")
+}
+
+/// An exact decimal member, read from its JSON text (see [`decimal`]).
+fn number(object: &Object<'_>, key: &str, path: &str) -> Result<Option<Decimal>, ProviderError> {
+    decimal(object.get(key).copied(), &format!("{path}.{key}"))
+}
+
 /// One `transferItems` entry, as far as the ledger needs it.
-struct Item<'v> {
-    instrument: Option<&'v Value>,
+struct Item<'b> {
+    instrument: Option<Object<'b>>,
     currency: bool,
     fee: bool,
     amount: Option<Decimal>,
     price: Option<Decimal>,
 }
 
-fn items<'v>(row: &'v Value, path: &str) -> Result<Vec<Item<'v>>, ProviderError> {
-    let list = match row.get("transferItems") {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(_) => return Err(malformed(format!("{path}.transferItems is not a list"))),
+fn items<'b>(row: &Object<'b>, path: &str) -> Result<Vec<Item<'b>>, ProviderError> {
+    let list: Vec<&RawValue> = match row.get("transferItems") {
+        None => return Ok(Vec::new()),
+        Some(raw) => match serde_json::from_str::<Option<Vec<&RawValue>>>(raw.get()) {
+            Ok(list) => list.unwrap_or_default(),
+            Err(_) => return Err(malformed(format!("{path}.transferItems is not a list"))),
+        },
     };
     let mut read = Vec::with_capacity(list.len());
-    for (j, item) in list.iter().enumerate() {
+    for (j, raw) in list.into_iter().enumerate() {
         let at = format!("{path}.transferItems[{j}]");
-        if !item.is_object() {
-            return Err(malformed(format!("{at} is not an object")));
-        }
-        let instrument = item.get("instrument").filter(|i| i.is_object());
+        let item = object(raw).ok_or_else(|| malformed(format!("{at} is not an object")))?;
+        let instrument = item.get("instrument").copied().and_then(object);
         let currency =
-            instrument.and_then(|i| field(i, "assetType")).is_some_and(|t| t.eq_ignore_ascii_case("CURRENCY"));
+            instrument.as_ref().and_then(|i| text(i, "assetType")).is_some_and(|t| t.eq_ignore_ascii_case("CURRENCY"));
         read.push(Item {
-            instrument,
             currency,
-            fee: item.get("feeType").is_some_and(|f| !f.is_null()),
-            amount: decimal_value(item.get("amount"), &format!("{at}.amount"))?,
-            price: decimal_value(item.get("price"), &format!("{at}.price"))?,
+            fee: !is_null(&item, "feeType"),
+            amount: number(&item, "amount", &at)?,
+            price: number(&item, "price", &at)?,
+            instrument,
         });
     }
     Ok(read)
@@ -178,9 +207,10 @@ fn kind_of(raw: &str, description: &str, quantity: Option<Decimal>, net: Option<
 
 /// The security a row concerns: its security item's instrument, else a `~SYMBOL` description suffix.
 fn security(item: Option<&Item<'_>>, description: Option<&str>) -> Option<TransactionSecurity> {
-    if let Some(instrument) = item.and_then(|i| i.instrument) {
-        if let Some((security_key, ticker)) = security_identity(instrument) {
-            let name = field(instrument, "description").map(str::to_owned);
+    if let Some(instrument) = item.and_then(|i| i.instrument.as_ref()) {
+        let (symbol, cusip) = (text(instrument, "symbol"), text(instrument, "cusip"));
+        if let Some((security_key, ticker)) = security_identity(symbol.as_deref(), cusip.as_deref()) {
+            let name = text(instrument, "description");
             return Some(TransactionSecurity { security_key, ticker: ticker.map(|t| t.as_str().to_owned()), name });
         }
     }
@@ -197,33 +227,31 @@ fn security(item: Option<&Item<'_>>, description: Option<&str>) -> Option<Transa
 }
 
 /// The row's `activityId` as text: an integer, or a non-blank string.
-fn activity_id(row: &Value) -> Option<String> {
-    match row.get("activityId")? {
+fn activity_id(row: &Object<'_>) -> Option<String> {
+    match serde_json::from_str::<Value>(row.get("activityId")?.get()).ok()? {
         Value::Number(n) if n.is_u64() || n.is_i64() => Some(n.to_string()),
         Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
         _ => None,
     }
 }
 
-fn normalize_row(row: &Value, index: usize, account: &Account) -> Result<Option<Transaction>, ProviderError> {
+fn normalize_row(raw: &RawValue, index: usize, account: &Account) -> Result<Option<Transaction>, ProviderError> {
     let path = format!("transactions[{index}]");
-    if !row.is_object() {
-        return Err(malformed(format!("{path} is not an object")));
-    }
-    if field(row, "status").is_some_and(|s| s.eq_ignore_ascii_case("INVALID")) {
+    let row = object(raw).ok_or_else(|| malformed(format!("{path} is not an object")))?;
+    if text(&row, "status").is_some_and(|s| s.eq_ignore_ascii_case("INVALID")) {
         return Ok(None);
     }
-    let provider_id = activity_id(row).ok_or_else(|| malformed(format!("{path}.activityId is missing")))?;
-    let raw_type = field(row, "type").unwrap_or("UNKNOWN").to_owned();
-    let description = field(row, "description");
-    let net = decimal_value(row.get("netAmount"), &format!("{path}.netAmount"))?;
-    let items = items(row, &path)?;
+    let provider_id = activity_id(&row).ok_or_else(|| malformed(format!("{path}.activityId is missing")))?;
+    let raw_type = text(&row, "type").unwrap_or_else(|| "UNKNOWN".to_owned());
+    let description = text(&row, "description");
+    let net = number(&row, "netAmount", &path)?;
+    let items = items(&row, &path)?;
     let held = items.iter().find(|i| i.instrument.is_some() && !i.currency && !i.fee);
     let fee_items: Vec<&Item<'_>> = items.iter().filter(|i| i.currency && i.fee).collect();
     let fees = (!fee_items.is_empty()).then(|| fee_items.iter().filter_map(|i| i.amount).map(|a| a.abs()).sum());
     let units = held.and_then(|i| i.amount).filter(|a| !a.is_zero());
-    let kind = kind_of(&raw_type.to_ascii_uppercase(), description.unwrap_or(""), units, net);
-    let day = |key: &str| field(row, key).and_then(Date::of_timestamp);
+    let kind = kind_of(&raw_type.to_ascii_uppercase(), description.as_deref().unwrap_or(""), units, net);
+    let day = |key: &str| text(&row, key).as_deref().and_then(Date::of_timestamp);
     let settlement_date = day("settlementDate");
     let trade_date = day("tradeDate")
         .or_else(|| day("time"))
@@ -240,27 +268,30 @@ fn normalize_row(row: &Value, index: usize, account: &Account) -> Result<Option<
         provider_type: raw_type,
         trade_date,
         settlement_date,
-        security: security(held, description),
+        security: security(held, description.as_deref()),
         quantity: units.filter(|_| moves_units),
         price: held.and_then(|i| i.price).filter(|_| moves_units),
         amount: net,
         fees,
         currency: Currency::parse("USD").ok(),
-        description: description.map(str::to_owned),
+        description,
     }))
 }
 
-/// Normalises one `GET /accounts/{accountHash}/transactions` answer (a JSON array of Schwab
-/// `Transaction`s) for `account`, in Schwab's order, leaving out `INVALID` rows. See the module
-/// doc for the rules; MUST return [`ProviderError::Malformed`] for a body that is not an array, a
-/// row that is not an object or has no `activityId` or date, or a number of the wrong type.
-pub fn normalize_transactions(body: &Value, account: &Account) -> Result<Vec<Transaction>, ProviderError> {
-    let rows = body.as_array().ok_or_else(|| malformed("transactions: the body is not a list"))?;
+/// Normalises one `GET /accounts/{accountHash}/transactions` answer, its body as received (a JSON
+/// array of Schwab `Transaction`s), for `account`: how many rows Schwab sent (the array's length,
+/// `INVALID` rows included — what [`split_if_full`] is given) and the transactions, in Schwab's
+/// order, `INVALID` rows left out. Every number is read exactly from its JSON text. See the module
+/// doc for the rules; MUST return [`ProviderError::Malformed`] for a body that is not a JSON array,
+/// a row that is not an object or has no `activityId` or date, or a number of the wrong type.
+pub fn normalize_transactions(body: &[u8], account: &Account) -> Result<(usize, Vec<Transaction>), ProviderError> {
+    let rows: Vec<&RawValue> = serde_json::from_slice(body)
+        .map_err(|e| malformed(format!("transactions: the body is not a JSON list of rows: {e}")))?;
     let mut transactions = Vec::with_capacity(rows.len());
     for (index, row) in rows.iter().enumerate() {
         transactions.extend(normalize_row(row, index, account)?);
     }
-    Ok(transactions)
+    Ok((rows.len(), transactions))
 }
 
 #[cfg(test)]

@@ -12,8 +12,7 @@ fn day(text: &str) -> Date {
 }
 
 fn read(text: &str) -> Result<Vec<Transaction>, ProviderError> {
-    let body: Value = serde_json::from_str(text).expect("test bodies are JSON");
-    normalize_transactions(&body, &schwab_account())
+    normalize_transactions(text.as_bytes(), &schwab_account()).map(|(_, rows)| rows)
 }
 
 fn is_malformed(result: Result<Vec<Transaction>, ProviderError>) -> bool {
@@ -123,6 +122,60 @@ fn a_duplicated_asset_type_key_in_an_instrument_parses() {
 }
 
 #[test]
+fn numbers_are_read_exactly_from_their_text() {
+    // 20 significant digits each: f64 keeps ~15-17, so going through it would change them.
+    let (quantity, price, net) = ("12345.678901234567890", "0.12345678901234567891", "-1524.1578753238836751");
+    let text = format!(
+        r#"[{{"activityId": 1, "type": "TRADE", "tradeDate": "2024-06-03", "netAmount": {net},
+            "transferItems": [{{"instrument": {{"assetType": "MUTUAL_FUND", "symbol": "SFUND"}},
+              "amount": {quantity}, "price": {price}, "cost": -1524.1578753238836751}}]}}]"#
+    );
+    let rows = read(&text).unwrap();
+    let written = |d: Option<Decimal>| d.map(|d| d.to_string());
+    assert_eq!(written(rows[0].quantity).as_deref(), Some(quantity));
+    assert_eq!(written(rows[0].price).as_deref(), Some(price));
+    assert_eq!(written(rows[0].amount).as_deref(), Some(net));
+    assert_ne!(format!("{}", quantity.parse::<f64>().unwrap()), quantity, "f64 would not have kept it");
+
+    let rows = read(REFERENCE_SAMPLE).unwrap();
+    assert_eq!(written(rows[1].quantity).as_deref(), Some("10.0"), "`10.0` stays `10.0`");
+    assert_eq!(written(rows[1].amount).as_deref(), Some("-1502.3"));
+    let tiny =
+        r#"[{"activityId": 1, "type": "JOURNAL", "tradeDate": "2024-06-03", "netAmount": 0.1234567890123456789}]"#;
+    assert_eq!(written(read(tiny).unwrap()[0].amount).as_deref(), Some("0.1234567890123456789"));
+    let scientific = r#"[{"activityId": 1, "type": "JOURNAL", "tradeDate": "2024-06-03", "netAmount": -1.25E+2}]"#;
+    assert_eq!(read(scientific).unwrap()[0].amount, Some(dec("-125")));
+}
+
+#[test]
+fn quoted_numbers_are_read_as_the_decimals_they_write() {
+    let text = r#"[{"activityId": 1, "type": "TRADE", "tradeDate": "2024-06-03", "netAmount": " -72.100000000000000001 ",
+        "transferItems": [
+          {"instrument": {"assetType": "CURRENCY", "symbol": "CURRENCY_USD"}, "amount": "-0.65", "feeType": "COMMISSION"},
+          {"instrument": {"assetType": "EQUITY", "symbol": "SYNT"}, "amount": "1.0", "price": "7\u0032.1"},
+          {"instrument": {"assetType": "CURRENCY", "symbol": "CURRENCY_USD"}, "amount": "", "feeType": "SEC_FEE"}]}]"#;
+    let rows = read(text).unwrap();
+    let buy = &rows[0];
+    assert_eq!(buy.amount.map(|a| a.to_string()).as_deref(), Some("-72.100000000000000001"));
+    assert_eq!(buy.quantity.map(|q| q.to_string()).as_deref(), Some("1.0"));
+    assert_eq!((buy.kind, buy.price, buy.fees), (TransactionType::Buy, Some(dec("72.1")), Some(dec("0.65"))));
+}
+
+#[test]
+fn the_count_is_every_row_sent_invalid_ones_included() {
+    let account = schwab_account();
+    let (sent, rows) = normalize_transactions(MORE_ROWS.as_bytes(), &account).unwrap();
+    assert_eq!((sent, rows.len()), (5, 4), "the INVALID row counts as sent, not as kept");
+    let (sent, rows) = normalize_transactions(REFERENCE_SAMPLE.as_bytes(), &account).unwrap();
+    assert_eq!((sent, rows.len()), (2, 2));
+    assert_eq!(normalize_transactions(b" [ ] ", &account).unwrap(), (0, Vec::new()));
+    let invalid = format!("[{}]", vec![r#"{"status":"INVALID"}"#; MAX_ROWS].join(","));
+    let (sent, rows) = normalize_transactions(invalid.as_bytes(), &account).unwrap();
+    assert_eq!((sent, rows.len()), (MAX_ROWS, 0));
+    assert!(split_if_full(day("2024-01-01"), day("2024-01-02"), sent).unwrap().is_some(), "a full answer splits");
+}
+
+#[test]
 fn types_follow_the_description_and_the_signs() {
     use TransactionType as T;
     let row = |kind: &str, description: &str, net: &str, units: Option<&str>| {
@@ -168,6 +221,14 @@ fn malformed_bodies_are_refused_whole() {
         r#"[{"activityId": 1, "tradeDate": "2024-01-02", "transferItems": {}}]"#,
         r#"[{"activityId": 1, "tradeDate": "2024-01-02", "transferItems": [3]}]"#,
         r#"[{"activityId": 1, "tradeDate": "2024-01-02"}, 7]"#,
+        r#"[{"activityId": 1, "tradeDate": "2024-01-02", "netAmount": [1]}]"#,
+        r#"[{"activityId": 1, "tradeDate": "2024-01-02", "netAmount": {"value": 1}}]"#,
+        r#"[{"activityId": 1, "tradeDate": "2024-01-02", "netAmount": 1e400}]"#,
+        r#"[{"activityId": 1, "tradeDate": "2024-01-02", "transferItems": [{"amount": false}]}]"#,
+        r#"[{"activityId": 1, "tradeDate": "2024-01-02", "transferItems": [{"price": "n/a"}]}]"#,
+        r#"[{"activityId": 1, "tradeDate": "2024-01-02"}"#,
+        r#"[{"activityId": 1, "tradeDate": "2024-01-02"}] trailing"#,
+        "",
     ] {
         assert!(is_malformed(read(bad)), "{bad}");
     }
@@ -255,7 +316,30 @@ proptest! {
 
     #[test]
     fn any_row_is_read_or_refused_without_panicking(rows in proptest::collection::vec(row(), 0..6)) {
-        let _ = normalize_transactions(&Value::Array(rows), &schwab_account());
+        let body = serde_json::to_vec(&Value::Array(rows)).unwrap();
+        let _ = normalize_transactions(&body, &schwab_account());
+    }
+
+    #[test]
+    fn any_bytes_are_read_or_refused_without_panicking(body in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let _ = normalize_transactions(&body, &schwab_account());
+    }
+
+    #[test]
+    fn every_decimal_literal_is_read_as_it_is_written(mantissa in any::<i64>(), scale in 0u32..=18, quoted: bool) {
+        let written = Decimal::new(mantissa, scale).to_string();
+        let literal = if quoted { format!("\"{written}\"") } else { written.clone() };
+        let body = format!(
+            r#"[{{"activityId":1,"type":"TRADE","tradeDate":"2024-01-02","netAmount":{literal},
+                "transferItems":[{{"instrument":{{"assetType":"EQUITY","symbol":"SYNT"}},"amount":{literal},"price":{literal}}}]}}]"#
+        );
+        let rows = read(&body).unwrap();
+        let text = |d: Option<Decimal>| d.map(|d| d.to_string());
+        prop_assert_eq!(text(rows[0].amount), Some(written.clone()));
+        if mantissa != 0 {
+            prop_assert_eq!(text(rows[0].quantity), Some(written.clone()));
+            prop_assert_eq!(text(rows[0].price), Some(written));
+        }
     }
 }
 

@@ -309,11 +309,9 @@ async fn read_account_transactions(
         let query: Vec<String> =
             request_params(start, end).iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect();
         let read = client.get(&format!("{path}?{}", query.join("&")), token, "transactions").await.and_then(|body| {
-            let value: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| ProviderError::Malformed { provider: P, detail: format!("transactions: {e}") })?;
             // Full is what Schwab sent (rows it marked invalid included), not what was kept.
-            let sent = value.as_array().map_or(0, Vec::len);
-            Ok((split_if_full(start, end, sent)?, normalize_transactions(&value, account)?))
+            let (sent, rows) = normalize_transactions(&body, account)?;
+            Ok((split_if_full(start, end, sent)?, rows))
         });
         match read {
             Ok((Some((older, newer)), _)) => {
