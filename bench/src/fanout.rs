@@ -138,27 +138,40 @@ async fn measure(client: &Client, users: &[(String, String)], runs: usize) -> Re
     })
 }
 
+/// The SnapTrade user secret the simulator holds for `user`.
+pub fn sim_secret(bench: &Bench, user: &str) -> Result<String, String> {
+    let secret = tributary_sim::lock(&bench.sim.sim.snaptrade).users.get(user).map(|u| u.secret.clone());
+    secret.ok_or_else(|| "the simulator does not know the user".to_owned())
+}
+
+/// `GET path` straight to the simulator's SnapTrade as `user`, signed as SnapTrade documents,
+/// with `extra` (`&offset=…`) after the credentials in the query; the 200 answer's JSON.
+pub async fn direct_get(
+    bench: &Bench,
+    client: &Client,
+    (user, secret): (&str, &str),
+    path: String,
+    extra: &str,
+) -> Result<Value, String> {
+    let query = format!(
+        "clientId={}&timestamp={}&userId={user}&userSecret={secret}{extra}",
+        bench.snaptrade.client_id,
+        crate::client::real_now()
+    );
+    let signature = sign(&bench.snaptrade.consumer_key, &path, &query, None);
+    let request = client.http.get(format!("{}{path}?{query}", client.sim)).header("Signature", signature);
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    match response.status().as_u16() {
+        200 => response.json::<Value>().await.map_err(|e| e.to_string()),
+        status => Err(format!("the simulator answered {path} with {status}")),
+    }
+}
+
 /// The same dependent chain made directly against the simulator, without any worker: `/accounts`,
 /// then every account's positions and balances at once, signed as SnapTrade documents. Wall ms.
 async fn direct_chain(bench: &Bench, client: &Client, user: &str) -> Result<f64, String> {
-    let secret = tributary_sim::lock(&bench.sim.sim.snaptrade).users.get(user).map(|u| u.secret.clone());
-    let secret = secret.ok_or("the simulator does not know the user")?;
-    let get = |path: String| {
-        let query = format!(
-            "clientId={}&timestamp={}&userId={user}&userSecret={secret}",
-            bench.snaptrade.client_id,
-            crate::client::real_now()
-        );
-        let signature = sign(&bench.snaptrade.consumer_key, &path, &query, None);
-        let request = client.http.get(format!("{}{path}?{query}", client.sim)).header("Signature", signature);
-        async move {
-            let response = request.send().await.map_err(|e| e.to_string())?;
-            match response.status().as_u16() {
-                200 => response.json::<Value>().await.map_err(|e| e.to_string()),
-                status => Err(format!("the simulator answered {path} with {status}")),
-            }
-        }
-    };
+    let secret = sim_secret(bench, user)?;
+    let get = |path: String| direct_get(bench, client, (user, &secret), path, "");
     let started = std::time::Instant::now();
     let accounts = get("/accounts".into()).await?;
     let ids: Vec<&str> = accounts.as_array().into_iter().flatten().filter_map(|a| a["id"].as_str()).collect();

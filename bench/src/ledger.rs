@@ -7,12 +7,12 @@
 //! simulator, to show the simulator's own share.
 
 use crate::client::Client;
+use crate::fanout::{direct_get, sim_secret};
 use crate::harness::Bench;
 use crate::report::{Figure, Row};
 use crate::stats::Summary;
 use serde_json::{json, Value};
 use tributary_e2e::{secrets, WranglerDev};
-use tributary_sim::snaptrade::signature::sign;
 
 /// Simulated round-trip latency of every provider call.
 const LATENCY_MS: u64 = 100;
@@ -65,29 +65,14 @@ async fn timed_sync(client: &Client, user: &str) -> Result<(f64, u64, (u64, u64)
 /// SnapTrade's part of the read sent straight to the simulator: `/accounts`, then every page of
 /// the account's activities one after another, signed as SnapTrade documents: wall ms and calls.
 async fn direct_snaptrade(bench: &Bench, client: &Client, user: &str, account: &str) -> Result<(f64, u64), String> {
-    let secret = tributary_sim::lock(&bench.sim.sim.snaptrade).users.get(user).map(|u| u.secret.clone());
-    let secret = secret.ok_or("the simulator does not know the user")?;
-    let get = |path: String, extra: String| {
-        let query = format!(
-            "clientId={}&timestamp={}&userId={user}&userSecret={secret}{extra}",
-            bench.snaptrade.client_id,
-            crate::client::real_now()
-        );
-        let signature = sign(&bench.snaptrade.consumer_key, &path, &query, None);
-        let request = client.http.get(format!("{}{path}?{query}", client.sim)).header("Signature", signature);
-        async move {
-            let response = request.send().await.map_err(|e| e.to_string())?;
-            match response.status().as_u16() {
-                200 => response.json::<Value>().await.map_err(|e| e.to_string()),
-                status => Err(format!("the simulator answered {path} with {status}")),
-            }
-        }
-    };
+    let secret = sim_secret(bench, user)?;
+    let credentials = (user, secret.as_str());
     let started = std::time::Instant::now();
-    get("/accounts".into(), String::new()).await?;
+    direct_get(bench, client, credentials, "/accounts".into(), "").await?;
     let mut offset = 0u64;
     for pages in 1..=20 {
-        let page = get(format!("/accounts/{account}/activities"), format!("&offset={offset}&limit=1000")).await?;
+        let extra = format!("&offset={offset}&limit=1000");
+        let page = direct_get(bench, client, credentials, format!("/accounts/{account}/activities"), &extra).await?;
         let received = page["data"].as_array().map_or(0, Vec::len) as u64;
         offset += received;
         let total = page["pagination"]["total"].as_u64().unwrap_or(0);

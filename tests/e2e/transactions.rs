@@ -21,12 +21,12 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
     ]
 }
 
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     Date::from_unix(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64)
 }
 
 /// Every row of the user's ledger from `from` on, page by page (500 at a time).
-async fn ledger(ctx: &Ctx, token: &str, from: Date, to: Date) -> (Vec<Value>, Value) {
+pub(crate) async fn ledger(ctx: &Ctx, token: &str, from: Date, to: Date) -> (Vec<Value>, Value) {
     let mut rows = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..100 {
@@ -45,17 +45,17 @@ async fn ledger(ctx: &Ctx, token: &str, from: Date, to: Date) -> (Vec<Value>, Va
     panic!("more than 100 pages");
 }
 
-fn ids(rows: &[Value]) -> BTreeSet<String> {
+pub(crate) fn ids(rows: &[Value]) -> BTreeSet<String> {
     rows.iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect()
 }
 
-async fn sync(ctx: &Ctx, token: &str) -> Value {
+pub(crate) async fn sync(ctx: &Ctx, token: &str) -> Value {
     let reply = ctx.post(&ctx.dev, "/api/transactions/sync", token, json!({})).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     reply.body
 }
 
-fn result<'a>(body: &'a Value, provider: &str) -> &'a Value {
+pub(crate) fn result<'a>(body: &'a Value, provider: &str) -> &'a Value {
     body["results"].as_array().unwrap().iter().find(|r| r["provider"] == provider).unwrap_or_else(|| panic!("{body}"))
 }
 

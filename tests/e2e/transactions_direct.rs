@@ -8,9 +8,9 @@ use crate::ibkr_flex::{connect as connect_flex, ibkr_user};
 use crate::schwab::connect_schwab;
 use crate::snaptrade::connect_snaptrade;
 use crate::support::{Ctx, TestResult};
+use crate::transactions::{ids, ledger, result, sync, today};
 use crate::trials;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use tributary_core::time::Date;
 
@@ -21,47 +21,17 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
     ]
 }
 
-fn today() -> Date {
-    Date::from_unix(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64)
-}
-
-/// Every row of the user's ledger in `[from, to]`, page by page.
-async fn ledger(ctx: &Ctx, token: &str, from: &str, to: &str) -> (Vec<Value>, Value) {
-    let mut rows = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..100 {
-        let mut path = format!("/api/transactions?from={from}&to={to}&limit=500");
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let page = ctx.get(&ctx.dev, &path, Some(token)).await;
-        assert_eq!(page.status, 200, "{:?}", page.body);
-        rows.extend(page.body["transactions"].as_array().unwrap().iter().cloned());
-        match page.body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return (rows, page.body["providers"].clone()),
-        }
-    }
-    panic!("more than 100 pages");
-}
-
-async fn sync(ctx: &Ctx, token: &str) -> Value {
-    let reply = ctx.post(&ctx.dev, "/api/transactions/sync", token, json!({})).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    reply.body
-}
-
-fn result<'a>(body: &'a Value, provider: &str) -> &'a Value {
-    body["results"].as_array().unwrap().iter().find(|r| r["provider"] == provider).unwrap_or_else(|| panic!("{body}"))
-}
-
 /// A decimal field as an exact number (`"4.0"` and `"4"` alike); `None` when null.
 fn dec(value: &Value) -> Option<rust_decimal::Decimal> {
     value.as_str().map(|text| text.parse().unwrap_or_else(|e| panic!("{text}: {e}")))
 }
 
 fn unique(rows: &[Value]) -> bool {
-    rows.iter().map(|r| r["id"].as_str().unwrap()).collect::<BTreeSet<_>>().len() == rows.len()
+    ids(rows).len() == rows.len()
+}
+
+fn date(text: &str) -> Date {
+    Date::parse(text).unwrap()
 }
 
 async fn transactions_schwab_reads_every_window_splits_a_full_one_and_counts_schwab_once(ctx: Arc<Ctx>) -> TestResult {
@@ -99,9 +69,7 @@ async fn transactions_schwab_reads_every_window_splits_a_full_one_and_counts_sch
     // Five years back in windows of at most a year (6), and the full one read again in halves.
     assert!(calls.is_some_and(|n| n >= 8), "every window, the full one split: {calls:?}");
 
-    let from = today().add_days(-1_800).to_string();
-    let to = today().add_days(1).to_string();
-    let (rows, providers) = ledger(&ctx, &token, &from, &to).await;
+    let (rows, providers) = ledger(&ctx, &token, today().add_days(-1_800), today().add_days(1)).await;
     assert!(unique(&rows), "no row twice");
     let schwab: Vec<&Value> = rows.iter().filter(|r| r["provider"] == "schwab").collect();
     assert!(schwab.len() > 3_101, "every posted row and the seeded history: {}", schwab.len());
@@ -139,7 +107,7 @@ async fn transactions_ibkr_flex_come_from_the_daily_statement_exactly_without_as
     assert_eq!(result(&synced, "ibkr_flex")["status"], "ok", "{synced}");
     assert_eq!(flex_calls(&ctx.sim_calls().await), before, "the statement already read is the source");
 
-    let (rows, _) = ledger(&ctx, &session, "2026-03-01", "2026-03-31").await;
+    let (rows, _) = ledger(&ctx, &session, date("2026-03-01"), date("2026-03-31")).await;
     assert!(unique(&rows));
     let day: Vec<&Value> =
         rows.iter().filter(|r| r["provider"] == "ibkr_flex" && r["trade_date"] == "2026-03-13").collect();
@@ -185,7 +153,7 @@ async fn transactions_ibkr_flex_come_from_the_daily_statement_exactly_without_as
     let refreshed = ctx.post(&ctx.dev, "/api/holdings/refresh", &session, json!({"providers": ["ibkr_flex"]})).await;
     assert_eq!(refreshed.status, 200, "{:?}", refreshed.body);
     assert_eq!(result(&sync(&ctx, &session).await, "ibkr_flex")["status"], "ok");
-    let (after, _) = ledger(&ctx, &session, "2026-03-01", "2026-03-31").await;
+    let (after, _) = ledger(&ctx, &session, date("2026-03-01"), date("2026-03-31")).await;
     assert!(unique(&after));
     let deposit =
         after.iter().find(|r| r["provider_transaction_id"] == deposit_id.as_str()).expect("the new day's row");
