@@ -97,16 +97,7 @@ impl Schwab {
 /// The UTC day `offset` days from today, `YYYY-MM-DD`.
 fn day(offset: i64) -> String {
     let days = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 / 86_400 + offset;
-    // Civil from days (H. Hinnant), enough for test dates.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!("{:04}-{m:02}-{d:02}", yoe + era * 400 + i64::from(m <= 2))
+    tributary_sim::ibkr::dates::Date::from_days(days).iso()
 }
 
 fn rows(reply: &Reply) -> &Vec<Value> {
