@@ -15,7 +15,7 @@ function amount(text) {
   return [value === null ? null : value.toString(), value];
 }
 
-export const PROVIDERS = ["schwab", "snaptrade", "plaid"];
+export const PROVIDERS = ["schwab", "ibkr_flex", "snaptrade", "plaid"];
 const KINDS = new Set(["equity", "etf", "mutual_fund", "option", "crypto", "fixed_income", "derivative", "loan", "cash", "other"]);
 const SLUG = /^[a-z0-9]+(_[a-z0-9]+)*$/;
 
