@@ -106,8 +106,10 @@ impl Client {
         broker: &str,
         accounts: usize,
     ) -> Result<String, String> {
-        let body =
-            json!({"institution": institution, "connection_type": "read", "redirect": "http://127.0.0.1:9/connected"});
+        // Back to the worker's own origin: the only return a production worker accepts without an
+        // ALLOWED_ORIGINS entry (the flows are driven over HTTP; nothing follows it).
+        let redirect = format!("{}/connected", self.base);
+        let body = json!({"institution": institution, "connection_type": "read", "redirect": redirect});
         let reply = self.post(user, "/api/snaptrade/connection-url", body).await?;
         check("connection-url", &reply, 200)?;
         let url =
@@ -139,7 +141,11 @@ impl Client {
         accounts: usize,
     ) -> Result<String, String> {
         let reply = self
-            .post(user, "/api/plaid/link", json!({"institution": institution, "redirect": "http://127.0.0.1:9/linked"}))
+            .post(
+                user,
+                "/api/plaid/link",
+                json!({"institution": institution, "redirect": format!("{}/linked", self.base)}),
+            )
             .await?;
         check("plaid link", &reply, 200)?;
         let url = reply.body["hosted_link_url"].as_str().unwrap_or_default().to_owned();
@@ -174,8 +180,9 @@ impl Client {
             })
             .collect();
         self.sim_control("/__sim/schwab/accounts", json!({"customer": customer, "accounts": books})).await?;
-        let reply =
-            self.post(user, "/api/schwab/authorize", json!({"redirect": crate::harness::SCHWAB_CALLBACK})).await?;
+        let reply = self
+            .post(user, "/api/schwab/authorize", json!({"redirect": format!("{}/?flow=return", self.base)}))
+            .await?;
         check("schwab authorize", &reply, 200)?;
         let url =
             reqwest::Url::parse(reply.body["authorize_url"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
