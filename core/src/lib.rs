@@ -43,6 +43,8 @@ pub mod config;
 #[cfg(feature = "server")]
 pub mod dev_clock;
 #[cfg(feature = "server")]
+pub mod mcp;
+#[cfg(feature = "server")]
 pub mod sealed;
 #[cfg(feature = "server")]
 pub mod session;

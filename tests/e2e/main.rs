@@ -6,6 +6,7 @@ mod contract;
 mod deploy;
 mod freshness;
 mod ibkr_flex;
+mod mcp;
 mod origins;
 mod package_types;
 mod plaid;
@@ -164,6 +165,7 @@ fn main() {
     trials.extend(transactions_direct::trials());
     trials.extend(package_types::trials());
     trials.extend(reliability::trials());
+    trials.extend(mcp::trials());
     let trials = trials
         .into_iter()
         .map(|(name, test)| {

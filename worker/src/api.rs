@@ -98,6 +98,7 @@ api_error_from!(
     tributary_core::plaid::LinkSessionError,
     tributary_core::schwab::OAuthError,
     tributary_core::origin::RedirectError,
+    tributary_core::mcp::McpRefusal,
     tributary_core::transactions::query::TransactionQueryError,
     tributary_core::transactions::sync::PagingError
 );

@@ -61,6 +61,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/ibkr/connections/:id"),
     ("POST", "/webhooks/plaid"),
     ("POST", "/webhooks/snaptrade"),
+    ("POST", "/mcp"),
 ];
 
 #[event(fetch)]
@@ -115,6 +116,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .delete_async("/api/ibkr/connections/:id", |req, ctx| api(routes::ibkr::remove(req, ctx)))
         .post_async("/webhooks/plaid", |req, ctx| api(routes::webhooks::plaid(req, ctx)))
         .post_async("/webhooks/snaptrade", |req, ctx| api(routes::webhooks::snaptrade(req, ctx)))
+        .post_async("/mcp", |req, ctx| api(routes::mcp::post(req, ctx)))
         .run(req, env)
         .await;
     Ok(api::with_cors(api::json_fallbacks(response, &method, &path, ROUTES), &cors))

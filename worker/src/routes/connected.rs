@@ -4,17 +4,14 @@
 
 use crate::api::{json, ApiResult};
 use crate::auth::authenticate;
-use crate::store::connections::connected_providers;
+use crate::services::connections;
 use serde_json::json;
-use tributary_core::Provider;
 use worker::{Request, RouteContext};
 
 /// `GET /api/connections` → `{"providers": [{"provider": "snaptrade", "connected": bool}, …]}`,
 /// one entry per provider Tributary knows, in a stable order.
 pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
-    let connected = connected_providers(&ctx.env, &session.claims.user_id).await?;
-    let providers: Vec<_> =
-        Provider::ALL.iter().map(|p| json!({"provider": p, "connected": connected.contains(p)})).collect();
+    let providers = connections::list(&ctx.env, &session).await?;
     json(200, &json!({ "providers": providers }))
 }

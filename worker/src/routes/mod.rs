@@ -7,6 +7,7 @@ pub mod health;
 pub mod holdings;
 pub mod ibkr;
 pub mod institutions;
+pub mod mcp;
 pub mod me;
 pub mod plaid;
 pub mod portfolio;

@@ -4,8 +4,8 @@
 
 use crate::api::{json, ApiResult};
 use crate::auth::authenticate;
-use crate::services::holdings::provider_results;
-use tributary_core::merge::{merge_portfolios, MergeView};
+use crate::services::holdings::merged_portfolio;
+use tributary_core::merge::MergeView;
 use worker::{Request, RouteContext};
 
 /// `GET /api/portfolio?view=…` (default `consolidated`).
@@ -14,7 +14,6 @@ pub async fn get(req: Request, ctx: RouteContext<()>) -> ApiResult {
     let url = req.url().map_err(|e| crate::api::ApiError::internal("request url", e))?;
     let view = url.query_pairs().find(|(k, _)| k == "view").map(|(_, v)| v.into_owned());
     let view = view.as_deref().map(MergeView::parse).transpose()?.unwrap_or_default();
-    let (results, available) = provider_results(&ctx.env, &session).await?;
-    let merged = merge_portfolios(results, &available);
+    let merged = merged_portfolio(&ctx.env, &session).await?;
     json(200, &merged.view(view))
 }

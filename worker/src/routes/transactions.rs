@@ -29,13 +29,7 @@ pub async fn list(req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let query = query(&req, &session)?;
     let page = transactions::list(&ctx.env, &session, &query).await?;
-    json(
-        200,
-        &json!({
-            "from": query.from, "to": query.to,
-            "transactions": page.transactions, "next_cursor": page.next_cursor, "providers": page.providers,
-        }),
-    )
+    json(200, &page.body(&query))
 }
 
 /// `GET /api/transactions.csv` with the same filters (every page; the cursor and limit are ignored).

@@ -11,7 +11,7 @@ use crate::store::{connections, pending};
 use serde_json::{json, Value};
 use tributary_core::cache::{sweep_plan, sweep_reads_per_provider, CacheInfo, ReadPlan, REREAD_BACKOFF_S};
 use tributary_core::config::Config;
-use tributary_core::merge::{stale_yields, ProviderResult, Supply};
+use tributary_core::merge::{merge_portfolios, stale_yields, MergedPortfolio, ProviderResult, Supply};
 use tributary_core::provider_error::ProviderError;
 use tributary_core::ErrorCode;
 use tributary_core::{Holdings, Provider};
@@ -217,6 +217,12 @@ pub async fn provider_results(
     let available =
         answers.iter().filter(|(_, supply)| supply.is_available()).map(|(result, _)| result.provider()).collect();
     Ok((answers.into_iter().map(|(result, _)| result).collect(), available))
+}
+
+/// The session user's portfolio merged by the core (`GET /api/portfolio`, the MCP `get_positions`).
+pub async fn merged_portfolio(env: &Env, session: &Authenticated) -> Result<MergedPortfolio, ApiError> {
+    let (results, available) = provider_results(env, session).await?;
+    Ok(merge_portfolios(results, &available))
 }
 
 /// Why a cron run read a provider for a user.

@@ -1,6 +1,7 @@
 //! Flows that span a provider client and the store: carried out here, decided in the core.
 
 pub mod cache;
+pub mod connections;
 pub mod health;
 pub mod holdings;
 pub mod ibkr_flex;

@@ -51,14 +51,35 @@ fn refused(decision: &RefreshDecision) -> ApiResult {
     with_status(&body, status, retry_after_s)
 }
 
-/// Runs the refresh policy for the session user and carries out its decision.
+/// What a refresh request came to: refused by the policy (with the decision saying why and when
+/// it is next allowed), or carried out (`nothing_pending` or `allowed` with each provider's result).
+pub enum RefreshOutcome {
+    Refused(RefreshDecision),
+    Done(Value),
+}
+
+/// Runs the refresh policy for the session user and carries out its decision (`POST
+/// /api/holdings/refresh`): the answer rendered from [`refresh_outcome`].
 pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> ApiResult {
-    let user = &session.claims.user_id;
     let providers = body
         .providers
         .map(|names| names.iter().map(|n| Provider::parse(n)).collect::<Result<Vec<_>, _>>())
         .transpose()?;
     let request = RefreshRequest { providers, confirm_cost: body.confirm_cost, trigger: RefreshTrigger::Manual };
+    match refresh_outcome(env, session, request).await? {
+        RefreshOutcome::Refused(decision) => refused(&decision),
+        RefreshOutcome::Done(body) => json(200, &body),
+    }
+}
+
+/// Runs the refresh policy for `request` and carries out its decision: the one path every
+/// manual refresh (the API's, an assistant's) takes.
+pub async fn refresh_outcome(
+    env: &Env,
+    session: &Authenticated,
+    request: RefreshRequest,
+) -> Result<RefreshOutcome, ApiError> {
+    let user = &session.claims.user_id;
     let (connected, flags, history, last) = futures_util::try_join!(
         connections::connected_providers(env, user),
         pending::flags(env, user),
@@ -93,21 +114,23 @@ pub async fn refresh(env: &Env, session: &Authenticated, body: RefreshBody) -> A
     match policy.decide(&request, &state, now)? {
         refusal @ (RefreshDecision::CoolingDown { .. }
         | RefreshDecision::CostCapped { .. }
-        | RefreshDecision::Throttled { .. }) => refused(&refusal),
-        RefreshDecision::NothingPending => json(200, &json!({ "decision": "nothing_pending", "results": [] })),
+        | RefreshDecision::Throttled { .. }) => Ok(RefreshOutcome::Refused(refusal)),
+        RefreshDecision::NothingPending => {
+            Ok(RefreshOutcome::Done(json!({ "decision": "nothing_pending", "results": [] })))
+        }
         RefreshDecision::Allowed { plan } => {
             if !log_store::claim_cooldown(env, user, now, policy.cooldown_cutoff(now)).await? {
                 // Another request (perhaps in another isolate) claimed the cooldown first.
                 let last = log_store::last_refresh_at(env, user).await?.unwrap_or(now);
                 let retry_after_s = policy.retry_after_s(last, session.now()).unwrap_or(1);
-                return refused(&RefreshDecision::CoolingDown { retry_after_s });
+                return Ok(RefreshOutcome::Refused(RefreshDecision::CoolingDown { retry_after_s }));
             }
             let runs = plan.iter().map(|planned| {
                 let seen = flags.iter().find(|f| f.provider == planned.provider).and_then(|f| f.last_event_id.clone());
                 run_one(env, session, *planned, seen)
             });
             let results: Vec<Value> = fan_out(session.config.fanout, runs).await;
-            json(200, &json!({ "decision": "allowed", "results": results }))
+            Ok(RefreshOutcome::Done(json!({ "decision": "allowed", "results": results })))
         }
     }
 }

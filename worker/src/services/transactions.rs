@@ -165,6 +165,16 @@ pub struct LedgerPage {
     pub providers: Vec<Value>,
 }
 
+impl LedgerPage {
+    /// The answer of `GET /api/transactions` (and the MCP `get_transactions` result) for `query`.
+    pub fn body(&self, query: &TransactionQuery) -> Value {
+        json!({
+            "from": query.from, "to": query.to,
+            "transactions": self.transactions, "next_cursor": self.next_cursor, "providers": self.providers,
+        })
+    }
+}
+
 /// The routing of the session user's stored transactions: which `(provider, institution)` copies
 /// are left out because their institution's canonical provider can supply it, and one report
 /// per provider (its sync state, what was routed away and kept fail-open).

@@ -1,0 +1,298 @@
+//! The MCP endpoint (`POST /mcp`) against the real development worker: the official TypeScript
+//! SDK client (legacy era) lists the tools and calls each one, and its structured results equal
+//! the API's own answers for the same user; raw HTTP proves the session and `Origin` checks, the
+//! 405s, tool errors as `isError` results, unknown tools as `-32602`, a refresh inside the
+//! cooldown refused with when it is next allowed (and nothing billed), and the modern era's
+//! fields and header checks.
+
+use crate::support::{Ctx, Reply, TestResult};
+use crate::trials;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tributary_e2e::repo_root;
+
+pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
+    trials![
+        mcp_typescript_sdk_reads_exactly_what_the_api_answers,
+        mcp_refuses_missing_and_bad_tokens_foreign_origins_and_get,
+        mcp_bad_arguments_are_tool_errors_and_unknown_tools_protocol_errors,
+        mcp_refresh_within_the_cooldown_is_an_error_saying_when_and_bills_nothing,
+        mcp_modern_era_gets_modern_fields_and_a_header_mismatch_is_400,
+        mcp_python_sdk_in_the_modern_era_reads_exactly_what_the_api_answers,
+    ]
+}
+
+const MODERN: &str = "2026-07-28";
+const SCRIPT_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+async fn connected(ctx: &Ctx, label: &str) -> (String, String) {
+    let user = ctx.user(label);
+    let token = ctx.token(&user);
+    crate::snaptrade::connect_snaptrade(ctx, &token, "Charles Schwab", "SCHWAB").await;
+    let sync = ctx.post(&ctx.dev, "/api/snaptrade/connections/sync", &token, json!({})).await;
+    assert_eq!(sync.status, 200, "{:?}", sync.body);
+    (user, token)
+}
+
+/// A legacy-era JSON-RPC request to `/mcp` (no `MCP-Protocol-Version`: 2025-03-26 assumed).
+async fn rpc(ctx: &Ctx, token: &str, method: &str, params: Value) -> Reply {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    ctx.send(ctx.http.post(format!("{}/mcp", ctx.dev)).bearer_auth(token).json(&body)).await
+}
+
+async fn call_tool(ctx: &Ctx, token: &str, name: &str, arguments: Value) -> Value {
+    let reply = rpc(ctx, token, "tools/call", json!({"name": name, "arguments": arguments})).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body["result"].clone()
+}
+
+fn text(result: &Value) -> String {
+    result["content"][0]["text"].as_str().unwrap_or_default().to_owned()
+}
+
+/// `value` without the per-provider `cache_info.age_hours`, which ages between two reads.
+fn ageless(mut value: Value) -> Value {
+    if let Some(providers) = value["providers"].as_array_mut() {
+        for provider in providers {
+            if let Some(cache) = provider.get_mut("cache_info").and_then(Value::as_object_mut) {
+                assert!(cache.remove("age_hours").is_some(), "cache_info has age_hours: {cache:?}");
+            }
+        }
+    }
+    value
+}
+
+/// Runs an MCP client script (`program` with `script` under `tests/mcp/`) and reads its JSON.
+async fn run_client(ctx: &Ctx, token: &str, program: &std::path::Path, script: &str) -> Result<Value, String> {
+    let run = tokio::process::Command::new(program)
+        .arg(repo_root().join("tests/mcp").join(script))
+        .env("TRIBUTARY_MCP_URL", format!("{}/mcp", ctx.dev))
+        .env("TRIBUTARY_TOKEN", token)
+        .current_dir(repo_root())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(SCRIPT_LIMIT, run)
+        .await
+        .map_err(|_| format!("the MCP client did not finish within {} s", SCRIPT_LIMIT.as_secs()))?
+        .map_err(|e| format!("run node: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("the MCP client {script} failed:\n{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("the MCP client's output is not JSON: {e}"))
+}
+
+async fn mcp_typescript_sdk_reads_exactly_what_the_api_answers(ctx: Arc<Ctx>) -> TestResult {
+    let (_user, token) = connected(&ctx, "mcp-sdk").await;
+    let out = run_client(&ctx, &token, std::path::Path::new("node"), "client.mjs").await?;
+    assert_eq!(out["protocolVersion"], "2025-11-25", "the SDK's version is echoed");
+    assert_eq!(out["serverVersion"]["name"], "tributary");
+    let names: Vec<&str> = out["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["get_positions", "list_connections", "connection_health", "get_transactions"]);
+    let calls = &out["calls"];
+    for name in ["consolidated", "by_account", "list_connections", "connection_health", "get_transactions"] {
+        assert_eq!(calls[name]["isError"], false, "{name}: {}", calls[name]);
+        assert!(calls[name]["content"][0]["text"].as_str().is_some_and(|t| !t.is_empty()), "{name} has a summary");
+    }
+    for view in ["consolidated", "by_account"] {
+        let api = ctx.get(&ctx.dev, &format!("/api/portfolio?view={view}"), Some(&token)).await;
+        assert_eq!(api.status, 200, "{:?}", api.body);
+        assert!(!api.body[view].as_array().unwrap().is_empty(), "the user holds positions");
+        assert_eq!(ageless(calls[view]["structuredContent"].clone()), ageless(api.body), "{view}");
+    }
+    let snaptrade = calls["consolidated"]["structuredContent"]["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == "snaptrade")
+        .cloned()
+        .unwrap();
+    assert_eq!(snaptrade["status"], "ok");
+    assert!(snaptrade["cache_info"]["ttl_hours"].as_u64().is_some(), "{snaptrade}");
+    let connections = ctx.get(&ctx.dev, "/api/connections", Some(&token)).await;
+    assert_eq!(calls["list_connections"]["structuredContent"], connections.body);
+    let transactions = ctx.get(&ctx.dev, "/api/transactions", Some(&token)).await;
+    assert_eq!(transactions.status, 200, "{:?}", transactions.body);
+    assert_eq!(calls["get_transactions"]["structuredContent"], transactions.body);
+    let health = &calls["connection_health"]["structuredContent"];
+    let snaptrade = health["providers"].as_array().unwrap().iter().find(|p| p["provider"] == "snaptrade").unwrap();
+    assert_eq!((&snaptrade["connected"], &snaptrade["configured"]), (&json!(true), &json!(true)), "{health}");
+    assert_eq!(health["trading_probe"]["probed"], false);
+    assert_eq!(calls["bad_format"]["isError"], true);
+    assert!(calls["bad_format"]["content"][0]["text"].as_str().unwrap().contains("format"));
+    Ok(())
+}
+
+async fn mcp_refuses_missing_and_bad_tokens_foreign_origins_and_get(ctx: Arc<Ctx>) -> TestResult {
+    let url = format!("{}/mcp", ctx.dev);
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let missing = ctx.http.post(&url).json(&ping).send().await.unwrap();
+    assert_eq!(missing.status().as_u16(), 401);
+    assert_eq!(missing.headers()["www-authenticate"].to_str().unwrap(), "Bearer");
+    let bad = ctx.http.post(&url).bearer_auth("not.a.token").json(&ping).send().await.unwrap();
+    assert_eq!(bad.status().as_u16(), 401);
+    assert!(bad.headers().contains_key("www-authenticate"));
+    let body: Value = bad.json().await.unwrap();
+    assert!(body["error"]["code"].as_str().is_some(), "{body}");
+
+    let token = ctx.token(&ctx.user("mcp-http"));
+    let foreign =
+        ctx.send(ctx.http.post(&url).bearer_auth(&token).header("Origin", "https://evil.example").json(&ping)).await;
+    assert_eq!((foreign.status, foreign.code()), (403, "origin_not_allowed"), "{:?}", foreign.body);
+    let allowed = ctx
+        .send(ctx.http.post(&url).bearer_auth(&token).header("Origin", crate::origins::APP_ORIGIN).json(&ping))
+        .await;
+    assert_eq!(allowed.status, 200, "{:?}", allowed.body);
+    let own = ctx.send(ctx.http.post(&url).bearer_auth(&token).header("Origin", &ctx.dev).json(&ping)).await;
+    assert_eq!((own.status, &own.body), (200, &json!({"jsonrpc": "2.0", "id": 1, "result": {}})));
+
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let answer = ctx.http.request(method.clone(), &url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), 405, "{method}");
+        assert_eq!(answer.headers()["allow"].to_str().unwrap(), "POST", "{method}");
+    }
+    let big = "x".repeat(70 * 1024);
+    let large =
+        ctx.send(ctx.http.post(&url).bearer_auth(&token).header("content-type", "application/json").body(big)).await;
+    assert_eq!((large.status, large.code()), (413, "body_too_large"));
+    let garbage = ctx.send(ctx.http.post(&url).bearer_auth(&token).body("{nope")).await;
+    assert_eq!((garbage.status, &garbage.body["error"]["code"]), (400, &json!(-32700)));
+    let notification =
+        ctx.http.post(&url).bearer_auth(&token).json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let accepted = notification.send().await.unwrap();
+    assert_eq!(accepted.status().as_u16(), 202);
+    assert!(accepted.text().await.unwrap().is_empty());
+    Ok(())
+}
+
+async fn mcp_bad_arguments_are_tool_errors_and_unknown_tools_protocol_errors(ctx: Arc<Ctx>) -> TestResult {
+    let token = ctx.token(&ctx.user("mcp-args"));
+    let result = call_tool(&ctx, &token, "get_transactions", json!({"from": "yesterday"})).await;
+    assert_eq!(result["isError"], true, "{result}");
+    assert!(text(&result).contains("from"), "{result}");
+    let result =
+        call_tool(&ctx, &token, "get_positions", json!({"format": "consolidated", "refresh_provider": "acme"})).await;
+    assert_eq!(result["isError"], true);
+    assert!(text(&result).contains("refresh_provider"), "{result}");
+    let result = call_tool(&ctx, &token, "connection_health", json!({"probe_trading": "yes"})).await;
+    assert!(result["isError"] == true && text(&result).contains("probe_trading"), "{result}");
+
+    let unknown = rpc(&ctx, &token, "tools/call", json!({"name": "place_order", "arguments": {}})).await;
+    assert_eq!((unknown.status, &unknown.body["error"]["code"]), (200, &json!(-32602)), "{:?}", unknown.body);
+    let method = rpc(&ctx, &token, "resources/list", json!({})).await;
+    assert_eq!((method.status, &method.body["error"]["code"]), (200, &json!(-32601)), "{:?}", method.body);
+    Ok(())
+}
+
+async fn mcp_refresh_within_the_cooldown_is_an_error_saying_when_and_bills_nothing(ctx: Arc<Ctx>) -> TestResult {
+    let (user, token) = connected(&ctx, "mcp-refresh").await;
+    let arguments = json!({"format": "consolidated", "refresh_provider": "snaptrade"});
+    let first = call_tool(&ctx, &token, "get_positions", arguments.clone()).await;
+    assert_eq!(first["isError"], false, "{first}");
+    assert_eq!(first["structuredContent"]["refresh"]["decision"], "allowed", "{first}");
+    assert!(text(&first).starts_with("Refresh: snaptrade ok."), "{first}");
+    let billed = |calls: Value| calls["snaptrade"]["users"][&user]["billed"].as_u64().unwrap_or(0);
+    let before = billed(ctx.sim_calls().await);
+    let second = call_tool(&ctx, &token, "get_positions", arguments).await;
+    assert_eq!(second["isError"], true, "{second}");
+    assert!(second.get("structuredContent").is_none());
+    let said = text(&second);
+    assert!(said.contains("refresh_cooling_down") && said.contains("Next allowed at"), "{said}");
+    assert_eq!(billed(ctx.sim_calls().await), before, "a refused refresh bills nothing");
+    // The API sees the same cooldown (one policy, one state).
+    let api = ctx.post(&ctx.dev, "/api/holdings/refresh", &token, json!({"providers": ["snaptrade"]})).await;
+    assert_eq!((api.status, api.code()), (429, "refresh_cooling_down"), "{:?}", api.body);
+    Ok(())
+}
+
+async fn modern(ctx: &Ctx, token: &str, method: &str, params: Value, headers: &[(&str, &str)]) -> Reply {
+    let mut params = params;
+    params["_meta"] = json!({"io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "tributary-e2e", "version": "0.0.1"}});
+    let body = json!({"jsonrpc": "2.0", "id": "m-1", "method": method, "params": params});
+    let mut request = ctx.http.post(format!("{}/mcp", ctx.dev)).bearer_auth(token).json(&body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    ctx.send(request).await
+}
+
+async fn mcp_modern_era_gets_modern_fields_and_a_header_mismatch_is_400(ctx: Arc<Ctx>) -> TestResult {
+    let token = ctx.token(&ctx.user("mcp-modern"));
+    let version = ("MCP-Protocol-Version", MODERN);
+    let list = modern(&ctx, &token, "tools/list", json!({}), &[version, ("Mcp-Method", "tools/list")]).await;
+    assert_eq!(list.status, 200, "{:?}", list.body);
+    assert!(list.content_type.starts_with("application/json"));
+    let result = &list.body["result"];
+    assert_eq!((&result["resultType"], &result["cacheScope"]), (&json!("complete"), &json!("private")));
+    assert!(result["ttlMs"].as_u64().is_some() && result["tools"].as_array().unwrap().len() == 4, "{result}");
+    let discover =
+        modern(&ctx, &token, "server/discover", json!({}), &[version, ("Mcp-Method", "server/discover")]).await;
+    let result = &discover.body["result"];
+    assert_eq!(discover.status, 200, "{:?}", discover.body);
+    assert_eq!(result["resultType"], "complete");
+    assert_eq!(result["supportedVersions"][0], MODERN);
+    assert!(result["supportedVersions"].as_array().unwrap().contains(&json!("2025-11-25")));
+    assert_eq!(result["capabilities"]["tools"], json!({}));
+    let call = modern(
+        &ctx,
+        &token,
+        "tools/call",
+        json!({"name": "list_connections", "arguments": {}}),
+        &[version, ("Mcp-Method", "tools/call"), ("Mcp-Name", "list_connections")],
+    )
+    .await;
+    assert_eq!((call.status, &call.body["result"]["resultType"]), (200, &json!("complete")), "{:?}", call.body);
+    assert_eq!(call.body["result"]["isError"], false);
+
+    let mismatch = modern(&ctx, &token, "tools/list", json!({}), &[version, ("Mcp-Method", "server/discover")]).await;
+    assert_eq!((mismatch.status, &mismatch.body["error"]["code"]), (400, &json!(-32020)), "{:?}", mismatch.body);
+    let no_headers = modern(&ctx, &token, "tools/list", json!({}), &[]).await;
+    assert_eq!((no_headers.status, &no_headers.body["error"]["code"]), (400, &json!(-32020)));
+    let wrong_name = modern(
+        &ctx,
+        &token,
+        "tools/call",
+        json!({"name": "list_connections", "arguments": {}}),
+        &[version, ("Mcp-Method", "tools/call"), ("Mcp-Name", "get_positions")],
+    )
+    .await;
+    assert_eq!((wrong_name.status, &wrong_name.body["error"]["code"]), (400, &json!(-32020)));
+    let old = ctx
+        .send(
+            ctx.http
+                .post(format!("{}/mcp", ctx.dev))
+                .bearer_auth(&token)
+                .header("MCP-Protocol-Version", "1900-01-01")
+                .json(&json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})),
+        )
+        .await;
+    assert_eq!((old.status, &old.body["error"]["code"]), (400, &json!(-32022)), "{:?}", old.body);
+    let unknown = modern(&ctx, &token, "ping", json!({}), &[version, ("Mcp-Method", "ping")]).await;
+    assert_eq!((unknown.status, &unknown.body["error"]["code"]), (404, &json!(-32601)), "{:?}", unknown.body);
+    Ok(())
+}
+
+async fn mcp_python_sdk_in_the_modern_era_reads_exactly_what_the_api_answers(ctx: Arc<Ctx>) -> TestResult {
+    let python = repo_root().join("target/venv/bin/python");
+    if !python.exists() {
+        return Err("target/venv is missing: run scripts/setup (it installs scripts/requirements-contract.txt)".into());
+    }
+    let (_user, token) = connected(&ctx, "mcp-python").await;
+    let out = run_client(&ctx, &token, &python, "client.py").await?;
+    assert_eq!(out["protocolVersion"], MODERN, "the probe chose the modern era: {out}");
+    assert_eq!(out["tools"], json!(["get_positions", "list_connections", "connection_health", "get_transactions"]));
+    let calls = &out["calls"];
+    for name in ["consolidated", "list_connections", "connection_health", "get_transactions"] {
+        assert_eq!(calls[name]["isError"], false, "{name}: {}", calls[name]);
+    }
+    let api = ctx.get(&ctx.dev, "/api/portfolio?view=consolidated", Some(&token)).await;
+    assert_eq!(ageless(calls["consolidated"]["structuredContent"].clone()), ageless(api.body));
+    let connections = ctx.get(&ctx.dev, "/api/connections", Some(&token)).await;
+    assert_eq!(calls["list_connections"]["structuredContent"], connections.body);
+    let transactions = ctx.get(&ctx.dev, "/api/transactions", Some(&token)).await;
+    assert_eq!(calls["get_transactions"]["structuredContent"], transactions.body);
+    assert_eq!(calls["bad_from"]["isError"], true);
+    assert!(calls["bad_from"]["text"][0].as_str().unwrap().contains("from"), "{}", calls["bad_from"]);
+    Ok(())
+}

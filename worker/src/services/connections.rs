@@ -1,0 +1,55 @@
+//! Which providers a user has connected (`GET /api/connections`, the MCP `list_connections`) and
+//! how each stands (the MCP `connection_health`): D1 reads and each provider's own health report,
+//! never a billed call.
+
+use crate::api::ApiError;
+use crate::auth::Authenticated;
+use crate::services::health::provider_health;
+use crate::store::connections::connected_providers;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tributary_core::Provider;
+use worker::Env;
+
+/// One provider and whether the user has connected it.
+#[derive(Debug, Serialize)]
+pub struct ConnectionListing {
+    pub provider: Provider,
+    pub connected: bool,
+}
+
+/// Every provider Tributary knows, in a stable order, with whether the session user connected it.
+pub async fn list(env: &Env, session: &Authenticated) -> Result<Vec<ConnectionListing>, ApiError> {
+    let connected = connected_providers(env, &session.claims.user_id).await?;
+    Ok(Provider::ALL
+        .iter()
+        .map(|&provider| ConnectionListing { provider, connected: connected.contains(&provider) })
+        .collect())
+}
+
+/// Every provider's connection and routing health for the session user: connected, configured,
+/// available, institutions under maintenance and recent failures. Trading permission is not
+/// probed yet (no trading client exists): `trading_probe` says so when asked.
+pub async fn health(env: &Env, session: &Authenticated, probe_trading: bool) -> Result<Value, ApiError> {
+    let listing = list(env, session).await?;
+    let health = provider_health(env, session).await;
+    let providers: Vec<Value> = listing
+        .iter()
+        .map(|entry| {
+            let state = health.state(entry.provider);
+            json!({
+                "provider": entry.provider,
+                "connected": entry.connected,
+                "configured": state.is_some_and(|s| s.configured),
+                "available": health.problem(entry.provider, None).is_none(),
+                "state": state,
+            })
+        })
+        .collect();
+    let trading_probe = json!({
+        "requested": probe_trading,
+        "probed": false,
+        "reason": "trading permission checks arrive with trading support; nothing was probed",
+    });
+    Ok(json!({ "providers": providers, "trading_probe": trading_probe }))
+}
