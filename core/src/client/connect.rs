@@ -112,8 +112,8 @@ impl ConnectAnswer {
             return Err("the answer has no flow.url".into());
         };
         let loopback = ["http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/"];
-        // `about:blank` leads nowhere, so nothing can leak through it.
-        let blank = flow_url == "about:blank";
+        // `about:blank` (with or without a fragment) leads nowhere, so nothing can leak through it.
+        let blank = flow_url == "about:blank" || flow_url.starts_with("about:blank#");
         if !blank && !flow_url.starts_with("https://") && !loopback.iter().any(|l| flow_url.starts_with(l)) {
             return Err(format!(
                 "{}'s flow URL is not https; it is not opened (plain http only for a loopback host)",

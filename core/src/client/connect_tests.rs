@@ -154,9 +154,17 @@ fn a_pasted_token_provider_has_no_window_and_the_error_says_where_the_token_goes
 fn a_flow_url_is_opened_only_over_https_or_on_loopback() {
     assert!(ConnectAnswer::read(Some("plaid"), Some("https://hosted.plaid.com/link/x".into()), None).is_ok());
     assert!(ConnectAnswer::read(Some("plaid"), Some("http://127.0.0.1:8790/link/x".into()), None).is_ok());
-    for bad in
-        ["http://evil.example/link", "javascript:alert(1)", "http://127.0.0.1.evil.example/x", "data:text/html,hi"]
-    {
+    for blank in ["about:blank", "about:blank#flow"] {
+        assert!(ConnectAnswer::read(Some("snaptrade"), Some(blank.into()), None).is_ok(), "{blank}");
+    }
+    for bad in [
+        "http://evil.example/link",
+        "javascript:alert(1)",
+        "http://127.0.0.1.evil.example/x",
+        "data:text/html,hi",
+        "about:blankx",
+        "about:srcdoc",
+    ] {
         let error = ConnectAnswer::read(Some("snaptrade"), Some(bad.into()), None).unwrap_err();
         assert!(error.contains("not https"), "{bad}: {error}");
     }

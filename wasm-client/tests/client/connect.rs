@@ -14,7 +14,7 @@ fn connect_fetch(connections: &str) -> (Function, Array) {
 }
 
 const SNAPTRADE_FLOW: &str = r#"new Response(JSON.stringify({provider: "snaptrade",
-    flow: {kind: "snaptrade_portal", url: "about:blank"}, decision: {institution: "charles_schwab"}}))"#;
+    flow: {kind: "snaptrade_portal", url: "about:blank#flow"}, decision: {institution: "charles_schwab"}}))"#;
 
 /// The open connection popup (same origin while it shows about:blank).
 fn popup() -> JsValue {
@@ -41,11 +41,29 @@ async fn until_requests(calls: &Array, n: u32) {
     }
 }
 
+/// Waits (bounded) until the client has sent the popup to the flow's page (`about:blank#flow`):
+/// a provider's return page can only post once the flow has been shown, so a test that posts
+/// earlier races the client's own navigation of the popup.
+async fn until_flow_shown() {
+    for _ in 0..250 {
+        let hash = js_sys::Reflect::get(&js_sys::Reflect::get(&popup(), &"location".into()).unwrap(), &"hash".into());
+        if hash.ok().and_then(|h| h.as_string()).as_deref() == Some("#flow") {
+            return;
+        }
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::new(&mut |resolve, _| {
+            Function::new_with_args("r", "setTimeout(r, 20)").call1(&JsValue::NULL, &resolve).unwrap();
+        }))
+        .await
+        .unwrap();
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_snaptrade_return_posted_by_the_popup_is_synced_and_connected() {
     let (fetch, calls) = connect_fetch(SNAPTRADE_FLOW);
     let pending = client_with(&fetch, json!({})).connect("Charles Schwab".into(), JsValue::UNDEFINED);
     until_requests(&calls, 1).await;
+    until_flow_shown().await;
     run_in_popup(
         "opener.postMessage({type: 'tributary:connected', result: {flow: 'return', status: 'SUCCESS', connection_id: 'a-1'}}, opener.location.origin)",
     );
@@ -87,11 +105,12 @@ async fn an_institution_already_linked_is_a_409_already_connected() {
 
 #[wasm_bindgen_test]
 async fn a_snaptrade_reconnect_reopens_the_portal_for_that_connection_and_syncs() {
-    let portal = r#"new Response(JSON.stringify({redirect_url: "about:blank"}))"#;
+    let portal = r#"new Response(JSON.stringify({redirect_url: "about:blank#flow"}))"#;
     let (fetch, calls) =
         fetch_double(&format!("(url) => url.endsWith('/connection-url') ? {portal} : new Response('{{}}')"));
     let pending = client_with(&fetch, json!({})).reconnect("snaptrade:auth-9".into(), JsValue::UNDEFINED);
     until_requests(&calls, 1).await;
+    until_flow_shown().await;
     run_in_popup("opener.postMessage({type: 'tributary:connected', result: {flow: 'return', status: 'SUCCESS'}}, opener.location.origin)");
     let result = seen(&settle(pending).await.unwrap());
     assert_eq!(result, json!({"status": "connected", "provider": "snaptrade", "institution": "snaptrade:auth-9"}));
