@@ -1,4 +1,4 @@
-//! `GET /api/pending-updates` read into the flags the package hands out: the core's holdings
+//! `GET /api/pending-updates` read into the flags the package hands out (the core's [`Pending`]): the holdings
 //! flags (`snaptrade`, `plaid`, `schwab`, `any`) and, beside them, which providers a webhook
 //! announced new transactions for (`transactions`, with `any_transactions`). An answer without a
 //! `transactions` object (a worker from before the ledger) has none pending; a provider name this
@@ -8,56 +8,12 @@
 
 use crate::error::ClientError;
 use crate::http::Api;
-use serde::Serialize;
 use std::collections::BTreeMap;
-use tributary_core::client::poller::should_notify;
+use tributary_core::client::poller::Pending;
 use tributary_core::client::requests::PENDING_UPDATES_PATH;
 use tributary_core::client::{ClientFailure, PendingFlags};
 use tributary_core::Provider;
 use wasm_bindgen::{JsCast, JsValue};
-
-/// Everything `GET /api/pending-updates` says is waiting.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Pending {
-    /// Holdings: per provider, and `any`.
-    #[serde(flatten)]
-    pub holdings: PendingFlags,
-    /// New transactions announced, per provider the answer named.
-    pub transactions: BTreeMap<Provider, bool>,
-    /// Whether any provider has new transactions announced.
-    pub any_transactions: bool,
-}
-
-impl Pending {
-    /// The flags from the holdings flags and the per-provider transactions flags.
-    pub fn new(holdings: PendingFlags, transactions: BTreeMap<Provider, bool>) -> Self {
-        let any_transactions = transactions.values().any(|pending| *pending);
-        Self { holdings, transactions, any_transactions }
-    }
-
-    /// The providers with new transactions announced, in the core's provider order.
-    pub fn transactions_pending(&self) -> Vec<Provider> {
-        self.transactions.iter().filter(|(_, pending)| **pending).map(|(provider, _)| *provider).collect()
-    }
-
-    /// The providers whose transactions flag is raised in `self` and was not in `previous` (every
-    /// raised one on the first answer).
-    pub fn transactions_raised(&self, previous: Option<&Pending>) -> Vec<Provider> {
-        let was = |provider: &Provider| previous.and_then(|p| p.transactions.get(provider)).copied().unwrap_or(false);
-        self.transactions_pending().into_iter().filter(|provider| !was(provider)).collect()
-    }
-
-    /// Whether the app hears about `self` after `previous`: the core's rule for holdings, and any
-    /// change of a transactions flag.
-    pub fn is_news_after(&self, previous: Option<&Pending>) -> bool {
-        match previous {
-            None => true,
-            Some(before) => {
-                should_notify(Some(&before.holdings), &self.holdings) || before.transactions != self.transactions
-            }
-        }
-    }
-}
 
 fn not_a_flag(name: &str) -> ClientError {
     ClientFailure::invalid_response(200, &format!("{name} is not true or false")).into()

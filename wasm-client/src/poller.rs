@@ -10,11 +10,12 @@ use crate::error::ClientError;
 use crate::http::Api;
 use crate::js::{self, get};
 use crate::ledger::{sync_body, NOTHING_TO_SYNC, SYNC_PATH};
-use crate::pending::{read_pending, Pending};
+use crate::pending::read_pending;
 use js_sys::Function;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use tributary_core::client::options::PollerOptions;
+use tributary_core::client::poller::Pending;
 use tributary_core::client::requests::{nothing_pending_answer, RefreshOptions, REFRESH_PATH};
 use wasm_bindgen::prelude::*;
 

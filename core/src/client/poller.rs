@@ -1,9 +1,11 @@
 //! The pending-updates poller's rules: `GET /api/pending-updates`'s answer as per-provider flags
 //! plus a combined one, when a change is worth telling the app about, and which providers
-//! a poller refresh asks for — only the flagged ones, and with none flagged, no request at all.
+//! a poller refresh asks for — only the flagged ones, and with none flagged, no request at all;
+//! beside the holdings flags, which providers announced new transactions ([`Pending`]).
 
 use crate::domain::Provider;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Which providers have new data waiting, and whether any has.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -50,6 +52,49 @@ pub fn should_notify(previous: Option<&PendingFlags>, next: &PendingFlags) -> bo
     previous != Some(next)
 }
 
+/// Everything `GET /api/pending-updates` says is waiting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Pending {
+    /// Holdings: per provider, and `any`.
+    #[serde(flatten)]
+    pub holdings: PendingFlags,
+    /// New transactions announced, per provider the answer named.
+    pub transactions: BTreeMap<Provider, bool>,
+    /// Whether any provider has new transactions announced.
+    pub any_transactions: bool,
+}
+
+impl Pending {
+    /// The flags from the holdings flags and the per-provider transactions flags.
+    pub fn new(holdings: PendingFlags, transactions: BTreeMap<Provider, bool>) -> Self {
+        let any_transactions = transactions.values().any(|pending| *pending);
+        Self { holdings, transactions, any_transactions }
+    }
+
+    /// The providers with new transactions announced, in the core's provider order.
+    pub fn transactions_pending(&self) -> Vec<Provider> {
+        self.transactions.iter().filter(|(_, pending)| **pending).map(|(provider, _)| *provider).collect()
+    }
+
+    /// The providers whose transactions flag is raised in `self` and was not in `previous` (every
+    /// raised one on the first answer).
+    pub fn transactions_raised(&self, previous: Option<&Pending>) -> Vec<Provider> {
+        let was = |provider: &Provider| previous.and_then(|p| p.transactions.get(provider)).copied().unwrap_or(false);
+        self.transactions_pending().into_iter().filter(|provider| !was(provider)).collect()
+    }
+
+    /// Whether the app hears about `self` after `previous`: the core's rule for holdings, and any
+    /// change of a transactions flag.
+    pub fn is_news_after(&self, previous: Option<&Pending>) -> bool {
+        match previous {
+            None => true,
+            Some(before) => {
+                should_notify(Some(&before.holdings), &self.holdings) || before.transactions != self.transactions
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +135,27 @@ mod tests {
     fn flags_serialise_as_the_package_documents_them() {
         let json = serde_json::to_value(PendingFlags::new(false, true)).unwrap();
         assert_eq!(json, serde_json::json!({"snaptrade": false, "plaid": true, "schwab": false, "any": true}));
+    }
+}
+
+#[cfg(test)]
+mod transactions_flag_tests {
+    use super::*;
+
+    fn pending(snaptrade: bool, plaid: bool) -> Pending {
+        Pending::new(PendingFlags::default(), [(Provider::SnapTrade, snaptrade), (Provider::Plaid, plaid)].into())
+    }
+
+    #[test]
+    fn a_raised_transactions_flag_is_news_and_names_only_the_newly_raised_provider() {
+        let first = pending(true, false);
+        assert!(first.any_transactions && !first.holdings.any, "transactions never raise the holdings flag");
+        assert_eq!(first.transactions_raised(None), [Provider::SnapTrade]);
+        let next = pending(true, true);
+        assert!(next.is_news_after(Some(&first)));
+        assert_eq!(next.transactions_raised(Some(&first)), [Provider::Plaid]);
+        assert!(!next.is_news_after(Some(&next.clone())), "the same flags again are no news");
+        let cleared = pending(false, true);
+        assert!(cleared.is_news_after(Some(&next)) && cleared.transactions_raised(Some(&next)).is_empty());
     }
 }

@@ -37,7 +37,7 @@ pub use envelope::{parse_send_response, read_statement, MAX_BODY_BYTES};
 pub use error::{wait_after, FlexError, FlexProblem, QueryProblem};
 pub use statement::Statement;
 #[cfg(feature = "server")]
-pub use transactions::AccountLedger;
+pub use transactions::{latest_per_account, AccountLedger};
 
 /// The institution every Flex account belongs to.
 pub const IBKR_INSTITUTION: &str = "interactive_brokers";

@@ -69,6 +69,20 @@ pub struct AccountLedger {
     pub transactions: Vec<Transaction>,
 }
 
+/// One ledger per account from the ledgers of several statements (a person's Flex queries may
+/// cover the same account): the statement that reaches furthest counts, and of two reaching the
+/// same day the one that starts earlier (it covers more). Accounts in account-id order.
+pub fn latest_per_account(ledgers: impl IntoIterator<Item = AccountLedger>) -> Vec<AccountLedger> {
+    let mut latest: std::collections::BTreeMap<String, AccountLedger> = std::collections::BTreeMap::new();
+    for ledger in ledgers {
+        let further = |kept: &AccountLedger| (ledger.to, kept.from) > (kept.to, ledger.from);
+        if latest.get(&ledger.account_id).is_none_or(further) {
+            latest.insert(ledger.account_id.clone(), ledger);
+        }
+    }
+    latest.into_values().collect()
+}
+
 /// The calendar day of an ISO date or date-time the row reader produced.
 fn day_of(row: &Row, attribute: &str, iso: &str) -> Result<Date, FlexError> {
     Date::of_timestamp(iso)

@@ -307,3 +307,28 @@ fn malformed_values_are_typed_errors_naming_the_attribute() {
     let backwards = statement(r#"fromDate="2026-03-14" toDate="2026-03-13""#, "", "");
     assert!(read_statement(backwards.as_bytes(), "c", 0).unwrap_err().to_string().contains("after its toDate"));
 }
+
+#[test]
+fn an_account_two_statements_cover_counts_once_from_the_one_reaching_furthest() {
+    use crate::ibkr::{latest_per_account, AccountLedger};
+    let day = |text: &str| crate::time::Date::parse(text).unwrap();
+    let ledger = |account: &str, from: &str, to: &str| AccountLedger {
+        account_id: account.into(),
+        from: day(from),
+        to: day(to),
+        transactions: Vec::new(),
+    };
+    let kept = latest_per_account([
+        ledger("U2", "2026-03-01", "2026-03-13"),
+        ledger("U1", "2026-03-13", "2026-03-13"),
+        ledger("U1", "2026-03-16", "2026-03-16"),
+        ledger("U2", "2026-03-10", "2026-03-13"),
+    ]);
+    let seen: Vec<(&str, String, String)> =
+        kept.iter().map(|l| (l.account_id.as_str(), l.from.to_string(), l.to.to_string())).collect();
+    assert_eq!(
+        seen,
+        [("U1", "2026-03-16".into(), "2026-03-16".into()), ("U2", "2026-03-01".into(), "2026-03-13".into())],
+        "the latest day wins; on the same day the wider period"
+    );
+}

@@ -15,6 +15,7 @@ pub mod reconcile;
 #[cfg(feature = "server")]
 pub mod render;
 pub mod sync;
+pub mod totals;
 
 use crate::dedup::{DataType, DedupRouting, SkipDecision};
 use crate::domain::{Currency, InstitutionSlug, Provider};

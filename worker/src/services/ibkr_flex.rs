@@ -22,7 +22,7 @@ use tributary_core::ibkr::flow::{
     reference_expired, send_retry_wait_ms, token_pacing_key, wait_before_poll, CRON_DEV_CANDIDATES, CRON_USERS_PER_RUN,
     MIN_POLL_DELAY_S,
 };
-use tributary_core::ibkr::AccountLedger;
+use tributary_core::ibkr::latest_per_account;
 use tributary_core::ibkr::{
     parse_credentials, parse_send_response, read_statement, FlexCredentials, FlexError, Statement,
 };
@@ -468,7 +468,7 @@ async fn due_now(env: &Env) -> Result<Vec<DueRead>, ApiError> {
 /// The activity of each account from the latest statement read of each Flex connection (see
 /// `ProviderPort::read_transactions`): nothing is asked of IBKR — a statement is read once a day
 /// by the holdings path, and its period, which it covers completely, is the window. An account
-/// two queries cover counts from the statement that reaches furthest. A connection whose first
+/// two queries cover counts once (the core's `latest_per_account`). A connection whose first
 /// statement is still being generated is `statement_pending`, not a failure.
 async fn read_transactions(
     env: &Env,
@@ -476,7 +476,7 @@ async fn read_transactions(
     today: Date,
 ) -> Result<Option<Vec<ScopeRead>>, ApiError> {
     let user = &session.claims.user_id;
-    let mut latest: BTreeMap<String, AccountLedger> = BTreeMap::new();
+    let mut statements = Vec::new();
     let mut reads = Vec::new();
     for row in store::list(env, user).await? {
         let Some(ledgers) = store::ledgers(env, user, &row.external_id).await? else {
@@ -484,14 +484,9 @@ async fn read_transactions(
             reads.push(ScopeRead { scope: row.external_id, from: today, to: today, transactions: Vec::new(), failure });
             continue;
         };
-        for ledger in ledgers {
-            let further = |kept: &AccountLedger| (ledger.to, kept.from) > (kept.to, ledger.from);
-            if latest.get(&ledger.account_id).is_none_or(further) {
-                latest.insert(ledger.account_id.clone(), ledger);
-            }
-        }
+        statements.extend(ledgers);
     }
-    reads.extend(latest.into_values().map(|ledger| ScopeRead {
+    reads.extend(latest_per_account(statements).into_iter().map(|ledger| ScopeRead {
         scope: ledger.account_id,
         from: ledger.from,
         to: ledger.to,
