@@ -41,11 +41,11 @@ async fn until_requests(calls: &Array, n: u32) {
     }
 }
 
-/// Waits (bounded) until the client has sent the popup to the flow's page (`about:blank#flow`):
+/// Waits (bounded, failing if it never happens) until the client has sent the popup to the flow's page (`about:blank#flow`):
 /// a provider's return page can only post once the flow has been shown, so a test that posts
 /// earlier races the client's own navigation of the popup.
 async fn until_flow_shown() {
-    for _ in 0..250 {
+    for _ in 0..500 {
         let hash = js_sys::Reflect::get(&js_sys::Reflect::get(&popup(), &"location".into()).unwrap(), &"hash".into());
         if hash.ok().and_then(|h| h.as_string()).as_deref() == Some("#flow") {
             return;
@@ -56,6 +56,7 @@ async fn until_flow_shown() {
         .await
         .unwrap();
     }
+    panic!("the client never sent the popup to the flow's page within 10 s");
 }
 
 #[wasm_bindgen_test]
