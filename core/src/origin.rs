@@ -22,7 +22,9 @@ use crate::url::validate_redirect;
 /// Methods the API answers cross-origin (a preflight's `Access-Control-Allow-Methods`).
 pub const ALLOW_METHODS: &str = "GET, POST, DELETE, OPTIONS";
 /// Request headers a page may send (a preflight's `Access-Control-Allow-Headers`).
-pub const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key";
+/// The MCP headers let a browser-based MCP client reach `/mcp`.
+pub const ALLOW_HEADERS: &str =
+    "Authorization, Content-Type, Idempotency-Key, MCP-Protocol-Version, Mcp-Method, Mcp-Name";
 /// Response headers a page may read besides the safelisted ones.
 pub const EXPOSE_HEADERS: &str = "Retry-After";
 /// How long a browser may reuse a preflight's answer, in seconds.
@@ -120,10 +122,11 @@ pub enum Cors {
     Refused,
 }
 
-/// Whether cross-origin answers exist for `path` at all: the API under `/api/` only — webhooks
-/// and static files are never answered cross-origin.
+/// Whether cross-origin answers exist for `path` at all: the API under `/api/` and the MCP
+/// endpoint `/mcp` (browser-based MCP clients) — webhooks and static files are never answered
+/// cross-origin.
 pub fn cors_applies(path: &str) -> bool {
-    path.starts_with("/api/")
+    path.starts_with("/api/") || path == "/mcp"
 }
 
 /// Whether `origin_header` is absent or the worker's own origin (no deployment list needed).
@@ -271,7 +274,8 @@ mod tests {
 
     #[test]
     fn only_the_api_is_answered_cross_origin_and_the_own_origin_needs_no_list() {
-        assert!(cors_applies("/api/me") && !cors_applies("/webhooks/plaid") && !cors_applies("/app.js"));
+        assert!(cors_applies("/api/me") && cors_applies("/mcp") && !cors_applies("/mcp/x"));
+        assert!(!cors_applies("/webhooks/plaid") && !cors_applies("/app.js"));
         assert!(is_same_origin(None, "https://api.example"));
         assert!(is_same_origin(Some("https://API.example:443"), "https://api.example"));
         assert!(!is_same_origin(Some("https://app.example"), "https://api.example"));
@@ -283,7 +287,10 @@ mod tests {
         let (status, headers) = Cors::Allowed { origin: "https://app.example".into() }.preflight();
         assert_eq!(status, 204);
         let get = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
-        assert_eq!(get("Access-Control-Allow-Headers"), Some("Authorization, Content-Type, Idempotency-Key"));
+        assert_eq!(
+            get("Access-Control-Allow-Headers"),
+            Some("Authorization, Content-Type, Idempotency-Key, MCP-Protocol-Version, Mcp-Method, Mcp-Name")
+        );
         assert!(get("Access-Control-Allow-Methods").is_some_and(|m| m.contains("DELETE")));
         let (status, headers) = Cors::Refused.preflight();
         assert_eq!(status, 403);

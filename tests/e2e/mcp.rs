@@ -142,6 +142,30 @@ async fn mcp_refuses_missing_and_bad_tokens_foreign_origins_and_get(ctx: Arc<Ctx
         .send(ctx.http.post(&url).bearer_auth(&token).header("Origin", crate::origins::APP_ORIGIN).json(&ping))
         .await;
     assert_eq!(allowed.status, 200, "{:?}", allowed.body);
+    // A browser-based MCP client on an allowed origin: its preflight passes with the MCP headers,
+    // and the answer carries the API's CORS headers.
+    let preflight = ctx
+        .http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("Origin", crate::origins::APP_ORIGIN)
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization, content-type, mcp-protocol-version")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status().as_u16(), 204);
+    let allow_headers = preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_owned();
+    assert!(allow_headers.contains("MCP-Protocol-Version") && allow_headers.contains("Mcp-Name"), "{allow_headers}");
+    let answered = ctx
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .header("Origin", crate::origins::APP_ORIGIN)
+        .json(&ping)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.headers()["access-control-allow-origin"].to_str().unwrap(), crate::origins::APP_ORIGIN);
     let own = ctx.send(ctx.http.post(&url).bearer_auth(&token).header("Origin", &ctx.dev).json(&ping)).await;
     assert_eq!((own.status, &own.body), (200, &json!({"jsonrpc": "2.0", "id": 1, "result": {}})));
 

@@ -6,7 +6,6 @@
 
 use crate::api::{finish, read_bytes, ApiError, ApiResult, MAX_BODY_BYTES};
 use crate::auth::{authenticate, Authenticated};
-use crate::env::load_config;
 use crate::services::holdings::merged_portfolio;
 use crate::services::refresh::{refresh_outcome, RefreshOutcome};
 use crate::services::{connections, transactions};
@@ -15,7 +14,7 @@ use tributary_core::mcp::outcomes::{
     connections_summary, health_summary, positions_summary, refresh_summary, refused_refresh, transactions_summary,
 };
 use tributary_core::mcp::{handle, render_call, McpHeaders, McpRefusal, Reply, Step, ToolCall, ToolOutcome};
-use tributary_core::origin::{cors_for, is_same_origin, Cors};
+use tributary_core::origin::Cors;
 use tributary_core::refresh::{RefreshRequest, RefreshTrigger};
 use tributary_core::time::Date;
 use worker::{Env, Request, Response, RouteContext};
@@ -41,15 +40,10 @@ pub async fn post(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     render(&reply)
 }
 
-/// A present `Origin` must be the worker's own or in `ALLOWED_ORIGINS` (the API's rule); else 403.
+/// A present `Origin` must be the worker's own or in `ALLOWED_ORIGINS`: the API's CORS standing
+/// (an allowed origin's answer carries the API's CORS headers); else 403.
 fn refuse_foreign_origin(req: &Request, env: &Env) -> Result<(), ApiError> {
-    let header = req.headers().get("origin").ok().flatten();
-    let own = crate::api::origin(req)?;
-    if is_same_origin(header.as_deref(), &own) {
-        return Ok(());
-    }
-    let allowed = load_config(env).map(|c| c.allowed_origins).unwrap_or_default();
-    match cors_for(header.as_deref(), &own, &allowed) {
+    match crate::api::cors(req, env, "/mcp") {
         Cors::Refused => Err(McpRefusal::OriginNotAllowed.into()),
         Cors::SameOrigin | Cors::Allowed { .. } => Ok(()),
     }
