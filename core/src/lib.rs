@@ -30,6 +30,8 @@ pub mod refresh;
 pub mod tables;
 #[cfg(test)]
 mod test_fixtures;
+#[cfg(feature = "server")]
+pub mod trading;
 
 pub use domain::{
     Account, CashBalance, Currency, Holdings, InstitutionSlug, Money, Position, Provider, Quantity, SecurityKind,

@@ -13,6 +13,8 @@ mod portal;
 #[cfg(feature = "server")]
 mod signature;
 #[cfg(feature = "server")]
+mod trading;
+#[cfg(feature = "server")]
 mod webhook;
 
 #[cfg(feature = "server")]
@@ -25,6 +27,11 @@ pub use normalize::{normalize_account, normalize_balances, normalize_positions, 
 pub use portal::{broker_code, login_body, PortalConnectionType};
 #[cfg(feature = "server")]
 pub use signature::signature;
+#[cfg(feature = "server")]
+pub use trading::{
+    cancel_body, impact_body, parse_impact, parse_order_list, parse_order_record, parse_symbols, place_body,
+    symbol_search_body, MAX_SYMBOLS,
+};
 #[cfg(feature = "server")]
 pub use webhook::{
     verify_webhook, verify_webhook_for_client, webhook_effect, SnapTradeEvent, SnapTradeWebhook, WebhookEffect,

@@ -1,0 +1,123 @@
+//! The idempotency ledger's rules: an order attempt is reserved (one row per user and key) before
+//! the broker is called, a repeated key replays the first outcome, a lost answer makes the attempt
+//! `unknown` until the broker's own order list settles it, and nothing here ever calls twice.
+
+use super::reconcile::Match;
+use super::{OrderState, ProviderOrder, TradingError};
+use crate::provider_error::ProviderError;
+
+/// How long a preview may be placed (SnapTrade's order-impact window).
+pub const PREVIEW_TTL_S: i64 = 300;
+/// A reserved attempt still `sending` this long after it was sent lost its request (the isolate
+/// died mid-call): it is reconciled like an unknown one, never sent again.
+pub const SENDING_STALE_S: i64 = 120;
+/// An unknown attempt the broker still does not list this long after it was sent never reached
+/// the broker: it is `failed`, and a new order may be placed.
+pub const RECONCILE_GIVE_UP_S: i64 = 900;
+/// SnapTrade's soft limit: trades per second per account.
+pub const TRADES_PER_SECOND_PER_ACCOUNT: u32 = 1;
+
+/// A stored attempt, as the ledger sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub order_id: String,
+    pub fingerprint: String,
+    pub state: OrderState,
+    /// When the place call was sent (the reservation time).
+    pub sent_at: i64,
+}
+
+/// What a place request with a given key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceDecision {
+    /// No attempt holds the key: reserve it, then (if the reservation won) call the broker once.
+    Place,
+    /// The key's attempt has an outcome: answer it again.
+    Replay,
+    /// The key was used for a different order: 422 `idempotency_key_reused`.
+    Reused,
+    /// The key's attempt is being sent right now: wait for its outcome (bounded), never call.
+    Wait,
+    /// The key's outcome is unknown: ask the broker's order list, never call place.
+    Reconcile,
+}
+
+/// Decides a place request against the attempt already holding its key, if any.
+pub fn decide_place(existing: Option<&Attempt>, fingerprint: &str, now: i64) -> PlaceDecision {
+    let Some(attempt) = existing else { return PlaceDecision::Place };
+    if attempt.fingerprint != fingerprint {
+        return PlaceDecision::Reused;
+    }
+    match attempt.state {
+        OrderState::Sending if now.saturating_sub(attempt.sent_at) < SENDING_STALE_S => PlaceDecision::Wait,
+        OrderState::Sending | OrderState::Unknown => PlaceDecision::Reconcile,
+        _ => PlaceDecision::Replay,
+    }
+}
+
+/// A canonical UUID from the `Idempotency-Key` header (lowercased), or why not.
+pub fn parse_idempotency_key(header: Option<&str>) -> Result<String, TradingError> {
+    let key = header.map(str::trim).filter(|k| !k.is_empty()).ok_or(TradingError::KeyRequired)?;
+    let groups: Vec<&str> = key.split('-').collect();
+    let lengths = [8, 4, 4, 4, 12];
+    let well_formed = groups.len() == 5
+        && groups.iter().zip(lengths).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !well_formed {
+        return Err(TradingError::KeyInvalid);
+    }
+    Ok(key.to_ascii_lowercase())
+}
+
+/// What a failed place call means for the attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaceFailure {
+    /// The broker or provider said no: nothing was placed (the attempt is `rejected`).
+    Refused(TradingError),
+    /// The provider refused before any broker saw the order (our credentials, configuration):
+    /// nothing was placed (the attempt is `failed`).
+    Failed(ProviderError),
+    /// The answer was lost (timeout, 5xx, transport, unreadable): the order may or may not be
+    /// at the broker (the attempt is `unknown` and must be reconciled).
+    Unknown(ProviderError),
+}
+
+/// Classifies a place call's failure: lost answers are unknown, never retried.
+pub fn classify_place_failure(error: ProviderError, brokerage: &str) -> PlaceFailure {
+    match error {
+        ProviderError::Timeout { .. }
+        | ProviderError::ServerError { .. }
+        | ProviderError::Network { .. }
+        | ProviderError::Malformed { .. } => PlaceFailure::Unknown(error),
+        other => match TradingError::from_provider(other, brokerage) {
+            Ok(refusal) => PlaceFailure::Refused(refusal),
+            Err(other) => PlaceFailure::Failed(other),
+        },
+    }
+}
+
+/// What reconciling an unknown attempt with the broker's order list concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReconcileVerdict {
+    /// The broker lists it: the attempt becomes this order.
+    Placed(ProviderOrder),
+    /// Not listed (yet), or more than one order could be it: still unknown.
+    StillUnknown,
+    /// Not listed long after it was sent: it never reached the broker.
+    Failed,
+}
+
+/// The verdict for an attempt sent at `sent_at`, given what the broker's list matched.
+pub fn reconcile_verdict(found: Match<'_>, sent_at: i64, now: i64) -> ReconcileVerdict {
+    match found {
+        Match::Found(order) => ReconcileVerdict::Placed(order.clone()),
+        Match::Ambiguous => ReconcileVerdict::StillUnknown,
+        Match::None if now.saturating_sub(sent_at) >= RECONCILE_GIVE_UP_S => ReconcileVerdict::Failed,
+        Match::None => ReconcileVerdict::StillUnknown,
+    }
+}
+
+/// A place in an account at `now` (Unix seconds) is allowed only when the account's previous
+/// place was before this second: at most [`TRADES_PER_SECOND_PER_ACCOUNT`] per second.
+pub fn rate_limit_cutoff(now: i64) -> i64 {
+    now
+}
