@@ -56,6 +56,12 @@
 //!   `POST /__sim/transactions/cancel` (Plaid), `POST /__sim/transactions/reissue` (SnapTrade: new ids),
 //!   `POST /__sim/plaid/transactions-not-ready` (`PRODUCT_NOT_READY` for the next N reads). The Plaid
 //!   `INVESTMENTS_TRANSACTIONS` webhook is sent with `POST /__sim/plaid/webhook` (see [`crate::plaid::webhook`]).
+//! - SnapTrade trading (see [`crate::snaptrade::trading::control`]): `POST /__sim/snaptrade/trading`
+//!   (per-account broker behaviour: app trading permission, `client_order_id` dedupe, the next placements'
+//!   outcome, the soft rate limit), `POST /__sim/snaptrade/orders/fill` (execute an open order, moving
+//!   positions and cash) and `GET /__sim/snaptrade/placements?account_id=` (every placement request and
+//!   how many made a duplicate order). SnapTrade fault endpoints include `symbols`, `impact`, `place`,
+//!   `orders`, `recent_orders`, `order_detail`, `cancel` and `cancel_legacy`.
 //! - `POST /__sim/webhook-url` `{"snaptrade"?: url|null, "plaid"?: url|null}` → `{"snaptrade": url|null,
 //!   "plaid": url|null}`: stores (null clears) the default webhook targets; `GET /__sim/webhook-url` reads them.
 

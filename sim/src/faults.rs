@@ -24,6 +24,14 @@ pub const SNAPTRADE_ENDPOINTS: &[&str] = &[
     "refresh",
     "disable",
     "brokerages",
+    "symbols",
+    "impact",
+    "place",
+    "orders",
+    "recent_orders",
+    "order_detail",
+    "cancel",
+    "cancel_legacy",
 ];
 
 /// The Plaid operation names a fault can target (besides `*`); see `crate::plaid::OPERATIONS`.

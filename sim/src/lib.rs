@@ -10,7 +10,8 @@
 //! other `/trader/v1` paths answer Schwab's 404) (see [`schwab`]); IBKR's Flex Web Service (`/AccountManagement/FlexWebService/SendRequest`,
 //! `/AccountManagement/FlexWebService/GetStatement`; other `/AccountManagement/` paths answer an HTML 404)
 //! (see [`ibkr`]); and the loopback test controls under `/__sim/` (see [`control`], [`accounts_control`],
-//! [`ledger::control`] (investment transactions), [`schwab::control`] and [`ibkr::control`]). Any other
+//! [`ledger::control`] (investment transactions), [`snaptrade::trading::control`] (SnapTrade trading),
+//! [`schwab::control`] and [`ibkr::control`]). Any other
 //! path answers SnapTrade's 404.
 
 pub mod accounts_control;
@@ -139,6 +140,7 @@ pub fn app(sim: Arc<Sim>) -> Router {
         .merge(plaid::router(sim.clone()))
         .merge(control::router())
         .merge(accounts_control::router())
+        .merge(snaptrade::trading::control::router())
         .merge(ledger::control::router())
         .merge(schwab::router(sim.clone()))
         .merge(ibkr::router())

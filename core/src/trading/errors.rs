@@ -77,9 +77,36 @@ pub enum TradingError {
     NotCancellable { state: &'static str },
     #[error("{symbol:?} is not tradable in this account")]
     SymbolNotFound { symbol: String },
+    /// A refusal stored with its attempt, answered again for a repeated `Idempotency-Key`.
+    #[error("{message}")]
+    Replayed { code: &'static str, status: u16, message: String },
 }
 
+/// Codes a stored refusal may be replayed with; any other stored code replays as `order_failed`.
+const REPLAYABLE_CODES: &[&str] = &[
+    "trading_not_allowed",
+    "trading_not_enabled",
+    "order_rejected",
+    "connection_needs_repair",
+    "trade_rate_limited",
+    "provider_auth_failed",
+    "provider_not_configured",
+    "provider_rejected",
+    "provider_not_found",
+    "provider_user_not_found",
+    "provider_endpoint_gone",
+    "connection_disabled",
+];
+
 impl TradingError {
+    /// The stored refusal of an attempt (its code, status and message as first answered), to
+    /// answer a repeated key exactly as the first request was answered.
+    pub fn replay(code: &str, status: u16, message: String) -> Self {
+        let code = REPLAYABLE_CODES.iter().find(|c| **c == code).copied().unwrap_or("order_failed");
+        let status = if (400..600).contains(&status) { status } else { 502 };
+        Self::Replayed { code, status, message }
+    }
+
     /// The provider's refusal of a trading call, typed: a permission refusal is `trading_not_enabled`,
     /// a disabled connection `connection_needs_repair`, a 4xx rejection `order_rejected` with the
     /// broker's reason; anything else (timeouts, 5xx, transport) stays the provider error it was.
@@ -129,6 +156,7 @@ impl ErrorCode for TradingError {
             Self::OrderNotFound(_) => "order_not_found",
             Self::NotCancellable { .. } => "order_not_cancellable",
             Self::SymbolNotFound { .. } => "symbol_not_found",
+            Self::Replayed { code, .. } => code,
         }
     }
 
@@ -144,6 +172,7 @@ impl ErrorCode for TradingError {
             Self::PreviewExpired => 410,
             Self::Rejected { .. } | Self::KeyReused | Self::SymbolNotFound { .. } => 422,
             Self::RateLimited { .. } => 429,
+            Self::Replayed { status, .. } => *status,
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct BrokerImpact {
     pub fees: Option<Decimal>,
     pub remaining_cash: Option<Decimal>,
     pub currency: Option<String>,
+    /// The instrument's ticker, when the broker's preview names it.
+    pub symbol: Option<String>,
 }
 
 /// What Tributary's cache knows: the instrument's last price and the account's cash in that currency.

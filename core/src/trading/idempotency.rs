@@ -30,7 +30,8 @@ pub struct Attempt {
 /// What a place request with a given key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlaceDecision {
-    /// No attempt holds the key: reserve it, then (if the reservation won) call the broker once.
+    /// No attempt holds the key, or its attempt `failed` without reaching the broker: reserve it,
+    /// then (if the reservation won) call the broker once.
     Place,
     /// The key's attempt has an outcome: answer it again.
     Replay,
@@ -51,6 +52,9 @@ pub fn decide_place(existing: Option<&Attempt>, fingerprint: &str, now: i64) -> 
     match attempt.state {
         OrderState::Sending if now.saturating_sub(attempt.sent_at) < SENDING_STALE_S => PlaceDecision::Wait,
         OrderState::Sending | OrderState::Unknown => PlaceDecision::Reconcile,
+        // Nothing reached the broker (or reconciliation settled that it never did): the same
+        // order may be placed again under its key.
+        OrderState::Failed => PlaceDecision::Place,
         _ => PlaceDecision::Replay,
     }
 }
@@ -71,8 +75,12 @@ pub fn parse_idempotency_key(header: Option<&str>) -> Result<String, TradingErro
 /// What a failed place call means for the attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlaceFailure {
-    /// The broker or provider said no: nothing was placed (the attempt is `rejected`).
+    /// The broker or provider said no to this order: nothing was placed (the attempt is
+    /// `rejected`, and its key answers this refusal again).
     Refused(TradingError),
+    /// Refused for now (a rate limit, a connection to repair): nothing was placed (the attempt is
+    /// `failed`, and its key may place again).
+    Retryable(TradingError),
     /// The provider refused before any broker saw the order (our credentials, configuration):
     /// nothing was placed (the attempt is `failed`).
     Failed(ProviderError),
@@ -81,7 +89,9 @@ pub enum PlaceFailure {
     Unknown(ProviderError),
 }
 
-/// Classifies a place call's failure: lost answers are unknown, never retried.
+/// Classifies a place call's failure: lost answers are unknown (never retried); a broker's or
+/// provider's verdict on the order is a refusal; a refusal that says "not now" (a rate limit, a
+/// connection to repair) or one of our own credentials is a failure the same key may retry.
 pub fn classify_place_failure(error: ProviderError, brokerage: &str) -> PlaceFailure {
     match error {
         ProviderError::Timeout { .. }
@@ -89,6 +99,9 @@ pub fn classify_place_failure(error: ProviderError, brokerage: &str) -> PlaceFai
         | ProviderError::Network { .. }
         | ProviderError::Malformed { .. } => PlaceFailure::Unknown(error),
         other => match TradingError::from_provider(other, brokerage) {
+            Ok(refusal @ (TradingError::RateLimited { .. } | TradingError::NeedsRepair { .. })) => {
+                PlaceFailure::Retryable(refusal)
+            }
             Ok(refusal) => PlaceFailure::Refused(refusal),
             Err(other) => PlaceFailure::Failed(other),
         },

@@ -1,8 +1,8 @@
 //! The SnapTrade half of the simulator, built from SnapTrade's OpenAPI spec: signed partner API
 //! endpoints (behind [`gate`]), per-user state ([`state`]), seeded brokerage data ([`seed`]),
 //! account activities with their default histories ([`activities`], served at the root path
-//! `/accounts/{accountId}/activities`, operation `activities`, never billed) and the connection
-//! portal ([`portal`]).
+//! `/accounts/{accountId}/activities`, operation `activities`, never billed), equity trading over a
+//! seeded symbol universe ([`trading`], [`symbols`]) and the connection portal ([`portal`]).
 //!
 //! Error bodies have SnapTrade's shape `{"detail", "status_code", "code"}`. Codes used (documented
 //! by SnapTrade unless marked *sim*): `1076` bad/missing signature, unknown clientId, bad timestamp
@@ -11,7 +11,13 @@
 //! connection disabled (402); `3011` already disabled (402); `0000` client rate limit (429);
 //! `throttled` refreshed too recently (429); `1000` unexpected error (500, and injected 5xx);
 //! `3002` brokerage unavailable (injected 502/503); *sim* `invalid_request` (other 400s), *sim*
-//! `gone` (410 on the removed holdings endpoint), *sim* `timeout` (504 after an injected timeout).
+//! `gone` (410 on the removed holdings and legacy order-cancel endpoints), *sim* `timeout` (504 after
+//! an injected timeout or an `accept_then_timeout` placement). Trading adds (see [`trading`]): `1066`
+//! on a read-only connection (403), the spec's other 403 shape `{"default_detail": "User does not
+//! have permissions to place trades", "default_code": 1066}` when the app may not trade, `0000` for
+//! the one-trade-per-second soft limit (429), `1000` after an `accept_then_500` placement (500),
+//! *sim* `trade_expired` (400, a `tradeId` older than 5 minutes) and *sim* `broker_rejected` (400,
+//! "Failed to submit order to broker: …").
 
 pub mod activities;
 pub mod gate;
@@ -22,6 +28,8 @@ pub mod seed;
 pub mod seed_json;
 pub mod signature;
 pub mod state;
+pub mod symbols;
+pub mod trading;
 
 use crate::Sim;
 use axum::http::StatusCode;
@@ -60,11 +68,16 @@ pub fn error(status: u16, code: &'static str, detail: impl Into<String>) -> Resp
 }
 
 /// The error for an id that does not exist (404) or belongs to another user (403).
-pub fn denied(why: Denied) -> Response {
+pub fn denied_error(why: Denied) -> ApiError {
     match why {
-        Denied::NotFound => error(404, "1011", "The requested resource does not exist."),
-        Denied::Forbidden => error(403, "1066", "User does not have permission to access this resource"),
+        Denied::NotFound => ApiError::new(404, "1011", "The requested resource does not exist."),
+        Denied::Forbidden => ApiError::new(403, "1066", "User does not have permission to access this resource"),
     }
+}
+
+/// The answer for an id that does not exist (404) or belongs to another user (403).
+pub fn denied(why: Denied) -> Response {
+    denied_error(why).into_response()
 }
 
 /// The code and detail SnapTrade would send with an injected HTTP `status`.
@@ -101,6 +114,14 @@ pub fn operation(route: &str) -> Option<(&'static str, bool)> {
         "/authorizations/{authorizationId}/refresh" => ("refresh", true),
         "/authorizations/{authorizationId}/disable" => ("disable", true),
         "/brokerages" => ("brokerages", false),
+        "/accounts/{accountId}/symbols" => ("symbols", true),
+        "/trade/impact" => ("impact", true),
+        "/trade/place" | "/trade/{tradeId}" => ("place", true),
+        "/accounts/{accountId}/orders" => ("orders", true),
+        "/accounts/{accountId}/recentOrders" => ("recent_orders", true),
+        "/accounts/{accountId}/orders/details" => ("order_detail", true),
+        "/accounts/{accountId}/trading/cancel" => ("cancel", true),
+        "/accounts/{accountId}/orders/cancel" => ("cancel_legacy", true),
         _ => return None,
     })
 }
@@ -120,6 +141,7 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/authorizations/{authorizationId}/refresh", post(routes::refresh))
         .route("/authorizations/{authorizationId}/disable", post(routes::disable))
         .route("/brokerages", get(routes::brokerages))
+        .merge(trading::routes::router())
         .route_layer(middleware::from_fn_with_state(sim, gate::gate))
         .route(portal::PATH, get(portal::page).post(portal::connect))
 }

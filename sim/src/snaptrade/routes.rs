@@ -135,14 +135,15 @@ pub async fn positions(
     }
 }
 
-/// `GET /accounts/{accountId}/balances` → one balance per currency.
+/// `GET /accounts/{accountId}/balances` → one balance per currency (cash moved by filled orders).
 pub async fn balances(
     State(sim): State<Arc<Sim>>,
     Extension(v): Extension<Verified>,
     Path(account_id): Path<String>,
 ) -> Response {
-    match lock(&sim.snaptrade).account(&v.user_id, &account_id) {
-        Ok(view) => Json(balances_json(view.seed)).into_response(),
+    let state = lock(&sim.snaptrade);
+    match state.account(&v.user_id, &account_id) {
+        Ok(view) => Json(balances_json(view.seed, state.trading.cash_changes(&account_id))).into_response(),
         Err(why) => denied(why),
     }
 }

@@ -2,7 +2,8 @@
 //! `AllAccountPositionsResponse` (decimal strings) and `Balance` (JSON numbers) schemas. Positions
 //! include the changes of activities posted with `apply_to_holdings` (see [`crate::ledger`]): a
 //! seeded position's `units` move by the net change (a position at 0 units is left out) and a
-//! ticker the seed does not hold is added; balances are never changed.
+//! ticker the seed does not hold is added (its instrument from the seeds or the symbol universe).
+//! Balances move only by the cash of orders filled through the trading controls.
 
 use super::seed::{seed_position, Brokerage, Kind, SeedAccount, SeedPosition, USD_CAD};
 use crate::ledger::{decimal_string, HoldingChange};
@@ -107,12 +108,18 @@ pub fn positions_json(
 }
 
 /// A position the seed does not hold, opened by applied activities: the instrument of a seeded
-/// position in that ticker when one exists (any brokerage), else a plain stock.
+/// position in that ticker when one exists (any brokerage), else of the symbol universe's listing
+/// of exactly that ticker, else a plain stock.
 fn added_position_json(seed: &'static SeedAccount, symbol: &str, change: &HoldingChange) -> Value {
     let price = (!change.price.is_zero()).then(|| decimal_string(change.price));
-    let mut position = match seed_position(Some(seed), symbol) {
-        Some(p) => position_json(p),
-        None => json!({
+    let listed = super::symbols::by_ticker(symbol, &change.currency).filter(|l| l.ticker == symbol);
+    let mut position = match (seed_position(Some(seed), symbol), listed) {
+        (Some(p), _) => position_json(p),
+        (None, Some(l)) => json!({
+            "instrument": instrument_json(l.kind, l.ticker, Some(l.description), l.currency, l.exchange),
+            "currency": l.currency,
+        }),
+        (None, None) => json!({
             "instrument": instrument_json("stock", symbol, None, &change.currency, None),
             "currency": change.currency,
         }),
@@ -127,16 +134,28 @@ fn added_position_json(seed: &'static SeedAccount, symbol: &str, change: &Holdin
     position
 }
 
-/// The `balances` body: one `Balance` per currency.
-pub fn balances_json(seed: &SeedAccount) -> Value {
-    let balances: Vec<Value> = seed
+/// The `balances` body: one `Balance` per currency, `cash` and `buying_power` moved by the cash
+/// `changes` of filled orders (a currency the seed has no balance in is added).
+pub fn balances_json(seed: &SeedAccount, changes: Option<&BTreeMap<String, Decimal>>) -> Value {
+    let moved = |currency: &str| changes.and_then(|c| c.get(currency)).copied().unwrap_or_default();
+    let amount = |seeded: &str, currency: &str| {
+        let value = dec(seeded) + moved(currency);
+        crate::ledger::number(value)
+    };
+    let mut balances: Vec<Value> = seed
         .balances
         .iter()
         .map(|b| {
-            json!({"currency": currency_json(b.currency), "cash": number(b.cash),
-                   "buying_power": number(b.buying_power)})
+            json!({"currency": currency_json(b.currency), "cash": amount(b.cash, b.currency),
+                   "buying_power": amount(b.buying_power, b.currency)})
         })
         .collect();
+    for (currency, delta) in changes.into_iter().flatten() {
+        if !seed.balances.iter().any(|b| b.currency == currency) {
+            let value = crate::ledger::number(*delta);
+            balances.push(json!({"currency": currency_json(currency), "cash": value, "buying_power": value}));
+        }
+    }
     Value::Array(balances)
 }
 
@@ -233,7 +252,8 @@ fn dec(s: &str) -> Decimal {
     s.parse().unwrap_or_default()
 }
 
-fn convert(amount: Decimal, from: &str, to: &str) -> Decimal {
+/// `amount` in `from` as `to`, at the fixed USD/CAD rate (other pairs unchanged).
+pub fn convert(amount: Decimal, from: &str, to: &str) -> Decimal {
     match (from, to) {
         ("USD", "CAD") => amount * dec(USD_CAD),
         ("CAD", "USD") => amount / dec(USD_CAD),

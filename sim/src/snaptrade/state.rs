@@ -1,8 +1,10 @@
 //! The simulator's SnapTrade memory: users and their secrets, connections (brokerage
-//! authorizations), the accounts a connection holds, their activities, and connection-portal sessions.
+//! authorizations), the accounts a connection holds, their activities and trading, and
+//! connection-portal sessions.
 
 use super::seed::{self, Brokerage};
 use super::seed_json::AccountView;
+use super::trading::book::TradingState;
 use crate::ledger::Ledger;
 use crate::util::{random_bytes, random_uuid};
 use std::collections::HashMap;
@@ -121,6 +123,8 @@ pub struct SnapState {
     pub sessions: HashMap<String, PortalSession>,
     /// Every account's activities (each account gets its default history when it is created).
     pub activities: Ledger,
+    /// Orders, placements, trading settings and cash moved by fills, per account.
+    pub trading: TradingState,
 }
 
 /// A fresh user secret (32 random bytes, hex).

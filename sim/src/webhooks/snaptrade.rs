@@ -16,7 +16,7 @@
 //! one defect and nothing else. It does not check `eventType` against SnapTrade's list, so that a
 //! receiver's handling of unknown events can be tested too.
 
-use super::{answer, deliver, target_url, unsent, SentWebhook};
+use super::{answer, deliver, target_url, unsent, Delivery, SentWebhook};
 use crate::control::{bad, parse};
 use crate::faults::Provider;
 use crate::snaptrade::signature::canonical_json;
@@ -289,7 +289,15 @@ fn prepare(
     body: &Bytes,
     url: impl FnOnce(&WebhookSpec) -> Result<String, String>,
 ) -> Result<(String, SentWebhook), String> {
-    let mut spec: WebhookSpec = parse(body)?;
+    prepare_spec(sim, parse(body)?, url)
+}
+
+/// The delivery `spec` describes, addressed to `url`, and its webhook id.
+fn prepare_spec(
+    sim: &Sim,
+    mut spec: WebhookSpec,
+    url: impl FnOnce(&WebhookSpec) -> Result<String, String>,
+) -> Result<(String, SentWebhook), String> {
     if spec.event_type.starts_with(TRANSACTIONS_EVENT_PREFIX) && spec.authorization_id.is_none() {
         let state = lock(&sim.snaptrade);
         let known = spec.account_id.as_deref().and_then(|id| state.accounts.get(id));
@@ -318,6 +326,15 @@ pub async fn send(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     };
     lock(&sim.webhooks).remember(Provider::SnapTrade, &webhook_id, sent.clone());
     answer(&webhook_id, deliver(&sent).await)
+}
+
+/// Builds, signs, remembers and delivers the webhook `spec` describes (to its `url` or the stored
+/// default): its webhook id and the receiver's answer, or why it could not be built.
+pub async fn send_spec(sim: &Sim, spec: WebhookSpec) -> Result<(String, Result<Delivery, String>), String> {
+    let target = |spec: &WebhookSpec| target_url(sim, Provider::SnapTrade, spec.url.as_deref());
+    let (webhook_id, sent) = prepare_spec(sim, spec, target)?;
+    lock(&sim.webhooks).remember(Provider::SnapTrade, &webhook_id, sent.clone());
+    Ok((webhook_id, deliver(&sent).await))
 }
 
 /// `POST /__sim/snaptrade/webhook/sign`: builds and signs one webhook like [`send`] and returns it
