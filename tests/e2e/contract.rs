@@ -86,6 +86,15 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402",
 include-operation-id = ["listTransactions", "downloadTransactionsCsv"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "429"]
 
+# An order the schema accepts field by field may still break a rule across its fields (a limit
+# price exactly for limit orders, units or an amount but not both, an amount only for a Market Day
+# order, a positive figure of at most 15 significant digits: 400 `invalid_order` naming the field),
+# or name a ticker the account's brokerage does not list (422 `symbol_not_found`);
+# tests/e2e/trading.rs and the core's trading tests prove each refusal.
+[[operations]]
+include-operation-id = ["previewOrder"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "422", "429"]
+
 [[operations]]
 include-operation-id = ["createPlaidLink", "authorizeSchwab"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "429"]

@@ -16,6 +16,7 @@ mod schwab;
 mod skeleton;
 mod snaptrade;
 mod support;
+mod trading;
 mod transactions;
 mod transactions_direct;
 mod webhooks;
@@ -166,6 +167,7 @@ fn main() {
     trials.extend(package_types::trials());
     trials.extend(reliability::trials());
     trials.extend(mcp::trials());
+    trials.extend(trading::trials());
     let trials = trials
         .into_iter()
         .map(|(name, test)| {

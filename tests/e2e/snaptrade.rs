@@ -28,21 +28,35 @@ pub async fn connect_snaptrade(ctx: &Ctx, token: &str, institution: &str, broker
     connect(ctx, token, institution, broker).await
 }
 
+/// Connects `broker` for the session user with a `read` or `trade` connection.
+pub async fn connect_snaptrade_as(ctx: &Ctx, token: &str, institution: &str, broker: &str, kind: &str) -> String {
+    connect_with(ctx, token, institution, broker, kind).await
+}
+
 /// Connects `broker` for the session user through the worker and the simulator's portal.
 async fn connect(ctx: &Ctx, token: &str, institution: &str, broker: &str) -> String {
+    connect_with(ctx, token, institution, broker, "read").await
+}
+
+async fn connect_with(ctx: &Ctx, token: &str, institution: &str, broker: &str, kind: &str) -> String {
     let reply = post(
         ctx,
         token,
         "/api/snaptrade/connection-url",
         json!({
-            "institution": institution, "connection_type": "read", "redirect": "http://127.0.0.1:9/connected"
+            "institution": institution, "connection_type": kind, "redirect": "http://127.0.0.1:9/connected"
         }),
     )
     .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     let url = reply.body["redirect_url"].as_str().expect("redirect_url").to_owned();
+    finish_portal(ctx, &url, broker).await
+}
+
+/// Completes the simulator's connection portal at `url` for `broker`; returns the connection id.
+pub async fn finish_portal(ctx: &Ctx, url: &str, broker: &str) -> String {
     assert!(url.starts_with(&ctx.sim), "the portal is the simulator's: {url}");
-    let parsed = reqwest::Url::parse(&url).unwrap();
+    let parsed = reqwest::Url::parse(url).unwrap();
     let query: std::collections::HashMap<String, String> = parsed.query_pairs().into_owned().collect();
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let form = [("sessionId", query["sessionId"].as_str()), ("token", query["token"].as_str()), ("broker", broker)];

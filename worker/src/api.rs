@@ -103,6 +103,12 @@ api_error_from!(
     tributary_core::transactions::sync::PagingError
 );
 
+impl From<tributary_core::trading::TradingError> for ApiError {
+    fn from(error: tributary_core::trading::TradingError) -> Self {
+        Self { retry_after_s: error.retry_after_s(), ..Self::from_coded(&error) }
+    }
+}
+
 impl From<ProviderError> for ApiError {
     fn from(error: ProviderError) -> Self {
         Self {
@@ -151,6 +157,12 @@ pub fn allowed_methods(routes: &[(&str, &str)], path: &str) -> String {
             }
         }
     };
+    // A literal route (`/api/orders/preview`) names its path alone: a parameter route that would
+    // also match (`/api/orders/:id`) does not add its methods to it.
+    let literal: Vec<&str> = routes.iter().filter(|(_, pattern)| *pattern == path).map(|(method, _)| *method).collect();
+    if !literal.is_empty() {
+        return literal.join(", ");
+    }
     let methods: Vec<&str> = routes.iter().filter(|(_, pattern)| matches(pattern)).map(|(method, _)| *method).collect();
     methods.join(", ")
 }

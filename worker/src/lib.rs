@@ -46,6 +46,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/transactions.csv"),
     ("POST", "/api/transactions/sync"),
     ("GET", "/api/transactions/reconciliation"),
+    ("GET", "/api/accounts/:id/symbols"),
+    ("POST", "/api/orders/preview"),
+    ("POST", "/api/orders"),
+    ("GET", "/api/orders"),
+    ("GET", "/api/orders/:id"),
+    ("POST", "/api/orders/:id/cancel"),
     ("POST", "/api/plaid/link"),
     ("POST", "/api/plaid/exchange"),
     ("GET", "/api/plaid/holdings"),
@@ -101,6 +107,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/api/transactions.csv", |req, ctx| api(routes::transactions::csv(req, ctx)))
         .post_async("/api/transactions/sync", |req, ctx| api(routes::transactions::sync(req, ctx)))
         .get_async("/api/transactions/reconciliation", |req, ctx| api(routes::transactions::reconciliation(req, ctx)))
+        .get_async("/api/accounts/:id/symbols", |req, ctx| api(routes::orders::symbols(req, ctx)))
+        .post_async("/api/orders/preview", |req, ctx| api(routes::orders::preview(req, ctx)))
+        .post_async("/api/orders", |req, ctx| api(routes::orders::place(req, ctx)))
+        .get_async("/api/orders", |req, ctx| api(routes::orders::list(req, ctx)))
+        .get_async("/api/orders/:id", |req, ctx| api(routes::orders::get(req, ctx)))
+        .post_async("/api/orders/:id/cancel", |req, ctx| api(routes::orders::cancel(req, ctx)))
         .post_async("/api/plaid/link", |req, ctx| api(routes::plaid::link(req, ctx)))
         .post_async("/api/plaid/exchange", |req, ctx| api(routes::plaid::exchange(req, ctx)))
         .get_async("/api/plaid/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::Plaid)))

@@ -7,6 +7,8 @@ use crate::auth::Authenticated;
 use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
 use tributary_core::coverage::ProviderState;
+use tributary_core::provider_error::ProviderError;
+use tributary_core::trading::{BrokerImpact, OrderForm, OrderState, ProviderOrder, TradableSymbol};
 use tributary_core::{Holdings, InstitutionSlug, Provider};
 use worker::Env;
 
@@ -51,6 +53,80 @@ pub enum Connect {
         /// What the user already has (e.g. the Plaid Item), shown as it is.
         existing: Value,
     },
+}
+
+/// Why a trading call produced no answer: the provider's refusal or lost answer, or a failure of
+/// our own platform before anything was sent (reading the user's credentials).
+#[derive(Debug)]
+pub enum TradeCallError {
+    Provider(ProviderError),
+    /// Nothing reached the provider.
+    Platform(ApiError),
+}
+
+impl From<ProviderError> for TradeCallError {
+    fn from(error: ProviderError) -> Self {
+        Self::Provider(error)
+    }
+}
+
+/// One account a trading call is for: the provider's account id, and the brokerage it is at.
+pub struct TradeAccount<'a> {
+    pub account_id: &'a str,
+    pub brokerage: &'a str,
+}
+
+/// A provider's trading calls, each answering the provider's own refusal as the
+/// `ProviderError` its answer means (inside [`TradeCallError`]) (the shared trading service types it). Every call is sent
+/// once: none is retried, a place least of all.
+pub trait TradingPort: Sync {
+    /// Instruments tradable in the account whose symbol or name contains `query` (at most 20).
+    fn search_symbols<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        account: TradeAccount<'a>,
+        query: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Vec<TradableSymbol>, TradeCallError>>;
+
+    /// The broker's own preview of the order (its figures, each nullable).
+    fn preview<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        account: TradeAccount<'a>,
+        order: &'a OrderForm,
+        symbol_id: &'a str,
+    ) -> LocalBoxFuture<'a, Result<BrokerImpact, TradeCallError>>;
+
+    /// Places the order once, passing `client_order_id` through to the broker.
+    fn place<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        account: TradeAccount<'a>,
+        order: &'a OrderForm,
+        symbol_id: &'a str,
+        client_order_id: &'a str,
+    ) -> LocalBoxFuture<'a, Result<ProviderOrder, TradeCallError>>;
+
+    /// The account's recent orders in every state, as the broker lists them now.
+    fn recent_orders<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        account: TradeAccount<'a>,
+    ) -> LocalBoxFuture<'a, Result<Vec<ProviderOrder>, TradeCallError>>;
+
+    /// Asks the broker to cancel an open order; `Some(state)` when its answer says where the
+    /// order now stands.
+    fn cancel<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        account: TradeAccount<'a>,
+        brokerage_order_id: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Option<OrderState>, TradeCallError>>;
 }
 
 /// One provider, served to the shared paths. Each method states its error contract.
@@ -137,6 +213,13 @@ pub trait ProviderPort: Sync {
         _today: tributary_core::time::Date,
     ) -> LocalBoxFuture<'a, Result<Option<Vec<ScopeRead>>, ApiError>> {
         Box::pin(async { Ok(None) })
+    }
+
+    /// The provider's trading calls, when Tributary can place orders through it (SnapTrade).
+    /// The default, `None`, is a provider that cannot trade; the core's gate refuses its accounts
+    /// before this is asked.
+    fn trading(&self) -> Option<&dyn TradingPort> {
+        None
     }
 
     /// Starts the provider's connection flow for a routed institution. MUST create nothing billed

@@ -114,6 +114,7 @@ pub fn parse_impact(body: &Value) -> Result<(Option<String>, BrokerImpact), Prov
             fees: decimal(field("forex_fees"), "forex_fees")?,
             remaining_cash: decimal(field("remaining_cash"), "remaining_cash")?,
             currency,
+            symbol: trade.get("symbol").and_then(|s| string(s.get("symbol"))),
         },
     ))
 }

@@ -141,6 +141,23 @@ impl<'a> SnapTradeClient<'a> {
         self.call_with(Method::Get, path, params, Some(user), None, Operation::Read(operation)).await
     }
 
+    /// A trading call for a user (`Operation::Trading`: never retried, a 403 typed as trading
+    /// not permitted at `brokerage`), returning the JSON body.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn trade(
+        &self,
+        user: &SnapTradeUser<'_>,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<&Value>,
+        operation: &'static str,
+        brokerage: &str,
+    ) -> Result<Value, ProviderError> {
+        let operation = Operation::Trading { operation, brokerage: Some(brokerage.to_owned()) };
+        self.call_with(method, path, params, Some(user), body, operation).await
+    }
+
     /// `GET /brokerages`: every brokerage SnapTrade serves, with its maintenance state.
     pub async fn brokerages(&self) -> Result<Value, ProviderError> {
         self.call(Method::Get, "/brokerages", None, None, Operation::Read("brokerages")).await

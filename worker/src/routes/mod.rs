@@ -9,6 +9,7 @@ pub mod ibkr;
 pub mod institutions;
 pub mod mcp;
 pub mod me;
+pub mod orders;
 pub mod plaid;
 pub mod portfolio;
 pub mod refresh;

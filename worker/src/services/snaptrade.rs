@@ -151,6 +151,10 @@ impl ProviderPort for SnapTradePort {
         })
     }
 
+    fn trading(&self) -> Option<&dyn crate::port::TradingPort> {
+        Some(&super::snaptrade_trading::SnapTradeTrading)
+    }
+
     fn connect<'a>(
         &'a self,
         env: &'a Env,

@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod pending;
 pub mod provider_users;
 pub mod refresh;
+pub mod trading;
 pub mod transactions;
 pub mod users;
 pub mod webhooks;
