@@ -133,6 +133,9 @@ pub struct Config {
     pub refresh: crate::refresh::RefreshPolicy,
     /// Whether provider calls fan out in parallel (`REFRESH_FANOUT`, default `parallel`).
     pub fanout: Fanout,
+    /// Whether the MCP tool `place_order` may place orders (`MCP_ALLOW_PLACE`, `true` or `false`,
+    /// default `false`): assistants preview; people place, unless the deployment says otherwise.
+    pub mcp_allow_place: bool,
     /// Origins besides the worker's own that may call the API from a browser and receive flow
     /// redirects (`ALLOWED_ORIGINS`, comma-separated exact origins; empty = same origin only).
     pub allowed_origins: crate::origin::AllowedOrigins,
@@ -350,6 +353,14 @@ impl Config {
                 Fanout::default()
             }
         };
+        let mcp_allow_place = match get("MCP_ALLOW_PLACE").as_deref().map(str::trim) {
+            None | Some("") | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                problem("MCP_ALLOW_PLACE", "must be true or false");
+                false
+            }
+        };
 
         match (session_key, data_key) {
             (Some(session_key), Some(data_key)) if problems.is_empty() => Ok(Self {
@@ -363,6 +374,7 @@ impl Config {
                 provider_timeout_ms,
                 refresh,
                 fanout,
+                mcp_allow_place,
                 allowed_origins,
                 cache,
             }),

@@ -155,3 +155,16 @@ fn allowed_origins_and_cache_hours_are_validated_at_start_up() {
     assert_eq!(err.names(), ["ALLOWED_ORIGINS", "PLAID_CACHE_HOURS", "SCHWAB_CACHE_HOURS"]);
     assert!(!err.to_string().contains("1h"), "values are never echoed: {err}");
 }
+
+#[test]
+fn placing_orders_through_mcp_is_off_unless_the_deployment_says_true() {
+    assert!(!Config::load(vars(&base())).unwrap().mcp_allow_place);
+    let with = |value: &str| {
+        let mut v = base();
+        v.push(("MCP_ALLOW_PLACE", value));
+        Config::load(vars(&v))
+    };
+    assert!(with("true").unwrap().mcp_allow_place);
+    assert!(!with("false").unwrap().mcp_allow_place);
+    assert!(with("yes").unwrap_err().to_string().contains("MCP_ALLOW_PLACE"));
+}

@@ -19,6 +19,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         mcp_refresh_within_the_cooldown_is_an_error_saying_when_and_bills_nothing,
         mcp_modern_era_gets_modern_fields_and_a_header_mismatch_is_400,
         mcp_python_sdk_in_the_modern_era_reads_exactly_what_the_api_answers,
+        mcp_place_order_where_the_deployment_allows_it_places_once_and_only_the_callers_preview,
     ]
 }
 
@@ -28,10 +29,16 @@ const SCRIPT_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 async fn connected(ctx: &Ctx, label: &str) -> (String, String) {
     let user = ctx.user(label);
     let token = ctx.token(&user);
-    crate::snaptrade::connect_snaptrade(ctx, &token, "Charles Schwab", "SCHWAB").await;
+    crate::snaptrade::connect_snaptrade_as(ctx, &token, "Charles Schwab", "SCHWAB", "trade").await;
     let sync = ctx.post(&ctx.dev, "/api/snaptrade/connections/sync", &token, json!({})).await;
     assert_eq!(sync.status, 200, "{:?}", sync.body);
     (user, token)
+}
+
+/// The user's first SnapTrade account id (a trade connection: it can preview).
+async fn trading_account(ctx: &Ctx, token: &str) -> String {
+    let holdings = ctx.get(&ctx.dev, "/api/snaptrade/holdings", Some(token)).await;
+    holdings.body["accounts"][0]["account_id"].as_str().expect("an account").to_owned()
 }
 
 /// A legacy-era JSON-RPC request to `/mcp` (no `MCP-Protocol-Version`: 2025-03-26 assumed).
@@ -64,10 +71,13 @@ fn ageless(mut value: Value) -> Value {
 
 /// Runs an MCP client script (`program` with `script` under `tests/mcp/`) and reads its JSON.
 async fn run_client(ctx: &Ctx, token: &str, program: &std::path::Path, script: &str) -> Result<Value, String> {
+    let account = trading_account(ctx, token).await;
     let run = tokio::process::Command::new(program)
         .arg(repo_root().join("tests/mcp").join(script))
         .env("TRIBUTARY_MCP_URL", format!("{}/mcp", ctx.dev))
         .env("TRIBUTARY_TOKEN", token)
+        .env("TRIBUTARY_ACCOUNT", &account)
+        .env("TRIBUTARY_KEY", "0f8fad5b-d9cb-469f-a165-70867728950e")
         .current_dir(repo_root())
         .kill_on_drop(true)
         .output();
@@ -87,7 +97,12 @@ async fn mcp_typescript_sdk_reads_exactly_what_the_api_answers(ctx: Arc<Ctx>) ->
     assert_eq!(out["protocolVersion"], "2025-11-25", "the SDK's version is echoed");
     assert_eq!(out["serverVersion"]["name"], "tributary");
     let names: Vec<&str> = out["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["get_positions", "list_connections", "connection_health", "get_transactions"]);
+    assert_eq!(
+        names,
+        ["get_positions", "list_connections", "connection_health", "get_transactions", "preview_trade", "place_order"]
+    );
+    let place_tool = out["tools"].as_array().unwrap().iter().find(|t| t["name"] == "place_order").unwrap();
+    assert_eq!(place_tool["annotations"]["destructiveHint"], true, "{place_tool}");
     let calls = &out["calls"];
     for name in ["consolidated", "by_account", "list_connections", "connection_health", "get_transactions"] {
         assert_eq!(calls[name]["isError"], false, "{name}: {}", calls[name]);
@@ -119,7 +134,29 @@ async fn mcp_typescript_sdk_reads_exactly_what_the_api_answers(ctx: Arc<Ctx>) ->
     assert_eq!(health["trading_probe"]["probed"], false);
     assert_eq!(calls["bad_format"]["isError"], true);
     assert!(calls["bad_format"]["content"][0]["text"].as_str().unwrap().contains("format"));
+    assert_previewed_not_placed(&ctx, &token, calls).await;
     Ok(())
+}
+
+/// The clients' `preview_trade` is the API's preview (stored, for this user, every figure
+/// sourced), and their `place_order` on this deployment (MCP_ALLOW_PLACE unset) placed nothing.
+async fn assert_previewed_not_placed(ctx: &Ctx, token: &str, calls: &Value) {
+    let preview = &calls["preview_trade"];
+    assert_eq!(preview["isError"], false, "{preview}");
+    let previewed = &preview["structuredContent"];
+    assert_eq!(previewed["order"]["symbol"], "AAPL");
+    assert_eq!(previewed["order"]["limit_price"], "180.5");
+    assert_eq!(previewed["estimate"]["source"]["price"], "brokerage", "{previewed}");
+    let stored =
+        ctx.d1("SELECT symbol FROM order_previews WHERE id = ?1", &[previewed["preview_id"].as_str().unwrap()]);
+    assert_eq!(stored.len(), 1, "the preview is stored like the API's");
+    let refused = &calls["place_order"];
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert!(format!("{refused}").contains("MCP_ALLOW_PLACE"), "{refused}");
+    let account = trading_account(ctx, token).await;
+    assert!(ctx.sim_state.snaptrade_placements(&account).is_empty(), "nothing reached the broker");
+    assert_eq!(calls["bad_trade"]["isError"], true);
+    assert!(format!("{}", calls["bad_trade"]).contains("quantity"), "{}", calls["bad_trade"]);
 }
 
 async fn mcp_refuses_missing_and_bad_tokens_foreign_origins_and_get(ctx: Arc<Ctx>) -> TestResult {
@@ -200,7 +237,18 @@ async fn mcp_bad_arguments_are_tool_errors_and_unknown_tools_protocol_errors(ctx
     let result = call_tool(&ctx, &token, "connection_health", json!({"probe_trading": "yes"})).await;
     assert!(result["isError"] == true && text(&result).contains("probe_trading"), "{result}");
 
-    let unknown = rpc(&ctx, &token, "tools/call", json!({"name": "place_order", "arguments": {}})).await;
+    let result = call_tool(
+        &ctx,
+        &token,
+        "preview_trade",
+        json!({"account_id": "a", "ticker": "AAPL", "side": "BUY", "quantity": "0"}),
+    )
+    .await;
+    assert!(result["isError"] == true && text(&result).contains("quantity"), "{result}");
+    let result =
+        call_tool(&ctx, &token, "place_order", json!({"preview_id": "p", "idempotency_key": "not-a-uuid"})).await;
+    assert!(result["isError"] == true && text(&result).contains("idempotency_key"), "{result}");
+    let unknown = rpc(&ctx, &token, "tools/call", json!({"name": "sell_everything", "arguments": {}})).await;
     assert_eq!((unknown.status, &unknown.body["error"]["code"]), (200, &json!(-32602)), "{:?}", unknown.body);
     let method = rpc(&ctx, &token, "resources/list", json!({})).await;
     assert_eq!((method.status, &method.body["error"]["code"]), (200, &json!(-32601)), "{:?}", method.body);
@@ -249,7 +297,7 @@ async fn mcp_modern_era_gets_modern_fields_and_a_header_mismatch_is_400(ctx: Arc
     assert!(list.content_type.starts_with("application/json"));
     let result = &list.body["result"];
     assert_eq!((&result["resultType"], &result["cacheScope"]), (&json!("complete"), &json!("private")));
-    assert!(result["ttlMs"].as_u64().is_some() && result["tools"].as_array().unwrap().len() == 4, "{result}");
+    assert!(result["ttlMs"].as_u64().is_some() && result["tools"].as_array().unwrap().len() == 6, "{result}");
     let discover =
         modern(&ctx, &token, "server/discover", json!({}), &[version, ("Mcp-Method", "server/discover")]).await;
     let result = &discover.body["result"];
@@ -305,7 +353,17 @@ async fn mcp_python_sdk_in_the_modern_era_reads_exactly_what_the_api_answers(ctx
     let (_user, token) = connected(&ctx, "mcp-python").await;
     let out = run_client(&ctx, &token, &python, "client.py").await?;
     assert_eq!(out["protocolVersion"], MODERN, "the probe chose the modern era: {out}");
-    assert_eq!(out["tools"], json!(["get_positions", "list_connections", "connection_health", "get_transactions"]));
+    assert_eq!(
+        out["tools"],
+        json!([
+            "get_positions",
+            "list_connections",
+            "connection_health",
+            "get_transactions",
+            "preview_trade",
+            "place_order"
+        ])
+    );
     let calls = &out["calls"];
     for name in ["consolidated", "list_connections", "connection_health", "get_transactions"] {
         assert_eq!(calls[name]["isError"], false, "{name}: {}", calls[name]);
@@ -318,5 +376,42 @@ async fn mcp_python_sdk_in_the_modern_era_reads_exactly_what_the_api_answers(ctx
     assert_eq!(calls["get_transactions"]["structuredContent"], transactions.body);
     assert_eq!(calls["bad_from"]["isError"], true);
     assert!(calls["bad_from"]["text"][0].as_str().unwrap().contains("from"), "{}", calls["bad_from"]);
+    assert_previewed_not_placed(&ctx, &token, calls).await;
+    Ok(())
+}
+
+/// On a deployment with `MCP_ALLOW_PLACE=true` (the reliability worker): a preview placed through
+/// the tool is placed once (the same key replays it), another user's preview is refused, and the
+/// order is the one the API lists.
+async fn mcp_place_order_where_the_deployment_allows_it_places_once_and_only_the_callers_preview(
+    ctx: Arc<Ctx>,
+) -> TestResult {
+    let on = Arc::new(ctx.with_worker(&ctx.reliability, &ctx.reliability_state));
+    let (_, token) = connected(&on, "mcp-place").await;
+    let (_, other) = connected(&on, "mcp-place-other").await;
+    let account = trading_account(&on, &token).await;
+    let preview = call_tool(&on, &token, "preview_trade", json!({"account_id": account, "ticker": "AAPL", "side": "BUY", "quantity": 1, "order_type": "Limit", "limit_price": "180.5"})).await;
+    assert_eq!(preview["isError"], false, "{preview}");
+    assert!(text(&preview).contains("nothing has been placed"), "{preview}");
+    let preview_id = preview["structuredContent"]["preview_id"].as_str().unwrap().to_owned();
+    let key = "5b1f7c2e-3a4d-4e6f-8a9b-0c1d2e3f4a5b";
+    let theirs = call_tool(&on, &other, "place_order", json!({"preview_id": preview_id, "idempotency_key": key})).await;
+    assert_eq!(theirs["isError"], true, "another user's preview: {theirs}");
+    assert!(text(&theirs).contains("preview_not_found"), "{theirs}");
+    let placed = call_tool(&on, &token, "place_order", json!({"preview_id": preview_id, "idempotency_key": key})).await;
+    assert_eq!(placed["isError"], false, "{placed}");
+    let order = placed["structuredContent"]["order"].clone();
+    assert_eq!(
+        (order["state"].as_str(), placed["structuredContent"]["replayed"].as_bool()),
+        (Some("open"), Some(false))
+    );
+    let again = call_tool(&on, &token, "place_order", json!({"preview_id": preview_id, "idempotency_key": key})).await;
+    assert_eq!(
+        (&again["structuredContent"]["order"]["id"], &again["structuredContent"]["replayed"]),
+        (&order["id"], &json!(true))
+    );
+    assert_eq!(on.sim_state.snaptrade_orders(&account).len(), 1, "placed once at the broker");
+    let listed = on.get(&on.dev, "/api/orders", Some(&token)).await;
+    assert_eq!(listed.body["orders"][0]["id"], order["id"]);
     Ok(())
 }

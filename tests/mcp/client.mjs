@@ -30,7 +30,16 @@ const output = {
     connection_health: await call("connection_health", { probe_trading: false }),
     get_transactions: await call("get_transactions", {}),
     bad_format: await call("get_positions", { format: "flat" }),
+    preview_trade: await call("preview_trade", {
+      account_id: process.env.TRIBUTARY_ACCOUNT, ticker: "AAPL", side: "BUY", quantity: "1",
+      order_type: "Limit", limit_price: "180.50",
+    }),
+    bad_trade: await call("preview_trade", { account_id: process.env.TRIBUTARY_ACCOUNT, ticker: "AAPL", side: "BUY" }),
   },
 };
+output.calls.place_order = await call("place_order", {
+  preview_id: output.calls.preview_trade.structuredContent?.preview_id ?? "none",
+  idempotency_key: process.env.TRIBUTARY_KEY,
+});
 await client.close();
 process.stdout.write(JSON.stringify(output));

@@ -36,8 +36,25 @@ async def main() -> None:
                     "connection_health": await call("connection_health", {}),
                     "get_transactions": await call("get_transactions", {}),
                     "bad_from": await call("get_transactions", {"from": "yesterday"}),
+                    "preview_trade": await call(
+                        "preview_trade",
+                        {
+                            "account_id": os.environ["TRIBUTARY_ACCOUNT"],
+                            "ticker": "AAPL",
+                            "side": "BUY",
+                            "quantity": 1,
+                            "order_type": "Limit",
+                            "limit_price": "180.50",
+                        },
+                    ),
+                    "bad_trade": await call("preview_trade", {"account_id": os.environ["TRIBUTARY_ACCOUNT"], "ticker": "AAPL", "side": "BUY"}),
                 },
             }
+            preview = output["calls"]["preview_trade"]["structuredContent"] or {}
+            output["calls"]["place_order"] = await call(
+                "place_order",
+                {"preview_id": preview.get("preview_id", "none"), "idempotency_key": os.environ["TRIBUTARY_KEY"]},
+            )
     print(json.dumps(output))
 
 

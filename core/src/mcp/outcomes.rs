@@ -136,6 +136,76 @@ pub fn transactions_summary(page: &Value) -> String {
     format!("{} transactions from {} to {}{more}.", array_len(page, "transactions"), text("from"), text("to"))
 }
 
+fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
+    let mut at = value;
+    for key in path {
+        at = at.get(*key).unwrap_or(&Value::Null);
+    }
+    at.as_str().unwrap_or("")
+}
+
+fn figure(estimate: &Value, name: &str) -> String {
+    let source = text(estimate, &["source", name]);
+    match estimate.get(name).and_then(Value::as_str) {
+        Some(value) => format!("{name} {value} ({source})"),
+        None => format!("{name} unavailable"),
+    }
+}
+
+/// `preview_trade`: the order, each estimate with its source, and how long it can be placed.
+pub fn preview_summary(preview: &Value) -> String {
+    let order = &preview["order"];
+    let units = text(order, &["units"]);
+    let limit = match text(order, &["limit_price"]) {
+        "" => String::new(),
+        price => format!(" at {price}"),
+    };
+    let estimate = &preview["estimate"];
+    let figures: Vec<String> =
+        ["price", "commission", "fees", "remaining_cash"].iter().map(|name| figure(estimate, name)).collect();
+    format!(
+        "Preview {}: {} {units} {} ({}{limit}, {}) in account {} at {}. {}. Place it with place_order within 5 minutes (until Unix time {}); nothing has been placed.",
+        text(preview, &["preview_id"]),
+        text(order, &["action"]),
+        text(order, &["symbol"]),
+        text(order, &["order_type"]),
+        text(order, &["time_in_force"]),
+        text(preview, &["account_id"]),
+        text(preview, &["brokerage"]),
+        figures.join(", "),
+        preview["expires_at"]
+    )
+}
+
+/// `place_order`: where the order stands now.
+pub fn order_summary(answer: &Value) -> String {
+    let order = &answer["order"];
+    let again = if answer["replayed"] == Value::Bool(true) {
+        " (this key's earlier answer; nothing was sent again)"
+    } else {
+        ""
+    };
+    format!(
+        "Order {}: {} {} {} is {}{again}.{}",
+        text(order, &["id"]),
+        text(order, &["action"]),
+        text(order, &["units"]),
+        text(order, &["symbol"]),
+        text(order, &["state"]),
+        match text(order, &["message"]) {
+            "" => String::new(),
+            message => format!(" {message}"),
+        }
+    )
+}
+
+/// `place_order` on a deployment that does not let assistants place orders.
+pub fn place_disabled() -> ToolOutcome {
+    ToolOutcome::failure(
+        "Placing orders through an assistant is turned off on this deployment (MCP_ALLOW_PLACE is not true). Nothing was placed: the person can place the preview from the app.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +255,20 @@ mod tests {
         assert_eq!(transactions_summary(&page), "1 transactions from 2026-01-01 to 2026-03-31.");
         let refresh = json!({"decision": "allowed", "results": [{"provider": "snaptrade", "status": "ok"}]});
         assert_eq!(refresh_summary(&refresh), "Refresh: snaptrade ok.");
+    }
+
+    #[test]
+    fn a_preview_summary_names_each_figure_with_its_source_and_says_nothing_was_placed() {
+        let preview = serde_json::json!({"preview_id": "p1", "account_id": "a1", "brokerage": "Robinhood", "expires_at": 1300,
+            "order": {"action": "BUY", "units": "2", "symbol": "MSFT", "order_type": "Limit", "time_in_force": "Day", "limit_price": "401.25"},
+            "estimate": {"price": "401.25", "commission": "0", "fees": null, "remaining_cash": "17.50",
+                "source": {"price": "brokerage", "commission": "brokerage", "fees": "unavailable", "remaining_cash": "brokerage"}}});
+        let summary = super::preview_summary(&preview);
+        for part in
+            ["BUY 2 MSFT", "at 401.25", "price 401.25 (brokerage)", "fees unavailable", "nothing has been placed"]
+        {
+            assert!(summary.contains(part), "{part}: {summary}");
+        }
+        assert!(!summary.contains("fees 0"), "an unknown figure is never 0: {summary}");
     }
 }

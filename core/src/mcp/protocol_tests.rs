@@ -176,11 +176,11 @@ fn tools_call_of_a_known_tool_is_handed_to_the_shell_with_its_era() {
 #[test]
 fn tools_call_of_an_unknown_tool_is_32602_in_band() {
     let r = legacy(
-        json!({"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": {"name": "place_order", "arguments": {}}}),
+        json!({"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": {"name": "sell_everything", "arguments": {}}}),
     );
     assert_eq!(r.status, 200);
     assert_eq!(body(&r)["error"]["code"], codes::INVALID_PARAMS);
-    assert!(body(&r)["error"]["message"].as_str().unwrap().contains("place_order"));
+    assert!(body(&r)["error"]["message"].as_str().unwrap().contains("sell_everything"));
 }
 
 #[test]

@@ -10,12 +10,15 @@
 
 use crate::merge::MergeView;
 use crate::time::Date;
+use crate::trading::{parse_idempotency_key, OrderForm, OrderRequest, TradingError};
 use crate::transactions::query::{TransactionQuery, TransactionQueryError};
 use crate::Provider;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 /// Tool names, in the order `tools/list` gives them.
-pub const TOOL_NAMES: [&str; 4] = ["get_positions", "list_connections", "connection_health", "get_transactions"];
+pub const TOOL_NAMES: [&str; 6] =
+    ["get_positions", "list_connections", "connection_health", "get_transactions", "preview_trade", "place_order"];
 
 /// A validated call of one tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,11 @@ pub enum ToolCall {
     ConnectionHealth { probe_trading: bool },
     /// A ledger read; [`TransactionArguments::query`] turns it into the API's query.
     GetTransactions(TransactionArguments),
+    /// A trade preview of this checked order (the API's `POST /api/orders/preview`).
+    PreviewTrade(OrderForm),
+    /// Placing a preview under the caller's idempotency key (a UUID, checked), when the
+    /// deployment allows assistants to place (`MCP_ALLOW_PLACE`).
+    PlaceOrder { preview_id: String, idempotency_key: String },
 }
 
 /// `get_transactions`'s arguments, as given (checked against a date by [`Self::query`]).
@@ -177,8 +185,77 @@ pub fn parse_call(name: &str, arguments: Option<&Value>) -> Result<ToolCall, Cal
                 types: owned("type")?,
             }))
         }
+        "preview_trade" => {
+            let takes = [
+                "account_id",
+                "ticker",
+                "side",
+                "quantity",
+                "order_type",
+                "limit_price",
+                "stop_price",
+                "time_in_force",
+            ];
+            let args = Arguments::new("preview_trade", given, &takes)?;
+            args.required_string("account_id")?;
+            args.required_string("ticker")?;
+            args.required_string("side")?;
+            if given.get("quantity").is_none_or(Value::is_null) {
+                return Err(ArgumentError::new("quantity", "quantity is required by preview_trade").into());
+            }
+            let figure = |name: &str| match given.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v @ (Value::String(_) | Value::Number(_))) => Ok(RawValue::from_string(v.to_string()).ok()),
+                Some(_) => {
+                    Err(ArgumentError::new(name, format!("{name} must be a decimal number or a decimal string")))
+                }
+            };
+            let owned = |name| args.string(name).map(|v| v.map(str::to_owned));
+            let request = OrderRequest {
+                account_id: owned("account_id")?,
+                symbol: owned("ticker")?,
+                action: owned("side")?,
+                order_type: Some(owned("order_type")?.unwrap_or_else(|| "Market".into())),
+                time_in_force: Some(owned("time_in_force")?.unwrap_or_else(|| "Day".into())),
+                units: figure("quantity")?,
+                limit_price: figure("limit_price")?,
+                stop_price: figure("stop_price")?,
+                ..OrderRequest::default()
+            };
+            OrderForm::parse(&request).map(ToolCall::PreviewTrade).map_err(|error| trade_argument(&error).into())
+        }
+        "place_order" => {
+            let args = Arguments::new("place_order", given, &["preview_id", "idempotency_key"])?;
+            let preview_id = args.required_string("preview_id")?.trim();
+            if preview_id.is_empty() || preview_id.len() > 128 {
+                return Err(ArgumentError::new(
+                    "preview_id",
+                    "preview_id must be the preview_id preview_trade returned",
+                )
+                .into());
+            }
+            let key = args.required_string("idempotency_key")?;
+            let idempotency_key = parse_idempotency_key(Some(key))
+                .map_err(|e| ArgumentError::new("idempotency_key", format!("idempotency_key: {e}")))?;
+            Ok(ToolCall::PlaceOrder { preview_id: preview_id.to_owned(), idempotency_key })
+        }
         other => Err(CallError::UnknownTool(other.chars().take(128).collect())),
     }
+}
+
+/// An order field's refusal, renamed to the `preview_trade` argument that carried it.
+fn trade_argument(error: &TradingError) -> ArgumentError {
+    let TradingError::InvalidOrder { field, reason } = error else {
+        return ArgumentError::new("arguments", error.to_string());
+    };
+    let argument = match *field {
+        "symbol" => "ticker",
+        "action" => "side",
+        "units" | "notional" => "quantity",
+        other => other,
+    };
+    let reason = reason.replace("symbol_id or symbol", "ticker").replace("units or notional", "quantity");
+    ArgumentError::new(argument, format!("{argument}: {reason}"))
 }
 
 /// What a carried-out call produced: a readable summary and, on success, the structured result.
@@ -223,6 +300,13 @@ impl From<ArgumentError> for ToolOutcome {
 
 fn annotations(read_only: bool, idempotent: bool, open_world: bool) -> Value {
     json!({"readOnlyHint": read_only, "destructiveHint": false, "idempotentHint": idempotent, "openWorldHint": open_world})
+}
+
+/// The trading tools' shared output pieces.
+fn order_schema() -> Value {
+    json!({"type": "object", "required": ["id", "account_id", "symbol", "action", "state"], "properties": {
+        "id": {"type": "string"}, "account_id": {"type": "string"}, "symbol": {"type": "string"},
+        "action": {"type": "string"}, "state": {"type": "string"}, "brokerage_order_id": {"type": ["string", "null"]}}})
 }
 
 const DATE: &str = "YYYY-MM-DD";
@@ -285,6 +369,32 @@ pub fn definitions() -> Vec<Value> {
                 "from": {"type": "string"}, "to": {"type": "string"}, "transactions": {"type": "array"},
                 "next_cursor": {"type": ["string", "null"]}, "providers": {"type": "array"}}},
             "annotations": annotations(true, true, true),
+        }),
+        json!({
+            "name": "preview_trade", "title": "Preview a trade",
+            "description": "Checks and prices an order in one of the person's tradable accounts (nothing is placed): the broker's own preview where it gives one, with every figure's source (brokerage, estimate from cached prices, or unavailable — an unavailable figure is null, never 0). quantity is in units (shares), as a decimal string or number. order_type defaults to Market, time_in_force to Day; limit_price is required for Limit and StopLimit, stop_price for Stop and StopLimit. The preview_id can be placed for 5 minutes.",
+            "inputSchema": {"type": "object", "additionalProperties": false, "required": ["account_id", "ticker", "side", "quantity"], "properties": {
+                "account_id": {"type": "string"}, "ticker": {"type": "string"},
+                "side": {"type": "string", "enum": ["BUY", "SELL"]},
+                "quantity": {"type": ["string", "number"], "description": "units, exact decimal"},
+                "order_type": {"type": "string", "enum": ["Market", "Limit", "Stop", "StopLimit"]},
+                "limit_price": {"type": ["string", "number"]}, "stop_price": {"type": ["string", "number"]},
+                "time_in_force": {"type": "string", "enum": ["Day", "GTC", "FOK", "IOC"]}}},
+            "outputSchema": {"type": "object", "required": ["preview_id", "account_id", "expires_at", "order", "estimate"], "properties": {
+                "preview_id": {"type": "string"}, "account_id": {"type": "string"}, "brokerage": {"type": "string"},
+                "expires_at": {"type": "integer"}, "order": {"type": "object"},
+                "estimate": {"type": "object", "required": ["price", "commission", "fees", "remaining_cash", "source"]},
+                "warnings": {"type": "array"}}},
+            "annotations": annotations(true, false, true),
+        }),
+        json!({
+            "name": "place_order", "title": "Place an order",
+            "description": "Places an order previewed in the last 5 minutes by this person, at most once per idempotency_key (a UUID: reuse it to retry the same order safely; a different order needs a new key). Only when this deployment allows assistants to place orders (MCP_ALLOW_PLACE); otherwise it refuses and the person places the preview in the app. Real money: confirm with the person first.",
+            "inputSchema": {"type": "object", "additionalProperties": false, "required": ["preview_id", "idempotency_key"], "properties": {
+                "preview_id": {"type": "string"}, "idempotency_key": {"type": "string", "format": "uuid"}}},
+            "outputSchema": {"type": "object", "required": ["order", "replayed"], "properties": {
+                "order": order_schema(), "replayed": {"type": "boolean"}}},
+            "annotations": {"readOnlyHint": false, "destructiveHint": true, "idempotentHint": true, "openWorldHint": true},
         }),
     ]
 }

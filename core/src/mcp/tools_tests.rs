@@ -21,15 +21,17 @@ fn definitions_name_every_tool_in_order_with_object_schemas() {
         assert_eq!(def["inputSchema"]["type"], "object", "{}", def["name"]);
         assert_eq!(def["inputSchema"]["additionalProperties"], false, "{}", def["name"]);
         assert_eq!(def["outputSchema"]["type"], "object", "{}", def["name"]);
-        assert_eq!(def["annotations"]["destructiveHint"], false, "{}", def["name"]);
+        let places = def["name"] == "place_order";
+        assert_eq!(def["annotations"]["destructiveHint"], places, "only place_order is destructive: {}", def["name"]);
     }
 }
 
 #[test]
-fn only_get_positions_is_not_read_only_because_it_may_refresh() {
+fn only_get_positions_and_place_order_are_not_read_only() {
     for def in definitions() {
         let refreshes = def["name"] == "get_positions";
-        assert_eq!(def["annotations"]["readOnlyHint"], !refreshes, "{}", def["name"]);
+        let writes = refreshes || def["name"] == "place_order";
+        assert_eq!(def["annotations"]["readOnlyHint"], !writes, "{}", def["name"]);
         if refreshes {
             assert_eq!(def["annotations"]["idempotentHint"], false);
         }
@@ -103,7 +105,66 @@ fn arguments_that_are_not_an_object_are_refused() {
 
 #[test]
 fn an_unknown_tool_is_refused_by_name() {
-    assert_eq!(call("place_order", json!({})), Err(CallError::UnknownTool("place_order".into())));
+    assert_eq!(call("sell_everything", json!({})), Err(CallError::UnknownTool("sell_everything".into())));
+}
+
+fn argument_of(result: Result<ToolCall, CallError>) -> String {
+    match result {
+        Err(CallError::Argument(error)) => error.argument,
+        other => panic!("expected an argument error, got {other:?}"),
+    }
+}
+
+#[test]
+fn preview_trade_checks_the_order_as_the_api_does_naming_its_own_arguments() {
+    let Ok(ToolCall::PreviewTrade(order)) =
+        call("preview_trade", json!({"account_id": "acc", "ticker": "MSFT", "side": "buy", "quantity": "2.50"}))
+    else {
+        panic!("a market day order");
+    };
+    assert_eq!(order.order_type, crate::trading::OrderType::Market);
+    assert_eq!(order.size, crate::trading::OrderSize::Units(rust_decimal::Decimal::new(25, 1)));
+    let limit = call(
+        "preview_trade",
+        json!({"account_id": "acc", "ticker": "MSFT", "side": "SELL", "quantity": 1, "order_type": "Limit", "limit_price": 401.25}),
+    );
+    assert!(
+        matches!(limit, Ok(ToolCall::PreviewTrade(ref o)) if o.limit_price == Some(rust_decimal::Decimal::new(40125, 2))),
+        "{limit:?}"
+    );
+    let base = json!({"account_id": "acc", "ticker": "MSFT", "side": "BUY", "quantity": "1"});
+    let with = |key: &str, value: Value| {
+        let mut args = base.clone();
+        args[key] = value;
+        call("preview_trade", args)
+    };
+    assert_eq!(argument_of(with("side", json!("HOLD"))), "side");
+    assert_eq!(argument_of(with("quantity", json!("-1"))), "quantity");
+    assert_eq!(argument_of(with("quantity", json!(true))), "quantity");
+    assert_eq!(argument_of(with("order_type", json!("Limit"))), "limit_price");
+    assert_eq!(argument_of(with("units", json!("1"))), "units");
+    assert_eq!(
+        argument_of(call("preview_trade", json!({"account_id": "acc", "side": "BUY", "quantity": "1"}))),
+        "ticker"
+    );
+    assert_eq!(
+        argument_of(call("preview_trade", json!({"account_id": "acc", "ticker": "X", "side": "BUY"}))),
+        "quantity"
+    );
+}
+
+#[test]
+fn place_order_needs_a_preview_and_a_uuid_key() {
+    let key = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    assert_eq!(
+        call("place_order", json!({"preview_id": "p1", "idempotency_key": key.to_uppercase()})),
+        Ok(ToolCall::PlaceOrder { preview_id: "p1".into(), idempotency_key: key.into() })
+    );
+    assert_eq!(
+        argument_of(call("place_order", json!({"preview_id": "p1", "idempotency_key": "k"}))),
+        "idempotency_key"
+    );
+    assert_eq!(argument_of(call("place_order", json!({"idempotency_key": key}))), "preview_id");
 }
 
 fn today() -> Date {

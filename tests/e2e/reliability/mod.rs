@@ -38,8 +38,8 @@ pub fn trials() -> Vec<(&'static str, TestFn)> {
         .collect()
 }
 
-/// The reliability worker's variables: the development worker's, with no refresh cooldown and
-/// 5 s provider attempts (so an injected timeout costs seconds, not the 10 s default, while a
+/// The reliability worker's variables: the development worker's, with no refresh cooldown,
+/// `MCP_ALLOW_PLACE=true` and 5 s provider attempts (so an injected timeout costs seconds, not the 10 s default, while a
 /// healthy call never reaches it however busy the machine is).
 pub fn worker_vars(dev_vars: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
     let mut vars: Vec<(&'static str, String)> = dev_vars
@@ -49,6 +49,8 @@ pub fn worker_vars(dev_vars: &[(&'static str, String)]) -> Vec<(&'static str, St
         .collect();
     vars.push(("REFRESH_COOLDOWN_SECONDS", "0".into()));
     vars.push(("PROVIDER_TIMEOUT_MS", chaos::PROVIDER_TIMEOUT_MS.to_string()));
+    // The one worker where assistants may place orders (`tests/e2e/mcp.rs` proves both settings).
+    vars.push(("MCP_ALLOW_PLACE", "true".into()));
     vars
 }
 

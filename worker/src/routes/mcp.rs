@@ -2,16 +2,17 @@
 //! eras, `application/json` answers). Wiring only: the `Origin` and session checks the API uses,
 //! the API's body limit, then the core's protocol rules ([`tributary_core::mcp`]); a tool call
 //! runs the same services as the HTTP routes (`GET /api/portfolio`, `POST /api/holdings/refresh`,
-//! `GET /api/connections`, `GET /api/transactions`). `GET` and `DELETE` are the router's 405.
+//! `GET /api/connections`, `GET /api/transactions`, `POST /api/orders/preview`, `POST /api/orders`). `GET` and `DELETE` are the router's 405.
 
 use crate::api::{finish, read_bytes, ApiError, ApiResult, MAX_BODY_BYTES};
 use crate::auth::{authenticate, Authenticated};
 use crate::services::holdings::merged_portfolio;
 use crate::services::refresh::{refresh_outcome, RefreshOutcome};
-use crate::services::{connections, transactions};
+use crate::services::{connections, trading, transactions};
 use serde_json::{json, Value};
 use tributary_core::mcp::outcomes::{
-    connections_summary, health_summary, positions_summary, refresh_summary, refused_refresh, transactions_summary,
+    connections_summary, health_summary, order_summary, place_disabled, positions_summary, preview_summary,
+    refresh_summary, refused_refresh, transactions_summary,
 };
 use tributary_core::mcp::{handle, render_call, McpHeaders, McpRefusal, Reply, Step, ToolCall, ToolOutcome};
 use tributary_core::origin::Cors;
@@ -113,6 +114,15 @@ async fn run(env: &Env, session: &Authenticated, call: ToolCall) -> ToolOutcome 
                 ToolOutcome::success(transactions_summary(&page), page)
             }),
         },
+        ToolCall::PreviewTrade(order) => trading::preview_order(env, session, order)
+            .await
+            .map(|preview| ToolOutcome::success(preview_summary(&preview), preview)),
+        ToolCall::PlaceOrder { .. } if !session.config.mcp_allow_place => return place_disabled(),
+        ToolCall::PlaceOrder { preview_id, idempotency_key } => {
+            trading::place_order(env, session, &idempotency_key, &preview_id)
+                .await
+                .map(|(_, answer)| ToolOutcome::success(order_summary(&answer), answer))
+        }
     };
     outcome.unwrap_or_else(|error| failed(&error))
 }

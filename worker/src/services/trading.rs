@@ -170,6 +170,11 @@ fn order_fields(form: &OrderForm, symbol_id: &str, symbol: &str) -> Value {
 /// cache where the broker gave none, each figure labelled), stored to be placed within 5 minutes.
 pub async fn preview(env: &Env, session: &Authenticated, request: &OrderRequest) -> ApiResult {
     let form = OrderForm::parse(request)?;
+    json(200, &preview_order(env, session, form).await?)
+}
+
+/// [`preview`] of an already checked order (the MCP tool `preview_trade`), as the API's body.
+pub async fn preview_order(env: &Env, session: &Authenticated, form: OrderForm) -> Result<Value, ApiError> {
     let resolved = account(env, session, &form.account_id).await?;
     let port = resolved.gate()?;
     let (symbol_id, ticker) = resolve_symbol(env, session, port, &resolved, &form.symbol).await?;
@@ -217,14 +222,11 @@ pub async fn preview(env: &Env, session: &Authenticated, request: &OrderRequest)
         expires_at: now + PREVIEW_TTL_S,
     };
     store::insert_preview(env, user, &row).await?;
-    json(
-        200,
-        &json!({
-            "preview_id": row.id, "account_id": row.account_id, "provider": resolved.provider,
-            "brokerage": resolved.brokerage, "expires_at": row.expires_at,
-            "order": order_fields(&form, &symbol_id, &symbol), "estimate": estimate.to_json(), "warnings": warnings,
-        }),
-    )
+    Ok(json!({
+        "preview_id": row.id, "account_id": row.account_id, "provider": resolved.provider,
+        "brokerage": resolved.brokerage, "expires_at": row.expires_at,
+        "order": order_fields(&form, &symbol_id, &symbol), "estimate": estimate.to_json(), "warnings": warnings,
+    }))
 }
 
 /// The API's view of a stored order.
@@ -252,15 +254,18 @@ async fn reload(env: &Env, session: &Authenticated, id: &str) -> Result<OrderRow
         .ok_or_else(|| ApiError::internal("order", "row missing after write"))
 }
 
+/// A place's answer: its status and body.
+pub type Placed = (u16, Value);
+
 /// The answer for a key whose attempt has an outcome: the first answer again.
-fn replay(row: &OrderRow) -> ApiResult {
+fn replay(row: &OrderRow) -> Result<Placed, ApiError> {
     if row.order_state() == OrderState::Rejected {
         if let Some(code) = &row.error_code {
             let status = row.error_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(422);
             return Err(TradingError::replay(code, status, row.message.clone().unwrap_or_default()).into());
         }
     }
-    json(200, &json!({ "order": order_json(row), "replayed": true }))
+    Ok((200, json!({ "order": order_json(row), "replayed": true })))
 }
 
 /// Raises the account provider's holdings flag after a fill: the next refresh re-reads it, free.
@@ -400,6 +405,13 @@ async fn reconcile(env: &Env, session: &Authenticated, row: &OrderRow, request_i
 /// does not show the order yet. A key's first refusal is answered again for it.
 pub async fn place(env: &Env, session: &Authenticated, key: Option<&str>, preview_id: &str) -> ApiResult {
     let key = parse_idempotency_key(key)?;
+    let (status, body) = place_order(env, session, &key, preview_id).await?;
+    json(status, &body)
+}
+
+/// [`place`] under an already checked key (the MCP tool `place_order`): the status and body.
+pub async fn place_order(env: &Env, session: &Authenticated, key: &str, preview_id: &str) -> Result<Placed, ApiError> {
+    let key = key.to_owned();
     let user = &session.claims.user_id;
     let preview = store::preview(env, user, preview_id)
         .await?
@@ -457,7 +469,7 @@ async fn place_new(
     form: &OrderForm,
     failed: Option<&OrderRow>,
     request_id: &str,
-) -> Result<Option<worker::Response>, ApiError> {
+) -> Result<Option<Placed>, ApiError> {
     let user = &session.claims.user_id;
     let now = session.now();
     if now.saturating_sub(preview.created_at) >= PREVIEW_TTL_S {
@@ -515,7 +527,7 @@ async fn place_new(
         Ok(order) => {
             apply_broker_order(env, session, &row, &order, "placed", request_id).await?;
             let row = reload(env, session, &row.id).await?;
-            Ok(Some(json(201, &json!({ "order": order_json(&row), "replayed": false }))?))
+            Ok(Some((201, json!({ "order": order_json(&row), "replayed": false }))))
         }
         Err(TradeCallError::Platform(error)) => {
             let failure = error.failure();
@@ -573,7 +585,7 @@ async fn place_new(
                 let row = reload(env, session, &row.id).await?;
                 let row = reconcile(env, session, &row, request_id).await?;
                 let status = if row.order_state() == OrderState::Unknown { 202 } else { 201 };
-                Ok(Some(json(status, &json!({ "order": order_json(&row), "replayed": false }))?))
+                Ok(Some((status, json!({ "order": order_json(&row), "replayed": false }))))
             }
         },
     }
