@@ -390,6 +390,11 @@ async fn mcp_place_order_where_the_deployment_allows_it_places_once_and_only_the
     let (_, token) = connected(&on, "mcp-place").await;
     let (_, other) = connected(&on, "mcp-place-other").await;
     let account = trading_account(&on, &token).await;
+    let health = call_tool(&on, &token, "connection_health", json!({"probe_trading": true})).await;
+    let probed = &health["structuredContent"]["trading_probe"];
+    assert_eq!(probed["probed"], true, "{health}");
+    let standing = probed["accounts"].as_array().unwrap().iter().find(|a| a["account_id"] == json!(account)).cloned();
+    assert_eq!(standing.map(|a| a["can_trade"].clone()), Some(json!(true)), "{probed}");
     let preview = call_tool(&on, &token, "preview_trade", json!({"account_id": account, "ticker": "AAPL", "side": "BUY", "quantity": 1, "order_type": "Limit", "limit_price": "180.5"})).await;
     assert_eq!(preview["isError"], false, "{preview}");
     assert!(text(&preview).contains("nothing has been placed"), "{preview}");

@@ -348,7 +348,7 @@ pub fn definitions() -> Vec<Value> {
         }),
         json!({
             "name": "connection_health", "title": "Connection health",
-            "description": "Each provider: whether it is connected for the person, configured for this deployment and available, with institutions under maintenance and recent failures. probe_trading asks for a trading-permission check, which this release does not offer yet (reported as not probed).",
+            "description": "Each provider: whether it is connected for the person, configured for this deployment and available, with institutions under maintenance and recent failures. probe_trading: true adds, per account, whether it can trade now and if not why and what to do (read-only connection, institution not enabled, provider that cannot trade, connection to repair); no provider is called.",
             "inputSchema": {"type": "object", "additionalProperties": false, "properties": {"probe_trading": {"type": "boolean"}}},
             "outputSchema": {"type": "object", "required": ["providers", "trading_probe"], "properties": {
                 "providers": {"type": "array", "items": {"type": "object",

@@ -28,8 +28,8 @@ pub async fn list(env: &Env, session: &Authenticated) -> Result<Vec<ConnectionLi
 }
 
 /// Every provider's connection and routing health for the session user: connected, configured,
-/// available, institutions under maintenance and recent failures. Trading permission is not
-/// probed yet (no trading client exists): `trading_probe` says so when asked.
+/// available, institutions under maintenance and recent failures. With `probe_trading`, each
+/// account's standing under the trading gate (`services::trading::probe`, no provider called).
 pub async fn health(env: &Env, session: &Authenticated, probe_trading: bool) -> Result<Value, ApiError> {
     let listing = list(env, session).await?;
     let health = provider_health(env, session).await;
@@ -46,10 +46,10 @@ pub async fn health(env: &Env, session: &Authenticated, probe_trading: bool) -> 
             })
         })
         .collect();
-    let trading_probe = json!({
-        "requested": probe_trading,
-        "probed": false,
-        "reason": "trading permission checks arrive with trading support; nothing was probed",
-    });
+    let trading_probe = if probe_trading {
+        json!({ "requested": true, "probed": true, "accounts": super::trading::probe(env, session).await? })
+    } else {
+        json!({ "requested": false, "probed": false, "reason": "not asked (probe_trading: true checks each account)" })
+    };
     Ok(json!({ "providers": providers, "trading_probe": trading_probe }))
 }

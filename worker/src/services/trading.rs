@@ -91,6 +91,25 @@ async fn account(env: &Env, session: &Authenticated, account_id: &str) -> Result
     Ok(Resolved { row, provider, brokerage })
 }
 
+/// Whether each of the user's accounts may trade now, by the core's gate (no provider is called):
+/// `{account_id, provider, brokerage, can_trade, code, reason}` per account.
+pub async fn probe(env: &Env, session: &Authenticated) -> Result<Vec<Value>, ApiError> {
+    let rows = store::all_accounts(env, &session.claims.user_id).await?;
+    let mut accounts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Ok(provider) = Provider::parse(&row.provider) else { continue };
+        let brokerage = row.institution_name.clone().unwrap_or_else(|| provider.display_name().to_owned());
+        let resolved = Resolved { row, provider, brokerage };
+        let verdict = resolved.gate().err();
+        accounts.push(json!({
+            "account_id": resolved.row.external_id, "provider": provider, "brokerage": resolved.brokerage,
+            "can_trade": verdict.is_none(), "code": verdict.as_ref().map(ApiError::code),
+            "reason": verdict.as_ref().map(|e| e.failure().message),
+        }));
+    }
+    Ok(accounts)
+}
+
 /// A trading call's failure as the API answers it: the provider's refusal typed by the core.
 fn call_error(error: TradeCallError, brokerage: &str) -> ApiError {
     match error {

@@ -44,6 +44,19 @@ pub async fn accounts(env: &Env, user: &UserId, account_id: &str) -> DbResult<Ve
     .await
 }
 
+/// Every account of the user, with what the gate needs (at most 500).
+pub async fn all_accounts(env: &Env, user: &UserId) -> DbResult<Vec<TradingAccountRow>> {
+    query_all(
+        env,
+        "SELECT a.provider, a.external_id, a.cap_trading, a.institution_slug, c.institution_name, a.currency,
+                c.connection_type, c.disabled, c.needs_repair
+         FROM accounts a JOIN connections c ON c.id = a.connection_id
+         WHERE a.user_id = ?1 ORDER BY a.provider, a.external_id LIMIT 500",
+        &[user.as_str().into()],
+    )
+    .await
+}
+
 #[derive(Deserialize)]
 struct PriceRow {
     price: Option<String>,
