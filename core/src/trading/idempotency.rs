@@ -134,3 +134,26 @@ pub fn reconcile_verdict(found: Match<'_>, sent_at: i64, now: i64) -> ReconcileV
 pub fn rate_limit_cutoff(now: i64) -> i64 {
     now
 }
+
+/// What bringing a stored order up to date from its broker's recent orders does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshAction {
+    /// Finished: nothing to read.
+    Leave,
+    /// At the broker under its brokerage order id: take its state and fills from there.
+    Track,
+    /// Its answer was lost (or its request died mid-send): reconcile it with the list.
+    Settle,
+}
+
+/// The [`RefreshAction`] for an order in `state`, `placed` when its brokerage order id is known;
+/// a `sending` one is settled only once stale (its own request may still be waiting for the answer).
+pub fn refresh_action(state: OrderState, placed: bool, sent_at: i64, now: i64) -> RefreshAction {
+    match state {
+        _ if state.is_final() => RefreshAction::Leave,
+        _ if placed => RefreshAction::Track,
+        OrderState::Unknown => RefreshAction::Settle,
+        OrderState::Sending if now.saturating_sub(sent_at) >= SENDING_STALE_S => RefreshAction::Settle,
+        _ => RefreshAction::Leave,
+    }
+}

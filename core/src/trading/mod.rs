@@ -16,9 +16,9 @@ pub use errors::{NotAllowedReason, TradingError};
 pub use estimate::{estimate, BrokerImpact, CachedFacts, Estimate, Figure, FigureSource};
 pub use gate::{trading_gate, TradingAccount};
 pub use idempotency::{
-    classify_place_failure, decide_place, parse_idempotency_key, rate_limit_cutoff, reconcile_verdict, Attempt,
-    PlaceDecision, PlaceFailure, ReconcileVerdict, PREVIEW_TTL_S, RECONCILE_GIVE_UP_S, SENDING_STALE_S,
-    TRADES_PER_SECOND_PER_ACCOUNT,
+    classify_place_failure, decide_place, parse_idempotency_key, rate_limit_cutoff, reconcile_verdict, refresh_action,
+    Attempt, PlaceDecision, PlaceFailure, ReconcileVerdict, RefreshAction, PREVIEW_TTL_S, RECONCILE_GIVE_UP_S,
+    SENDING_STALE_S, TRADES_PER_SECOND_PER_ACCOUNT,
 };
 pub use order::{
     parse_symbol_query, OrderAction, OrderForm, OrderRequest, OrderSize, OrderState, OrderType, SymbolRef, TimeInForce,

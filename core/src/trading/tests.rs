@@ -303,6 +303,16 @@ fn a_repeated_key_replays_waits_or_reconciles_but_never_places() {
     assert_eq!(decide_place(Some(&attempt(OrderState::Unknown, 100)), "f", 101), PlaceDecision::Reconcile);
 }
 
+#[test]
+fn a_refresh_tracks_placed_orders_settles_lost_ones_and_leaves_finished_and_in_flight_ones() {
+    assert_eq!(refresh_action(OrderState::Open, true, 0, 10), RefreshAction::Track);
+    assert_eq!(refresh_action(OrderState::Executed, true, 0, 10), RefreshAction::Leave);
+    assert_eq!(refresh_action(OrderState::Unknown, false, 0, 10), RefreshAction::Settle);
+    assert_eq!(refresh_action(OrderState::Sending, false, 0, 10), RefreshAction::Leave);
+    assert_eq!(refresh_action(OrderState::Sending, false, 0, SENDING_STALE_S), RefreshAction::Settle);
+    assert_eq!(refresh_action(OrderState::Rejected, false, 0, 10), RefreshAction::Leave);
+}
+
 fn broker_order(id: &str, symbol: &str, units: &str, placed_at: i64) -> ProviderOrder {
     ProviderOrder {
         brokerage_order_id: id.into(),

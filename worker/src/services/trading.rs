@@ -18,9 +18,9 @@ use tributary_core::capabilities::ConnectionType;
 use tributary_core::coverage::CoverageMap;
 use tributary_core::trading::{
     classify_place_failure, decide_place, estimate, find_placed, parse_idempotency_key, parse_symbol_query,
-    rate_limit_cutoff, reconcile_verdict, trading_gate, Attempt, CachedFacts, NotAllowedReason, OrderAction, OrderForm,
-    OrderRequest, OrderState, PlaceDecision, PlaceFailure, PlacedIntent, ProviderOrder, ReconcileVerdict, SymbolRef,
-    TradableSymbol, TradingAccount, TradingError, PREVIEW_TTL_S,
+    rate_limit_cutoff, reconcile_verdict, refresh_action, trading_gate, Attempt, CachedFacts, NotAllowedReason,
+    OrderAction, OrderForm, OrderRequest, OrderState, PlaceDecision, PlaceFailure, PlacedIntent, ProviderOrder,
+    ReconcileVerdict, RefreshAction, SymbolRef, TradableSymbol, TradingAccount, TradingError, PREVIEW_TTL_S,
 };
 use tributary_core::{ErrorCode, InstitutionSlug, Provider};
 use worker::{Delay, Env};
@@ -657,9 +657,13 @@ async fn refresh(env: &Env, session: &Authenticated, rows: &[OrderRow]) -> Resul
             }
         };
         for row in rows.iter().filter(|r| r.account_id == account_id && !r.order_state().is_final()) {
-            match (&row.brokerage_order_id, row.order_state()) {
-                (Some(id), _) => {
-                    let Some(order) = orders.iter().find(|o| &o.brokerage_order_id == id) else { continue };
+            let placed = row.brokerage_order_id.is_some();
+            match refresh_action(row.order_state(), placed, row.sent_at, session.now()) {
+                RefreshAction::Track => {
+                    let id = row.brokerage_order_id.as_deref();
+                    let Some(order) = orders.iter().find(|o| Some(o.brokerage_order_id.as_str()) == id) else {
+                        continue;
+                    };
                     let changed = order.state != row.order_state()
                         || order.status != row.status
                         || text(order.filled_units) != row.filled_units;
@@ -667,13 +671,8 @@ async fn refresh(env: &Env, session: &Authenticated, rows: &[OrderRow]) -> Resul
                         apply_broker_order(env, session, row, order, "state", &request_id).await?;
                     }
                 }
-                (None, OrderState::Unknown) => settle(env, session, row, &orders, &request_id).await?,
-                (None, OrderState::Sending)
-                    if session.now() - row.sent_at >= tributary_core::trading::SENDING_STALE_S =>
-                {
-                    settle(env, session, row, &orders, &request_id).await?
-                }
-                _ => {}
+                RefreshAction::Settle => settle(env, session, row, &orders, &request_id).await?,
+                RefreshAction::Leave => {}
             }
         }
     }
