@@ -440,6 +440,9 @@ struct Request {
     fingerprint: &'static str,
     phase: Phase,
     waits: u32,
+    /// When this request reserved the key and sent its call (its own clock, not the row's: a
+    /// later attempt may take the row over).
+    sent_at: Option<i64>,
 }
 
 const KEY: &str = "k";
@@ -462,6 +465,7 @@ fn step(req: &mut Request, ledger: &mut Ledger, broker: &mut Broker, behaviour: 
                             sent_at: now,
                         };
                         ledger.rows.insert(KEY.into(), (reserved, None));
+                        req.sent_at = Some(now);
                         req.phase = Phase::Call;
                     }
                 }
@@ -476,12 +480,12 @@ fn step(req: &mut Request, ledger: &mut Ledger, broker: &mut Broker, behaviour: 
             }
         }
         Phase::Call => {
-            let sent_at = ledger.rows[KEY].0.sent_at;
+            let sent_at = req.sent_at.expect("a request calls only after reserving");
             if now - sent_at >= SENDING_STALE_S {
                 // The call's own timeout (at most a minute) fired long before: the broker never
-                // saw it, and the request records the lost answer.
+                // saw it, and the request records the lost answer (on its own attempt only).
                 let row = ledger.rows.get_mut(KEY).unwrap();
-                if row.0.state == OrderState::Sending {
+                if row.0.state == OrderState::Sending && row.0.sent_at == sent_at {
                     row.0.state = OrderState::Unknown;
                 }
                 req.phase = Phase::Reconcile;
@@ -554,7 +558,7 @@ proptest! {
     ) {
         let mut requests: Vec<Request> = fingerprints
             .iter()
-            .map(|same| Request { fingerprint: if *same { "f" } else { "other" }, phase: Phase::Decide, waits: 0 })
+            .map(|same| Request { fingerprint: if *same { "f" } else { "other" }, phase: Phase::Decide, waits: 0, sent_at: None })
             .collect();
         let (mut ledger, mut broker, mut now) = (Ledger::default(), Broker::default(), 1_000i64);
         let mut retried = 0;
@@ -565,7 +569,7 @@ proptest! {
                 if retried == retries { break; }
                 // The client retries with the same key after every answer it got.
                 retried += 1;
-                requests.push(Request { fingerprint: "f", phase: Phase::Decide, waits: 0 });
+                requests.push(Request { fingerprint: "f", phase: Phase::Decide, waits: 0, sent_at: None });
                 continue;
             }
             let index = live[pick % live.len()];
