@@ -1,8 +1,8 @@
 // Tributary's reference web app, built on the `@tributary/client` package: a person picks an
 // institution, connects it through the provider Tributary chooses (in a popup), sees the merged
-// portfolio and (in the Activity tab) every transaction, is told when their broker has news, and
-// refreshes or syncs only what changed. Decisions come from the API and the package; these
-// modules only render and wire.
+// portfolio and (in the Activity tab) every transaction, is told when their broker has news,
+// refreshes or syncs only what changed, and trades from an order ticket per tradable account.
+// Decisions come from the API and the package; these modules only render and wire.
 import init, { TributaryClient, handleConnectRedirect, version } from "./pkg/tributary_client.js";
 import { $, el, show, providerLabel } from "./ui.js";
 import { renderPortfolio } from "./portfolio.js";
@@ -10,9 +10,10 @@ import { setupRefresh } from "./refresh.js";
 import { loadConnections, renderConnections } from "./accounts.js";
 import { connectIbkrFlex } from "./ibkr.js";
 import { setupActivity } from "./activity.js";
+import { setupTrading } from "./trading.js";
 
 const params = new URLSearchParams(location.search);
-const state = { token: null, view: "consolidated", client: null, connected: [] };
+const state = { token: null, view: "consolidated", client: null, connected: [], trading: null };
 // Tests shorten the pending-updates poll with `?poll_ms=`; people get the package's 5 minutes.
 const pollMs = Number(params.get("poll_ms")) > 0 ? Number(params.get("poll_ms")) : undefined;
 // Where a provider flow comes back to: this page, which hands the result to its opener.
@@ -185,8 +186,14 @@ async function loadPortfolio() {
 }
 
 async function loadAccounts() {
-  renderConnections(await loadConnections(apiJson), reconnect);
+  const listed = await loadConnections(apiJson);
+  renderConnections(listed, reconnect);
+  await state.trading?.update(listed.connections);
 }
+
+// A read-only SnapTrade connection reopened in SnapTrade's portal asking for trading
+// (`connection_type: "trade"`, `reconnect: <its id>`), from the ticket's click.
+const reconnectTrading = (connection) => state.client.reconnect(connection.id, { needTrading: true, redirect: returnUrl() });
 
 const reloadAll = () => Promise.all([loadPortfolio(), loadAccounts()]);
 
@@ -258,6 +265,7 @@ async function start() {
   const [, signedIn] = await Promise.all([checkApi(), signIn()]);
   let activity = null;
   if (signedIn) {
+    state.trading = setupTrading({ client: state.client, reconnectTrading, onReconnected: reloadAll });
     await Promise.all([search(), reloadAll()]);
     // The poller's flags reach the Activity tab (new transactions announced) as they change.
     let latestFlags = null;

@@ -14,6 +14,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_person_links_chase_through_plaid_and_sees_holdings,
         browser_journey_banner_refresh_countdown_cost_and_failure,
         browser_activity_tab_syncs_totals_exactly_filters_downloads_csv_and_warns_beside_the_account,
+        browser_order_ticket_previews_places_by_keyboard_cancels_and_offers_reconnect_with_trading,
         browser_person_reconnects_a_broken_connection,
         browser_schwab_expiry_is_warned_and_reconnect_renews_it,
         browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement,
@@ -115,6 +116,16 @@ async fn browser_activity_tab_syncs_totals_exactly_filters_downloads_csv_and_war
 ) -> TestResult {
     let user = ctx.user("br-activity");
     run_node_test_with(&ctx, "activity.test.mjs", &[("TRIBUTARY_USER", &user)]).await
+}
+
+/// The order ticket on a Robinhood trade connection: MSFT found, a refusal shown, a Limit BUY
+/// previewed (every field and estimate source), placed by keyboard once, open, then cancelled;
+/// on a read-only connection, "Reconnect with trading" through SnapTrade's portal.
+async fn browser_order_ticket_previews_places_by_keyboard_cancels_and_offers_reconnect_with_trading(
+    ctx: Arc<Ctx>,
+) -> TestResult {
+    let user = ctx.user("br-trading");
+    run_node_test_with(&ctx, "trading.test.mjs", &[("TRIBUTARY_USER", &user)]).await
 }
 
 async fn browser_person_reconnects_a_broken_connection(ctx: Arc<Ctx>) -> TestResult {

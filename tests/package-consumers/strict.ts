@@ -19,7 +19,17 @@ import {
 import * as bundler from "@tributary/client";
 import * as web from "@tributary/client/web";
 import type {
+  CancelledOrder,
   ConnectResult,
+  FigureSource,
+  Order,
+  OrderDetail,
+  OrderInput,
+  OrderList,
+  OrderPreview,
+  OrderState,
+  PlacedOrder,
+  SymbolSearch,
   MergedPortfolio,
   Position,
   PositionDetail,
@@ -92,6 +102,34 @@ export async function activity(client: TributaryClient): Promise<string[]> {
   const announced: SyncResult = await poller.syncTransactions();
   return [list.from, list.to, amount ?? "", ticker ?? "", String(totals.length), usd ?? "", String(neverSynced), csv.filename,
     String(blob.size), ...differences, String(pending), String(announced.results.length)];
+}
+
+// Trading: a symbol search, a preview with each figure's source, a place under the client's kept
+// key (or the app's own), the orders, one order's audit trail, a cancel.
+export async function trading(client: TributaryClient, accountId: string): Promise<string[]> {
+  const found: SymbolSearch = await client.searchSymbols(accountId, "MSFT");
+  const symbolId: string | undefined = found.symbols.find((s) => s.symbol === "MSFT")?.symbol_id;
+  const input: OrderInput = { account_id: accountId, symbol_id: symbolId ?? "", action: "BUY", order_type: "Limit", time_in_force: "Day", units: "1", limit_price: "401.25" };
+  const preview: OrderPreview = await client.previewOrder(input);
+  const source: FigureSource = preview.estimate.source.fees;
+  const fees: string | null = preview.estimate.fees;
+  const expiresAt: number = preview.expires_at;
+  let placed: PlacedOrder | null = null;
+  try {
+    placed = await client.placeOrder(preview.preview_id);
+  } catch (e) {
+    const error = e as TributaryError;
+    if (error.code === "order_in_progress") placed = await client.placeOrder(preview.preview_id, {});
+  }
+  const again: PlacedOrder = await client.placeOrder(preview.preview_id, { idempotencyKey: placed?.idempotency_key ?? "0b7f8e9c-1d2e-4f30-8a41-5b6c7d8e9f00" });
+  const order: Order = again.order;
+  const state: OrderState = order.state;
+  const open: OrderList = await client.orders({ accountId, state: "open" });
+  const all: OrderList = await client.orders();
+  const detail: OrderDetail = await client.order(order.id);
+  const cancelled: CancelledOrder = await client.cancelOrder(order.id);
+  return [source, fees ?? "—", String(expiresAt), String(again.replayed), state, String(open.orders.length), String(all.warnings.length),
+    String(detail.events.map((e) => e.at).length), cancelled.order.state, order.limit_price ?? "", order.filled_units ?? ""];
 }
 
 export const webEntry: typeof bundler = web;

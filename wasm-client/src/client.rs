@@ -8,7 +8,9 @@ use crate::error::ClientError;
 use crate::http::Api;
 use crate::merge::merge_portfolios_json;
 use crate::options;
+use crate::order_keys::KeyBook;
 use js_sys::{Array, Function, Promise};
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -36,7 +38,8 @@ pub fn rejected(error: ClientError) -> Promise {
 }
 
 /// Talks to the Tributary API for one signed-in user: institution search, connecting through the
-/// provider Tributary chooses, merged holdings, pending updates and refreshes.
+/// provider Tributary chooses, merged holdings, pending updates and refreshes, the ledger, and
+/// trading (symbol search, previews, places under a kept `Idempotency-Key`, orders, cancels).
 ///
 /// Network failures and 5xx answers (except 501) are retried with bounded exponential backoff;
 /// 429 (`retryAfter`), 402 cost caps (`nextAllowedAt`, `reason`) and other 4xx are thrown at once.
@@ -44,12 +47,19 @@ pub fn rejected(error: ClientError) -> Promise {
 #[wasm_bindgen]
 pub struct TributaryClient {
     api: Rc<Api>,
+    /// The previews seen and the `Idempotency-Key`s kept per order ([`crate::order_keys`]).
+    order_keys: Rc<RefCell<KeyBook>>,
 }
 
 impl TributaryClient {
     /// The shared request machinery (the poller sends through it too).
     pub(crate) fn api(&self) -> Rc<Api> {
         self.api.clone()
+    }
+
+    /// The keys `placeOrder` keeps per order.
+    pub(crate) fn order_keys(&self) -> Rc<RefCell<KeyBook>> {
+        self.order_keys.clone()
     }
 }
 
@@ -76,7 +86,7 @@ impl TributaryClient {
             max_delay_ms: options::number(options, "maxDelayMs")?,
         };
         let retry = read.retry_policy().map_err(|e| ClientError::from_core(&e))?;
-        Ok(Self { api: Rc::new(Api::new(base_url, get_token, fetch, retry)) })
+        Ok(Self { api: Rc::new(Api::new(base_url, get_token, fetch, retry)), order_keys: Rc::default() })
     }
 
     /// Institutions matching `query` (blank: the popular ones), each with the provider a read-only

@@ -1,13 +1,14 @@
 //! One request to the Tributary API, carried out the way the core decides: the session token from
 //! the app's getter, the answer classified by `tributary_core::client::classify`, and transient
 //! failures retried under the core's `RetryPolicy` (bounded attempts, bounded backoff). A 429, a
-//! cost cap or any other 4xx comes back at once, with its status.
+//! cost cap or any other 4xx comes back at once, with its status (and the wait its `Retry-After`
+//! names, on any refusal that sends one, e.g. a 409 `order_in_progress`).
 
 use crate::js::{self, get, get_number, get_string, RawAnswer};
 use js_sys::Function;
 use tributary_core::client::outcome::{classify, is_success, ClientFailure, ErrorBody, HttpOutcome};
 use tributary_core::client::requests::api_url;
-use tributary_core::client::RetryPolicy;
+use tributary_core::client::{parse_retry_after, RetryPolicy};
 use wasm_bindgen::JsValue;
 
 /// The fields of a JSON error body the core reads (absent when not JSON or of another type).
@@ -30,6 +31,12 @@ pub struct Success {
     pub status: u16,
     pub disposition: Option<String>,
     pub body: String,
+}
+
+/// One attempt's answer: the success part, and the `Retry-After` header a refusal may carry.
+struct Answer {
+    success: Success,
+    retry_after: Option<String>,
 }
 
 /// Where and how requests are sent: the API base URL, the token getter, the `fetch` to use.
@@ -60,7 +67,14 @@ impl Api {
     }
 
     /// One attempt: the outcome, the status (0 when nothing answered) and the body text.
-    async fn attempt(&self, method: &str, url: &str, token: &str, body: Option<&str>) -> (HttpOutcome, Success) {
+    async fn attempt(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> (HttpOutcome, Answer) {
         let mut headers = vec![
             ("authorization", JsValue::from_str(&format!("Bearer {token}"))),
             ("accept", JsValue::from_str("application/json")),
@@ -68,6 +82,7 @@ impl Api {
         if body.is_some() {
             headers.push(("content-type", JsValue::from_str("application/json")));
         }
+        headers.extend(extra.iter().map(|(name, value)| (*name, JsValue::from_str(value))));
         let mut init = vec![("method", JsValue::from_str(method)), ("headers", js::object(&headers))];
         if let Some(body) = body {
             init.push(("body", JsValue::from_str(body)));
@@ -80,11 +95,15 @@ impl Api {
             Ok(RawAnswer { status, retry_after, disposition, body }) => {
                 let now = (js_sys::Date::now() / 1000.0) as u64;
                 let fields = if is_success(status) { ErrorBody::default() } else { error_body(&body) };
-                (classify(status, retry_after.as_deref(), fields, now), Success { status, disposition, body })
+                let outcome = classify(status, retry_after.as_deref(), fields, now);
+                (outcome, Answer { success: Success { status, disposition, body }, retry_after })
             }
             Err(error) => {
                 let nothing = Success { status: 0, disposition: None, body: String::new() };
-                (HttpOutcome::network_failure(&js::error_message(&error)), nothing)
+                (
+                    HttpOutcome::network_failure(&js::error_message(&error)),
+                    Answer { success: nothing, retry_after: None },
+                )
             }
         }
     }
@@ -92,19 +111,37 @@ impl Api {
     /// Sends `method path` with an optional JSON body and returns the successful answer; retries
     /// only transient failures, waiting the core's backoff between attempts.
     pub async fn send(&self, method: &str, path: &str, body: Option<&str>) -> Result<Success, ClientFailure> {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    /// [`Api::send`] with `extra` request headers (e.g. `Idempotency-Key`), the same on every
+    /// attempt. A refusal's `Retry-After` becomes its `retry_after_s` when the core's
+    /// classification (429 only) gave none.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Result<Success, ClientFailure> {
         let token = self.token().await?;
         let url = api_url(&self.base_url, path);
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (outcome, answer) = self.attempt(method, &url, &token, body).await;
+            let (outcome, answer) = self.attempt(method, &url, &token, body, extra).await;
             if self.retry.should_retry(&outcome, attempts) {
                 js::sleep(self.retry.delay_before(attempts + 1, js_sys::Math::random())).await;
                 continue;
             }
             return match outcome.into_failure(attempts) {
-                None => Ok(answer),
-                Some(failure) => Err(failure),
+                None => Ok(answer.success),
+                Some(mut failure) => {
+                    let now = (js_sys::Date::now() / 1000.0) as u64;
+                    let said = answer.retry_after.as_deref().and_then(|h| parse_retry_after(h, now));
+                    failure.retry_after_s = failure.retry_after_s.or(said);
+                    Err(failure)
+                }
             };
         }
     }

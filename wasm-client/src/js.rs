@@ -1,7 +1,7 @@
 //! The few JavaScript runtime features the client uses, bound by hand instead of through web-sys
 //! (smaller, and reached through `globalThis`, so the module also loads in workers and Node where
-//! windows, popups and documents do not exist): `fetch`, timers, property access and listeners.
-//! Nothing is decided here.
+//! windows, popups and documents do not exist): `fetch`, timers, property access, listeners and
+//! `crypto.getRandomValues`. Nothing is decided here.
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -129,6 +129,15 @@ pub async fn read_response(response: &JsValue) -> Result<RawAnswer, JsValue> {
     let (retry_after, disposition) = (header("retry-after"), header("content-disposition"));
     let body = settle(call(response, "text", &[])?).await?.as_string().unwrap_or_default();
     Ok(RawAnswer { status, retry_after, disposition, body })
+}
+
+/// `N` bytes from `crypto.getRandomValues` (the platform's CSPRNG); `None` where there is none.
+pub fn random_bytes<const N: usize>() -> Option<[u8; N]> {
+    let array = js_sys::Uint8Array::new_with_length(N as u32);
+    call(&get(&global(), "crypto"), "getRandomValues", &[&array]).ok()?;
+    let mut bytes = [0u8; N];
+    array.copy_to(&mut bytes);
+    Some(bytes)
 }
 
 /// `location.origin` of this page, when there is one.

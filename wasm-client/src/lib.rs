@@ -13,7 +13,8 @@
 //! to it), classifies answers and retries only transient failures as the core decides, and
 //! merges holdings with the same core merge as `mergePortfolios`. The ledger ([`ledger`]) reads
 //! every page of the transactions for a set of filters and totals them per currency exactly
-//! ([`totals::transaction_totals`]).
+//! ([`totals::transaction_totals`]). Trading ([`trading`]) previews and places orders, each place
+//! under an `Idempotency-Key` kept per order until its outcome is definitive ([`order_keys`]).
 
 pub mod boundary;
 pub mod client;
@@ -24,13 +25,16 @@ mod js;
 pub mod ledger;
 pub mod merge;
 mod options;
+pub mod order_keys;
 pub mod pending;
 pub mod poller;
 pub mod routing;
 pub mod totals;
+pub mod trading;
 pub mod types;
 pub mod types_client;
 pub mod types_ledger;
+pub mod types_trading;
 
 pub use client::TributaryClient;
 pub use connect::handle_connect_redirect;

@@ -6,6 +6,7 @@
 mod connect;
 mod ledger;
 mod poller;
+mod trading;
 
 use js_sys::{Array, Function, Reflect};
 use serde_json::{json, Value};

@@ -323,3 +323,61 @@ fn transaction_totals_refuse_what_is_not_a_list_of_decimal_rows() {
     );
     assert_eq!(thrown(transaction_totals(JsValue::UNDEFINED).unwrap_err()).0, "invalid_input");
 }
+
+#[wasm_bindgen_test]
+fn order_keys_are_uuid_v4_kept_per_order_and_forgotten_only_after_a_definitive_outcome() {
+    use tributary_client::order_keys::{fate_of_answer, fate_of_refusal, uuid_v4, KeyBook, KeyFate, PreviewedOrder};
+    assert_eq!(uuid_v4([0xff; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
+
+    for (status, state, fate) in [
+        (201, Some("open"), KeyFate::Forget),
+        (200, Some("executed"), KeyFate::Forget),
+        (200, Some("rejected"), KeyFate::Forget),
+        (202, Some("unknown"), KeyFate::Keep),
+        (201, Some("sending"), KeyFate::Keep),
+        (201, None, KeyFate::Keep),
+    ] {
+        assert_eq!(fate_of_answer(status, state), fate, "{status} {state:?}");
+    }
+    for code in ["order_rejected", "idempotency_key_reused", "preview_expired", "preview_not_found"] {
+        assert_eq!(fate_of_refusal(code), KeyFate::Forget, "{code}");
+    }
+    for code in ["network_error", "order_in_progress", "order_outcome_unknown", "trade_rate_limited", "http_502"] {
+        assert_eq!(fate_of_refusal(code), KeyFate::Keep, "{code}");
+    }
+
+    let order = |units: &str, limit: &str| PreviewedOrder {
+        account_id: "a".into(),
+        instrument: "s".into(),
+        action: "BUY".into(),
+        order_type: "Limit".into(),
+        time_in_force: "Day".into(),
+        units: Some(units.into()),
+        limit_price: Some(limit.into()),
+        ..PreviewedOrder::default()
+    };
+    let first = order("1", "401.25").fingerprint();
+    let same = order("1.0", "401.2500").fingerprint();
+    assert_eq!(first, same, "the same order written differently");
+    assert_ne!(first, order("2", "401.25").fingerprint());
+    assert_ne!(first, PreviewedOrder { action: "SELL".into(), ..order("1", "401.25") }.fingerprint());
+
+    let mut book = KeyBook::default();
+    book.remember_preview("p-1".into(), first.clone());
+    book.remember_preview("p-2".into(), same);
+    let (one, two) = (book.order_name("p-1"), book.order_name("p-2"));
+    assert_eq!(one, two, "two previews of one order share its key");
+    let key = book.key_for(&one, None, || Some("k1".into())).unwrap();
+    assert_eq!(book.key_for(&two, None, || Some("k2".into())).as_deref(), Some(key.as_str()));
+    book.settle(&one, "an older key", KeyFate::Forget);
+    assert_eq!(book.kept(&one), Some("k1"), "only the key that was sent is forgotten");
+    book.settle(&one, &key, KeyFate::Forget);
+    assert_eq!(book.key_for(&one, None, || Some("k3".into())).as_deref(), Some("k3"));
+    assert_eq!(book.key_for("preview:p-9", None, || None), None, "no randomness, no key");
+    for n in 0..100 {
+        book.remember_preview(format!("q-{n}"), format!("f-{n}"));
+    }
+    assert_eq!(book.order_name("q-0"), "preview:q-0", "only the latest previews are remembered");
+    assert_eq!(book.order_name("q-99"), "order:f-99");
+}
