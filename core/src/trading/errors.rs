@@ -45,7 +45,8 @@ pub enum TradingError {
     InvalidOrder { field: &'static str, reason: String },
     #[error("q: {0}")]
     InvalidQuery(String),
-    #[error("no account {0:?} among your accounts")]
+    /// The id asked for is kept for logs, never echoed: it may be another user's.
+    #[error("that account is not one of yours")]
     AccountNotFound(String),
     #[error("account {account} cannot trade: {}", reason.advice())]
     NotAllowed { account: String, reason: NotAllowedReason },
@@ -55,7 +56,7 @@ pub enum TradingError {
     Rejected { brokerage: String, reason: String },
     #[error("the preview is older than 5 minutes; preview again before placing")]
     PreviewExpired,
-    #[error("no preview {0:?} of yours")]
+    #[error("that preview is not one of yours (preview the order, then place its preview_id)")]
     PreviewNotFound(String),
     #[error("the {brokerage} connection needs repair before it can trade: reconnect it")]
     NeedsRepair { brokerage: String },
@@ -71,7 +72,7 @@ pub enum TradingError {
     InProgress { order_id: String },
     #[error("at most one order per second per account; try again in {retry_after_s} s")]
     RateLimited { retry_after_s: u64 },
-    #[error("no order {0:?} of yours")]
+    #[error("that order is not one of yours")]
     OrderNotFound(String),
     #[error("the order is {state}; only an open order can be cancelled")]
     NotCancellable { state: &'static str },

@@ -588,3 +588,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn not_found_never_echoes_the_id_asked_for_which_may_be_another_users() {
+    let id = "someone-elses-account-7f3a";
+    for error in [
+        TradingError::AccountNotFound(id.into()),
+        TradingError::PreviewNotFound(id.into()),
+        TradingError::OrderNotFound(id.into()),
+    ] {
+        assert_eq!(error.http_status(), 404);
+        assert!(!error.to_string().contains(id), "{error}");
+    }
+}
