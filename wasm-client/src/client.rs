@@ -8,12 +8,12 @@ use crate::error::ClientError;
 use crate::http::Api;
 use crate::merge::merge_portfolios_json;
 use crate::options;
-use crate::order_keys::KeyBook;
 use js_sys::{Array, Function, Promise};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use tributary_core::client::order_keys::KeyBook;
 use tributary_core::client::requests::{self, ProviderRead, RefreshOptions};
 use tributary_core::client::{ClientFailure, ClientOptions};
 use tributary_core::merge::MergeView;
@@ -47,7 +47,7 @@ pub fn rejected(error: ClientError) -> Promise {
 #[wasm_bindgen]
 pub struct TributaryClient {
     api: Rc<Api>,
-    /// The previews seen and the `Idempotency-Key`s kept per order ([`crate::order_keys`]).
+    /// The previews seen and the `Idempotency-Key`s kept per order ([`tributary_core::client::order_keys`]).
     order_keys: Rc<RefCell<KeyBook>>,
 }
 

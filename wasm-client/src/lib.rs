@@ -14,7 +14,7 @@
 //! merges holdings with the same core merge as `mergePortfolios`. The ledger ([`ledger`]) reads
 //! every page of the transactions for a set of filters and totals them per currency exactly
 //! ([`totals::transaction_totals`]). Trading ([`trading`]) previews and places orders, each place
-//! under an `Idempotency-Key` kept per order until its outcome is definitive ([`order_keys`]).
+//! under an `Idempotency-Key` kept per order until its outcome is definitive ([`tributary_core::client::order_keys`]).
 
 pub mod boundary;
 pub mod client;
@@ -25,7 +25,6 @@ mod js;
 pub mod ledger;
 pub mod merge;
 mod options;
-pub mod order_keys;
 pub mod pending;
 pub mod poller;
 pub mod routing;

@@ -1,6 +1,6 @@
 //! Trading through `TributaryClient`: `searchSymbols` (`GET /api/accounts/{id}/symbols?q=`),
 //! `previewOrder` (`POST /api/orders/preview`), `placeOrder` (`POST /api/orders` with an
-//! `Idempotency-Key` kept per order, [`crate::order_keys`]), `orders`, `order` and `cancelOrder`.
+//! `Idempotency-Key` kept per order, [`tributary_core::client::order_keys`]), `orders`, `order` and `cancelOrder`.
 //!
 //! The order itself is checked by the worker (its codes: `invalid_order` naming the field,
 //! `symbol_not_found`, `trading_not_allowed`, …); this module only refuses arguments that cannot
@@ -14,11 +14,11 @@ use crate::error::ClientError;
 use crate::http::Api;
 use crate::js::{self, get};
 use crate::options;
-use crate::order_keys::{fate_of_answer, fate_of_refusal, uuid_v4, KeyBook, PreviewedOrder};
 use js_sys::Promise;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
+use tributary_core::client::order_keys::{fate_of_answer, fate_of_refusal, uuid_v4, KeyBook, PreviewedOrder};
 use tributary_core::client::ClientFailure;
 use tributary_core::url::{encode_component, encode_query};
 use wasm_bindgen::prelude::*;

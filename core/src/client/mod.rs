@@ -8,6 +8,7 @@
 
 pub mod connect;
 pub mod options;
+pub mod order_keys;
 pub mod outcome;
 pub mod poller;
 pub mod reconnect;

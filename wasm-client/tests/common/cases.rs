@@ -326,7 +326,9 @@ fn transaction_totals_refuse_what_is_not_a_list_of_decimal_rows() {
 
 #[wasm_bindgen_test]
 fn order_keys_are_uuid_v4_kept_per_order_and_forgotten_only_after_a_definitive_outcome() {
-    use tributary_client::order_keys::{fate_of_answer, fate_of_refusal, uuid_v4, KeyBook, KeyFate, PreviewedOrder};
+    use tributary_core::client::order_keys::{
+        fate_of_answer, fate_of_refusal, uuid_v4, KeyBook, KeyFate, PreviewedOrder,
+    };
     assert_eq!(uuid_v4([0xff; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
     assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
 

@@ -31,10 +31,7 @@ pub fn random_owner() -> String {
 
 /// A fresh random UUID (version 4, RFC 9562), for ids a provider or a client may see.
 pub fn random_uuid() -> String {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).expect("the runtime provides crypto.getRandomValues");
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the runtime provides crypto.getRandomValues");
+    tributary_core::client::order_keys::uuid_v4(bytes)
 }

@@ -18,7 +18,7 @@
 //! It does not survive a page reload: `placeOrder` answers the key it sent, for an app that wants
 //! to keep it longer and pass it back as `idempotencyKey`.
 
-use tributary_core::Quantity;
+use crate::Quantity;
 
 /// How many previews (and keys) are remembered at most.
 pub const MAX_KEPT: usize = 64;
