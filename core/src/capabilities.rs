@@ -106,6 +106,13 @@ pub fn trading_possible(provider: Provider, rule: Option<&CoverageRule>) -> bool
     provider_supports_trading(provider) && rule.map_or(UNLISTED_INSTITUTION_TRADING_ALLOWED, |r| r.trading_allowed)
 }
 
+/// Whether link-time routing may promise trading at an institution through `provider`: the
+/// provider is one routing sends trading to (SnapTrade; Schwab direct trades for the accounts
+/// already connected through it but is not chosen for trading) and the coverage rule allows it.
+pub fn routing_can_trade(provider: Provider, rule: Option<&CoverageRule>) -> bool {
+    provider.spec().routes_trading && trading_possible(provider, rule)
+}
+
 /// Capabilities of an account: trading only when the provider supports it AND the coverage rule
 /// allows it AND the connection was authorised for trading.
 pub fn capabilities_for(

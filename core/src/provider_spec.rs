@@ -55,6 +55,15 @@ pub struct ProviderSpec {
     pub refresh_cost: RefreshCost,
     /// Whether orders can be placed through the provider at all.
     pub supports_trading: bool,
+    /// How many orders one account may place in a window (the broker's own limit, kept locally
+    /// so that an order over it is refused before it is sent). Meaningless without trading.
+    pub order_rate_limit: RateLimit,
+    /// Whether an order may name an amount of money instead of units (SnapTrade's `notional_value`).
+    pub orders_by_amount: bool,
+    /// Whether link-time routing sends a person who asks for trading here (a provider whose
+    /// connections can trade but whose trading depends on the deployment's own app registration
+    /// serves the accounts already connected through it, and is not chosen for trading).
+    pub routes_trading: bool,
     /// Whether positions come fresh from the broker rather than from a daily snapshot.
     pub realtime: bool,
     /// How long cached holdings count as fresh unless the deployment says otherwise.
@@ -84,6 +93,10 @@ const SNAPTRADE: ProviderSpec = ProviderSpec {
     read_cost: CallCost::Included,
     refresh_cost: RefreshCost::Paid,
     supports_trading: true,
+    // SnapTrade's soft limit: one trade per second per account.
+    order_rate_limit: RateLimit { requests: 1, per_seconds: 1 },
+    orders_by_amount: true,
+    routes_trading: true,
     realtime: true,
     cache_ttl_hours: 24,
     rate_limit: RateLimit { requests: 250, per_seconds: 60 },
@@ -102,6 +115,9 @@ const PLAID: ProviderSpec = ProviderSpec {
     read_cost: CallCost::Included,
     refresh_cost: RefreshCost::Paid,
     supports_trading: false,
+    order_rate_limit: RateLimit { requests: 0, per_seconds: 1 },
+    orders_by_amount: false,
+    routes_trading: false,
     realtime: false,
     cache_ttl_hours: 72,
     rate_limit: RateLimit { requests: 15, per_seconds: 60 },
@@ -121,9 +137,15 @@ const SCHWAB: ProviderSpec = ProviderSpec {
     // Every read is live from Schwab's own books; there is nothing to pay for and no separate
     // "refresh from the institution" call.
     refresh_cost: RefreshCost::Free,
-    // Orders through Schwab's own API are not built yet: a person who needs to trade at Schwab is
-    // routed through SnapTrade.
-    supports_trading: false,
+    // Orders through the Trader API's own order endpoints (an app registered for "Accounts and
+    // Trading"); routing still sends a person who asks for trading at link time to SnapTrade.
+    supports_trading: true,
+    // The order limit an app chooses at registration is 0–120 order requests a minute per
+    // account; 120 is the recommended (and highest) choice.
+    order_rate_limit: RateLimit { requests: 120, per_seconds: 60 },
+    // Equity orders are for a quantity of shares (`amountIndicator: DOLLARS` is for mutual funds).
+    orders_by_amount: false,
+    routes_trading: false,
     realtime: true,
     cache_ttl_hours: 1,
     rate_limit: RateLimit { requests: 120, per_seconds: 60 },
@@ -143,6 +165,9 @@ const IBKR_FLEX: ProviderSpec = ProviderSpec {
     // The Flex Web Service is free; a "refresh" is asking for a new statement.
     refresh_cost: RefreshCost::Free,
     supports_trading: false,
+    order_rate_limit: RateLimit { requests: 0, per_seconds: 1 },
+    orders_by_amount: false,
+    routes_trading: false,
     // Activity statements are published once a day, after IBKR's close of business.
     realtime: false,
     // A daily pull plus two hours' slack: past this, aggregators' IBKR copies stand in again.

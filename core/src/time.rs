@@ -37,7 +37,13 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         let i = rest.rfind(['+', '-']).filter(|&i| i >= 8)?;
         let (clock, offset) = rest.split_at(i);
         let sign = if offset.starts_with('-') { -1 } else { 1 };
-        let (h, m) = offset[1..].split_once(':').unwrap_or((&offset[1..], "00"));
+        // `+02:00`, `+0200` (Schwab writes `+0000`) or `+02`.
+        let digits = &offset[1..];
+        let (h, m) = match digits.split_once(':') {
+            Some(pair) => pair,
+            None if digits.len() == 4 => digits.split_at(2),
+            None => (digits, "00"),
+        };
         (clock, sign * (i64::from(number(h)?) * 3600 + i64::from(number(m)?) * 60))
     };
     let clock = clock.split('.').next()?;
@@ -48,6 +54,15 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
         return None;
     }
     Some(days * 86_400 + i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s) - offset_seconds)
+}
+
+/// Unix seconds as `2026-06-02T14:30:00.000Z` (UTC, milliseconds always zero): the request
+/// timestamp form Schwab documents.
+pub fn format_utc_millis(seconds: i64) -> String {
+    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.000Z")
 }
 
 /// Days from 1970-01-01 back to the civil date (year, month, day).
@@ -146,6 +161,10 @@ mod tests {
         assert_eq!(parse_rfc3339("2023-11-14T22:13:20.761390Z"), Some(1_700_000_000));
         assert_eq!(parse_rfc3339("2023-11-14T17:13:20-05:00"), Some(1_700_000_000));
         assert_eq!(parse_rfc3339("2024-02-29"), Some(1_709_164_800));
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20+0000"), Some(1_700_000_000));
+        assert_eq!(parse_rfc3339("2023-11-15T00:13:20+0200"), Some(1_700_000_000));
+        assert_eq!(super::format_utc_millis(1_700_000_000), "2023-11-14T22:13:20.000Z");
+        assert_eq!(parse_rfc3339(&super::format_utc_millis(1_709_164_800)), Some(1_709_164_800));
     }
 
     #[test]

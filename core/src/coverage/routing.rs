@@ -7,7 +7,7 @@
 //! why. When no candidate is usable the answer is a typed error, never an unusable provider.
 
 use super::{CoverageMap, CoverageRule, ProviderHealth, ProviderProblem};
-use crate::capabilities::trading_possible;
+use crate::capabilities::routing_can_trade;
 use crate::domain::{InstitutionSlug, Provider};
 use crate::error::ErrorCode;
 use crate::institutions::AliasTable;
@@ -137,7 +137,7 @@ impl CoverageMap {
             Some(skipped) => RoutingReason::FellBack { from: skipped.provider, problem: skipped.problem },
             None => first_reason,
         };
-        let trading_available = trading_possible(provider, rule);
+        let trading_available = routing_can_trade(provider, rule);
         let primary = rule.map_or(candidates[0], |r| r.preferred);
         let mut message = explain(&shown, provider, reason, rule);
         if need_trading && !trading_available {
@@ -162,8 +162,8 @@ fn candidates(rule: Option<&CoverageRule>, need_trading: bool) -> (Vec<Provider>
         Some(rule) => match rule.fallback {
             Some(fallback)
                 if need_trading
-                    && !trading_possible(rule.preferred, Some(rule))
-                    && trading_possible(fallback, Some(rule)) =>
+                    && !routing_can_trade(rule.preferred, Some(rule))
+                    && routing_can_trade(fallback, Some(rule)) =>
             {
                 (vec![fallback, rule.preferred], RoutingReason::TradingNeedsFallback)
             }

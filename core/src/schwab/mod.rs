@@ -6,6 +6,8 @@
 mod accounts;
 mod errors;
 mod oauth;
+#[cfg(feature = "server")]
+pub mod orders;
 mod tokens;
 #[cfg(feature = "server")]
 pub mod transactions;

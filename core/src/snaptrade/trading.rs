@@ -5,21 +5,16 @@
 use super::normalize::{decimal, malformed, string};
 use crate::provider_error::ProviderError;
 use crate::time::parse_rfc3339;
-use crate::trading::{BrokerImpact, OrderAction, OrderForm, OrderSize, OrderState, ProviderOrder, TradableSymbol};
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::Decimal;
+use crate::trading::{
+    exact_json_number as number, BrokerImpact, OrderAction, OrderForm, OrderSize, OrderState, ProviderOrder,
+    TradableSymbol,
+};
 use serde_json::{json, Map, Value};
 
 /// Symbols one search returns at most (SnapTrade's own cap).
 pub const MAX_SYMBOLS: usize = 20;
 /// Orders one order list is read for at most (a list longer than this is cut, newest kept).
 const MAX_ORDERS: usize = 1_000;
-
-/// A decimal as the JSON number SnapTrade's forms take; exact for the at most 15 significant
-/// digits an [`OrderForm`] allows.
-fn number(value: Decimal) -> Value {
-    value.to_f64().and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number)
-}
 
 /// `POST /accounts/{id}/symbols` body.
 pub fn symbol_search_body(query: &str) -> Value {

@@ -70,7 +70,7 @@ pub enum TradingError {
     OutcomeUnknown { order_id: String },
     #[error("order {order_id} with this Idempotency-Key is being placed right now; ask again in a moment")]
     InProgress { order_id: String },
-    #[error("at most one order per second per account; try again in {retry_after_s} s")]
+    #[error("the broker's order limit for this account is reached; try again in {retry_after_s} s")]
     RateLimited { retry_after_s: u64 },
     #[error("that order is not one of yours")]
     OrderNotFound(String),

@@ -5,6 +5,7 @@
 use super::reconcile::Match;
 use super::{OrderState, ProviderOrder, TradingError};
 use crate::provider_error::ProviderError;
+use crate::provider_spec::RateLimit;
 
 /// How long a preview may be placed (SnapTrade's order-impact window).
 pub const PREVIEW_TTL_S: i64 = 300;
@@ -14,8 +15,6 @@ pub const SENDING_STALE_S: i64 = 120;
 /// An unknown attempt the broker still does not list this long after it was sent never reached
 /// the broker: it is `failed`, and a new order may be placed.
 pub const RECONCILE_GIVE_UP_S: i64 = 900;
-/// SnapTrade's soft limit: trades per second per account.
-pub const TRADES_PER_SECOND_PER_ACCOUNT: u32 = 1;
 
 /// A stored attempt, as the ledger sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,10 +128,49 @@ pub fn reconcile_verdict(found: Match<'_>, sent_at: i64, now: i64) -> ReconcileV
     }
 }
 
-/// A place in an account at `now` (Unix seconds) is allowed only when the account's previous
-/// place was before this second: at most [`TRADES_PER_SECOND_PER_ACCOUNT`] per second.
-pub fn rate_limit_cutoff(now: i64) -> i64 {
-    now
+/// One account's local order window: when it began and how many orders it has let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderWindow {
+    pub started_at: i64,
+    pub orders: u32,
+}
+
+/// What the store's one atomic statement needs to apply [`admit_order`] at `now`: a window that
+/// began at or before `restart_at_or_before` is over (the order opens a new one); otherwise the
+/// order is let through while the window holds fewer than `max_orders`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderWindowRule {
+    pub restart_at_or_before: i64,
+    pub max_orders: u32,
+}
+
+/// The rule [`admit_order`] applies for `limit` at `now`, in the store's terms.
+pub fn order_window_rule(limit: RateLimit, now: i64) -> OrderWindowRule {
+    OrderWindowRule { restart_at_or_before: now - i64::from(limit.per_seconds), max_orders: limit.requests }
+}
+
+/// Whether one more order of an account may be sent at `now` under the broker's `limit` (a fixed
+/// window of `per_seconds` from its first order): the window after it, or the seconds until the
+/// current window ends (at least 1) when it is full.
+pub fn admit_order(current: Option<OrderWindow>, limit: RateLimit, now: i64) -> Result<OrderWindow, u64> {
+    let rule = order_window_rule(limit, now);
+    match current {
+        Some(w) if w.started_at > rule.restart_at_or_before => {
+            if w.orders < rule.max_orders {
+                Ok(OrderWindow { orders: w.orders + 1, ..w })
+            } else {
+                Err(order_retry_after(limit, w.started_at, now))
+            }
+        }
+        _ if rule.max_orders == 0 => Err(u64::from(limit.per_seconds.max(1))),
+        _ => Ok(OrderWindow { started_at: now, orders: 1 }),
+    }
+}
+
+/// Seconds until a window that began at `started_at` is over, at least 1.
+pub fn order_retry_after(limit: RateLimit, started_at: i64, now: i64) -> u64 {
+    let ends = started_at.saturating_add(i64::from(limit.per_seconds));
+    u64::try_from(ends.saturating_sub(now)).unwrap_or(0).max(1)
 }
 
 /// What bringing a stored order up to date from its broker's recent orders does with it.

@@ -16,12 +16,12 @@ pub use errors::{NotAllowedReason, TradingError};
 pub use estimate::{estimate, BrokerImpact, CachedFacts, Estimate, Figure, FigureSource};
 pub use gate::{trading_gate, TradingAccount};
 pub use idempotency::{
-    classify_place_failure, decide_place, parse_idempotency_key, rate_limit_cutoff, reconcile_verdict, refresh_action,
-    Attempt, PlaceDecision, PlaceFailure, ReconcileVerdict, RefreshAction, PREVIEW_TTL_S, RECONCILE_GIVE_UP_S,
-    SENDING_STALE_S, TRADES_PER_SECOND_PER_ACCOUNT,
+    admit_order, classify_place_failure, decide_place, order_retry_after, order_window_rule, parse_idempotency_key,
+    reconcile_verdict, refresh_action, Attempt, OrderWindow, OrderWindowRule, PlaceDecision, PlaceFailure,
+    ReconcileVerdict, RefreshAction, PREVIEW_TTL_S, RECONCILE_GIVE_UP_S, SENDING_STALE_S,
 };
 pub use order::{
-    parse_symbol_query, OrderAction, OrderForm, OrderRequest, OrderSize, OrderState, OrderType, SymbolRef, TimeInForce,
-    MAX_SIGNIFICANT_DIGITS,
+    exact_json_number, parse_symbol_query, OrderAction, OrderForm, OrderRequest, OrderSize, OrderState, OrderType,
+    SymbolRef, TimeInForce, MAX_SIGNIFICANT_DIGITS,
 };
 pub use reconcile::{find_placed, Match, PlacedIntent, ProviderOrder, TradableSymbol};

@@ -3,7 +3,7 @@
 //! that the same order asked twice is recognised as the same.
 
 use super::TradingError;
-use crate::domain::Ticker;
+use crate::domain::{Provider, Ticker};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -356,6 +356,18 @@ impl OrderForm {
         Ok(Self { account_id, symbol, action, order_type, time_in_force, size, limit_price, stop_price })
     }
 
+    /// Checks what the order asks of the provider it goes to: an amount of money only where the
+    /// provider takes orders by amount (Schwab direct takes units).
+    pub fn check_for(&self, provider: Provider) -> Result<(), TradingError> {
+        if self.size.notional().is_some() && !provider.spec().orders_by_amount {
+            return Err(invalid(
+                "notional",
+                format!("{} takes orders in units: give units instead of an amount", provider.display_name()),
+            ));
+        }
+        Ok(())
+    }
+
     /// One text naming exactly this order (account, instrument, side, type, duration, size,
     /// prices; decimals normalised so `10` and `10.0` agree): equal orders, equal fingerprints.
     pub fn fingerprint(&self, symbol_id: &str) -> String {
@@ -374,6 +386,14 @@ impl OrderForm {
             decimal(self.stop_price)
         )
     }
+}
+
+/// A decimal as the JSON number a provider's order form takes; exact for the at most
+/// [`MAX_SIGNIFICANT_DIGITS`] significant digits an [`OrderForm`] allows (the shortest text of
+/// the nearest double is the decimal itself).
+pub fn exact_json_number(value: Decimal) -> serde_json::Value {
+    use rust_decimal::prelude::ToPrimitive;
+    value.to_f64().and_then(serde_json::Number::from_f64).map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
 
 /// A symbol search's `q`: 1 to 32 characters, no control characters, trimmed.

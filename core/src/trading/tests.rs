@@ -76,6 +76,30 @@ fn each_bad_field_is_named() {
 }
 
 #[test]
+fn the_local_order_limit_is_each_brokers_own_window() {
+    let snaptrade = Provider::SnapTrade.spec().order_rate_limit;
+    let first = admit_order(None, snaptrade, 100).unwrap();
+    assert_eq!(first, OrderWindow { started_at: 100, orders: 1 });
+    assert_eq!(admit_order(Some(first), snaptrade, 100), Err(1), "one a second");
+    assert_eq!(admit_order(Some(first), snaptrade, 101), Ok(OrderWindow { started_at: 101, orders: 1 }));
+
+    let schwab = Provider::Schwab.spec().order_rate_limit;
+    let mut window = None;
+    for i in 0..120 {
+        window = Some(admit_order(window, schwab, 1_000 + i / 4).unwrap());
+    }
+    assert_eq!(window, Some(OrderWindow { started_at: 1_000, orders: 120 }));
+    assert_eq!(admit_order(window, schwab, 1_029), Err(31), "the 121st waits for the minute to end");
+    assert_eq!(admit_order(window, schwab, 1_059), Err(1));
+    assert_eq!(admit_order(window, schwab, 1_060), Ok(OrderWindow { started_at: 1_060, orders: 1 }));
+
+    let none = Provider::Plaid.spec().order_rate_limit;
+    assert!(admit_order(None, none, 5).is_err(), "a provider without orders admits none");
+    // The store applies the same rule in one statement: a window begun at or before this restarts.
+    assert_eq!(order_window_rule(schwab, 1_060), OrderWindowRule { restart_at_or_before: 1_000, max_orders: 120 });
+}
+
+#[test]
 fn a_notional_order_is_a_market_day_order() {
     let order = OrderForm::parse(&request(
         r#"{"account_id":"a","symbol":"VTI","action":"BUY","order_type":"Market","time_in_force":"Day","notional":"500.00"}"#,
