@@ -9,14 +9,16 @@
 //!   or everyone's, become disabled) and also answers `"disabled_connections": n` (0 for Plaid,
 //!   Schwab and IBKR, whose `disabled` faults act per request). SnapTrade endpoints include `activities`,
 //!   Plaid's `investments_transactions_get` (see [`crate::faults`]). Schwab endpoints: `token`, `account_numbers`,
-//!   `accounts`, `account` (see [`crate::schwab`]); IBKR endpoints: `send_request`, `get_statement`
+//!   `accounts`, `account`, `transactions`, `preview_order`, `orders`, `place_order`, `order`, `cancel_order`,
+//!   `replace_order` (see [`crate::schwab`]; a fault on an order write answers before any order exists); IBKR endpoints: `send_request`, `get_statement`
 //!   (see [`crate::ibkr`]).
 //! - `GET /__sim/faults` → `{"faults": [...]}`; `DELETE /__sim/faults` clears them → `{"cleared": true}`;
 //!   `DELETE /__sim/faults/{id}` removes just that one → `{"removed": id}` (404 when not active).
 //! - `POST /__sim/latency` `{"ms": n}` → `{"ms": n}`: latency added to every provider API request (0 = off).
 //! - `GET /__sim/calls` → per-provider (`snaptrade`, `plaid`, `schwab`, `ibkr`) `{total, billed, operations:
 //!   {op: n}, users: {user: {total, billed, operations}}}`. Schwab operations: `token_code`, `token_refresh`,
-//!   `account_numbers`, `accounts`, `account` (users keyed by Schwab customer; `billed` always 0). IBKR
+//!   `account_numbers`, `accounts`, `account`, `transactions` and the order operations above (users keyed by
+//!   Schwab customer; `billed` always 0). IBKR
 //!   operations: `send_request`, `get_statement` (users keyed by the token's IBKR user, `(none)` for an
 //!   unknown token; `billed` always 0).
 //! - `POST /__sim/calls/reset` → `{"reset": true}`.
@@ -43,11 +45,16 @@
 //!   exactly as those would, but RETURN it instead of sending it: `{"webhook_id"?, "headers": [[name,
 //!   value], ...], "body": "<exact body text>"}`. For tests that mutate genuine deliveries themselves.
 //! - `POST /__sim/schwab/ratelimit` `{"per_minute": n}` (1..=100000) → `{"per_minute": n}`: the Schwab
-//!   per-app limit on token + Trader requests per trailing 60 s (default 120); resets the window.
+//!   per-app limit on token + Trader non-order requests per trailing 60 s (default 120; order writes have
+//!   their own per-account limit, set with `/__sim/schwab/trading`); resets the window.
 //! - `POST /__sim/schwab/age` `{"customer", "seconds": 1..=31536000}` → `{"customer", "aged": {"codes",
 //!   "access_tokens", "logins"}}`: that customer's codes, access tokens and logins become `seconds` older.
 //! - `POST /__sim/schwab/accounts` `{"customer", "accounts": [Account, …]}` → `{"accounts": n}`: replaces
 //!   that customer's Schwab account data (see [`crate::schwab::control`]).
+//! - Schwab orders (see [`crate::schwab::orders::control`]): `POST /__sim/schwab/trading` (per-account app
+//!   trading permission, order limit per minute, the next placements' outcome, new orders' status),
+//!   `POST /__sim/schwab/orders/fill` (execute an open order, moving positions, balances and transactions)
+//!   and `GET /__sim/schwab/placements?customer=` (every placement request and its outcome).
 //! - `POST /__sim/ibkr/users`, `/__sim/ibkr/tokens`, `/__sim/ibkr/expire`, `/__sim/ibkr/queries`,
 //!   `/__sim/ibkr/ratelimit`, `/__sim/ibkr/errors`, `/__sim/ibkr/report_date`: Flex users, tokens,
 //!   queries, the per-token throttle, injected Flex codes and the report date (see [`crate::ibkr::control`]).
@@ -75,6 +82,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
@@ -101,6 +109,55 @@ pub fn router() -> Router<Arc<Sim>> {
 /// A 400 answer `{"error": message}`.
 pub(crate) fn bad(message: impl Into<String>) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// A 404 answer `{"error": message}` (an unknown account, order or id named by a control).
+pub(crate) fn unknown(message: impl Into<String>) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({ "error": message.into() }))).into_response()
+}
+
+/// The `next_place` of a trading control (SnapTrade's and Schwab's): what the next placements do
+/// instead of succeeding.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "outcome")]
+pub(crate) enum NextPlaceSpec {
+    /// Refuse them, with this reason (or the provider's default).
+    #[serde(rename = "reject")]
+    Reject {
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Make the order, then answer 500.
+    #[serde(rename = "accept_then_500")]
+    AcceptThen500,
+    /// Make the order, then hold the answer and time out.
+    #[serde(rename = "accept_then_timeout")]
+    AcceptThenTimeout,
+}
+
+/// How many placements a `next_place` applies to: `times` (1..=`max`, only with a `next_place`),
+/// else 1 with a `next_place` and 0 without.
+pub(crate) fn next_place_times(times: Option<u32>, has_next_place: bool, max: u32) -> Result<u32, String> {
+    match (times, has_next_place) {
+        (Some(_), false) => Err("times needs next_place".into()),
+        (Some(n), true) if !(1..=max).contains(&n) => Err(format!("times must be 1 to {max}")),
+        (Some(n), true) => Ok(n),
+        (None, true) => Ok(1),
+        (None, false) => Ok(0),
+    }
+}
+
+/// An optional fill price of a trading control: absent or `null`, else a JSON number or decimal
+/// string above 0 and at most `max`.
+pub(crate) fn fill_price(price: Option<&serde_json::Value>, max: i64) -> Result<Option<Decimal>, String> {
+    let parsed = match price {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::Number(n)) => n.to_string().parse::<Decimal>().ok(),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<Decimal>().ok(),
+        Some(_) => None,
+    };
+    let allowed = |p: &Decimal| *p > Decimal::ZERO && *p <= Decimal::from(max);
+    parsed.filter(allowed).map(Some).ok_or_else(|| format!("price must be a decimal above 0, at most {max}"))
 }
 
 /// `body` as JSON of type `T`, or a message saying why not.

@@ -48,7 +48,19 @@ pub const PLAID_ENDPOINTS: &[&str] = &[
 ];
 
 /// The Schwab endpoint names a fault can target (besides `*`): `token` covers both grants.
-pub const SCHWAB_ENDPOINTS: &[&str] = &["token", "account_numbers", "accounts", "account", "transactions"];
+pub const SCHWAB_ENDPOINTS: &[&str] = &[
+    "token",
+    "account_numbers",
+    "accounts",
+    "account",
+    "transactions",
+    "preview_order",
+    "orders",
+    "place_order",
+    "order",
+    "cancel_order",
+    "replace_order",
+];
 
 /// The IBKR Flex Web Service endpoint names a fault can target (besides `*`).
 pub const IBKR_ENDPOINTS: &[&str] = &["send_request", "get_statement"];

@@ -6,12 +6,13 @@
 //! Routes: `GET /health`; the SnapTrade API and its connection portal (see [`snaptrade`]); the Plaid
 //! API and hosted Link (see [`plaid`]); Schwab's OAuth (`/v1/oauth/authorize`,
 //! `/v1/oauth/authorize/decision`, `/v1/oauth/token`) and Trader API (`/trader/v1/accounts/accountNumbers`,
-//! `/trader/v1/accounts`, `/trader/v1/accounts/{accountHash}`, `/trader/v1/accounts/{accountHash}/transactions`;
+//! `/trader/v1/accounts`, `/trader/v1/accounts/{accountHash}`, `/trader/v1/accounts/{accountHash}/transactions`,
+//! `/trader/v1/accounts/{accountHash}/previewOrder`, `/trader/v1/accounts/{accountHash}/orders[/{orderId}]`;
 //! other `/trader/v1` paths answer Schwab's 404) (see [`schwab`]); IBKR's Flex Web Service (`/AccountManagement/FlexWebService/SendRequest`,
 //! `/AccountManagement/FlexWebService/GetStatement`; other `/AccountManagement/` paths answer an HTML 404)
 //! (see [`ibkr`]); and the loopback test controls under `/__sim/` (see [`control`], [`accounts_control`],
 //! [`ledger::control`] (investment transactions), [`snaptrade::trading::control`] (SnapTrade trading),
-//! [`schwab::control`] and [`ibkr::control`]). Any other
+//! [`schwab::control`], [`schwab::orders::control`] (Schwab orders) and [`ibkr::control`]). Any other
 //! path answers SnapTrade's 404.
 
 pub mod accounts_control;

@@ -629,7 +629,7 @@ async fn faults_answer_in_schwabs_shapes_and_calls_are_counted_per_customer() {
         .control(
             Method::POST,
             "/__sim/faults",
-            Some(json!({"provider": "schwab", "endpoint": "orders", "kind": "timeout"})),
+            Some(json!({"provider": "schwab", "endpoint": "user_preference", "kind": "timeout"})),
         )
         .await;
     assert_eq!(unknown.status, 400);

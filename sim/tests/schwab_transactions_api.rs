@@ -3,74 +3,34 @@
 //! (`+0000` times, the duplicated `assetType` key), default histories that agree with the
 //! positions, the `/__sim/transactions*` controls with `provider: "schwab"`, faults and call counts.
 
-use reqwest::StatusCode;
-use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
-use std::time::{SystemTime, UNIX_EPOCH};
-use tributary_sim::{SchwabCredentials, SimConfig, Simulator};
+mod common;
+#[path = "common/schwab.rs"]
+mod schwab;
 
-const CLIENT_ID: &str = "SchwabTestAppKey0123456789ABCDEF";
-const CLIENT_SECRET: &str = "schwab-secret-16";
-const CALLBACK: &str = "https://127.0.0.1:8182";
+use common::{read, Reply};
+use reqwest::Method;
+use schwab::Session;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
 const ALL_TYPES: &str = "TRADE,RECEIVE_AND_DELIVER,DIVIDEND_OR_INTEREST,ACH_RECEIPT,ACH_DISBURSEMENT,CASH_RECEIPT,\
 CASH_DISBURSEMENT,ELECTRONIC_FUND,WIRE_OUT,WIRE_IN,JOURNAL,MEMORANDUM,MARGIN_CALL,MONEY_MARKET,SMA_ADJUSTMENT";
 
-struct Reply {
-    status: StatusCode,
-    text: String,
-    json: Value,
-}
+/// A logged-in session with the transactions calls.
+struct Schwab(Session);
 
-async fn read(response: reqwest::Response) -> Reply {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply { status, text, json }
-}
+impl std::ops::Deref for Schwab {
+    type Target = Session;
 
-/// A started simulator accepting the test app, one logged-in customer and its account hashes.
-struct Schwab {
-    _sim: Simulator,
-    base: String,
-    http: reqwest::Client,
-    access: String,
-    hashes: HashMap<String, String>,
+    fn deref(&self) -> &Session {
+        &self.0
+    }
 }
 
 impl Schwab {
     async fn start(customer: &str) -> Self {
-        let config = SimConfig {
-            schwab: Some(SchwabCredentials {
-                client_id: CLIENT_ID.into(),
-                client_secret: CLIENT_SECRET.into(),
-                redirect_uris: vec![CALLBACK.into()],
-            }),
-            ..SimConfig::default()
-        };
-        let sim = Simulator::start(0, config).await.unwrap();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let mut s = Self { base: sim.base_url(), _sim: sim, http, access: String::new(), hashes: HashMap::new() };
-        s.access = s.login(customer).await;
-        let numbers = s.get("/trader/v1/accounts/accountNumbers", &s.access).await;
-        let pairs = numbers.json.as_array().unwrap().iter();
-        s.hashes = pairs
-            .map(|p| (p["accountNumber"].as_str().unwrap().into(), p["hashValue"].as_str().unwrap().into()))
-            .collect();
-        s
-    }
-
-    /// Consent + code exchange for `customer`: its access token.
-    async fn login(&self, customer: &str) -> String {
-        let form =
-            [("client_id", CLIENT_ID), ("redirect_uri", CALLBACK), ("customer", customer), ("decision", "allow")];
-        let url = format!("{}/v1/oauth/authorize/decision", self.base);
-        let decided = self.http.post(url).form(&form).send().await.unwrap();
-        let location = reqwest::Url::parse(decided.headers()["location"].to_str().unwrap()).unwrap();
-        let code = location.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
-        let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", CALLBACK)];
-        let request = self.http.post(format!("{}/v1/oauth/token", self.base)).form(&form);
-        let token = read(request.basic_auth(CLIENT_ID, Some(CLIENT_SECRET)).send().await.unwrap()).await;
-        token.json["access_token"].as_str().unwrap().to_owned()
+        Self(Session::start(customer).await)
     }
 
     async fn get(&self, path_and_query: &str, token: &str) -> Reply {
@@ -90,7 +50,7 @@ impl Schwab {
     }
 
     async fn control(&self, path: &str, body: Value) -> Reply {
-        read(self.http.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap()).await
+        self.0.control(Method::POST, path, Some(body)).await
     }
 }
 

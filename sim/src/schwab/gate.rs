@@ -1,10 +1,14 @@
 //! The door every Trader API request goes through, in this order: call accounting (user = the
 //! customer of the access token, when it is known), global latency, the Bearer access token (401
-//! `Client not authorized` when missing, unknown or older than 1800 s), the per-app rate limit
-//! (429 + `Retry-After`), injected faults; only then the handler, which receives the [`Caller`].
+//! `Client not authorized` when missing, unknown or older than 1800 s), the per-app rate limit on
+//! non-order requests (429 + `Retry-After`; order writes skip it, their per-account limit is
+//! applied by [`super::orders`]), injected faults; only then the handler, which receives the
+//! [`Caller`].
 
 use super::state::Caller;
-use super::{apply_faults, rate_hit, too_many_requests, trader_operation, unauthorized, Faulted, Flavor};
+use super::{
+    apply_faults, is_order_write, rate_hit, too_many_requests, trader_operation, unauthorized, Faulted, Flavor,
+};
 use crate::faults::Provider;
 use crate::{lock, Sim};
 use axum::extract::{MatchedPath, Request, State};
@@ -24,7 +28,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The middleware: admits, refuses or faults one Trader API request.
 pub async fn gate(State(sim): State<Arc<Sim>>, matched: MatchedPath, mut request: Request, next: Next) -> Response {
-    let Some(op) = trader_operation(matched.as_str()) else {
+    let Some(op) = trader_operation(request.method(), matched.as_str()) else {
         return next.run(request).await;
     };
     let caller = bearer(request.headers()).and_then(|token| lock(&sim.schwab.state).caller(token));
@@ -37,8 +41,10 @@ pub async fn gate(State(sim): State<Arc<Sim>>, matched: MatchedPath, mut request
     let Some((caller, true)) = caller else {
         return unauthorized();
     };
-    if let Err(retry_after) = rate_hit(&sim, &caller.client_id) {
-        return too_many_requests(retry_after);
+    if !is_order_write(op) {
+        if let Err(retry_after) = rate_hit(&sim, &caller.client_id) {
+            return too_many_requests(retry_after);
+        }
     }
     match apply_faults(&sim, op, Some(&caller.customer), Flavor::Trader).await {
         Faulted::Answer(response) => return response,

@@ -1,10 +1,12 @@
 //! The Charles Schwab Trader API (individual) half of the simulator, built from the provider
-//! reference only: the OAuth2 authorization-code flow ([`oauth`]), the read-only account endpoints
-//! under `/trader/v1` (behind [`gate`], handlers in [`routes`] and [`transactions`], rows rendered
-//! by [`wire`]), per-customer codes, tokens, logins, account data and transactions ([`state`],
-//! seeded by [`seed`] and [`history`]) and the `/__sim/schwab/*` controls ([`control`]; rows are
+//! reference only: the OAuth2 authorization-code flow ([`oauth`]), the account endpoints under
+//! `/trader/v1` (behind [`gate`], handlers in [`routes`] and [`transactions`], rows rendered by
+//! [`wire`]), the order endpoints with their per-account order limit ([`orders`]), per-customer
+//! codes, tokens, logins, account data, transactions and orders ([`state`], seeded by [`seed`] and
+//! [`history`]) and the `/__sim/schwab/*` controls ([`control`] and [`orders::control`]; rows are
 //! appended through `/__sim/transactions` with `provider: "schwab"`, see [`crate::ledger::control`]).
-//! Not simulated: orders, single-transaction reads, user preferences, market data, order-rate limits.
+//! Not simulated: `GET /trader/v1/orders` (all accounts), multi-leg, option and conditional
+//! orders, single-transaction reads, user preferences, market data.
 //!
 //! Routes:
 //! - `GET /v1/oauth/authorize?client_id&redirect_uri[&response_type=code][&state]` → the consent page
@@ -20,14 +22,18 @@
 //! - `GET /trader/v1/accounts/{accountHash}/transactions?startDate&endDate&types[&symbol]` →
 //!   `[Transaction]` (all three required, at most a year, at most 3000 rows, `+0000` times, the
 //!   duplicated `assetType` key; see [`transactions`]).
+//! - `POST /trader/v1/accounts/{accountHash}/previewOrder`, `GET|POST /trader/v1/accounts/{accountHash}/orders`,
+//!   `GET|PUT|DELETE /trader/v1/accounts/{accountHash}/orders/{orderId}` (see [`orders`]).
 //!
 //! Every OAuth and Trader answer carries `Schwab-Client-CorrelId`. Errors: OAuth-style
 //! `{error, error_description}` from the token endpoint; `{"errors": [{id, status: 401, title,
 //! detail: "Client not authorized"}]}` for a missing/unknown/expired access token;
 //! `{"message": "…"}` for Trader validation errors (400) and injected Trader status faults; 404
 //! `{"errors": [{id, status: "404", title: "Not Found"}]}` for unknown `/trader/v1` paths; 429
-//! `{"errors": [{status: 429, title: "Too Many Requests"}]}` + `Retry-After` past 120 requests per
-//! trailing 60 s per app (token and Trader calls together).
+//! `{"errors": [{status: 429, title: "Too Many Requests"}]}` + `Retry-After` past 120 non-order
+//! requests per trailing 60 s per app (token and Trader calls together, previewOrder and order
+//! reads included; order writes are not counted there but against their account's own limit, see
+//! [`orders`]).
 //!
 //! Faults (`provider: "schwab"`, endpoints [`crate::faults::SCHWAB_ENDPOINTS`], user = the
 //! customer of the code, refresh token or access token): `status` → the error shape above,
@@ -40,6 +46,7 @@ pub mod control;
 pub mod gate;
 pub mod history;
 pub mod oauth;
+pub mod orders;
 pub mod routes;
 pub mod seed;
 pub mod state;
@@ -50,9 +57,9 @@ use crate::faults::{FaultKind, Provider, TIMEOUT_HOLD_SECS};
 use crate::snaptrade::ratelimit::RateLimiter;
 use crate::util::{escape_html, random_uuid};
 use crate::{lock, Sim};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{middleware, Json, Router};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -77,6 +84,18 @@ pub const OP_ACCOUNTS: &str = "accounts";
 pub const OP_ACCOUNT: &str = "account";
 /// Operation name (call counts and faults) of `GET /trader/v1/accounts/{accountHash}/transactions`.
 pub const OP_TRANSACTIONS: &str = "transactions";
+/// Operation name (call counts and faults) of `POST /trader/v1/accounts/{accountHash}/previewOrder`.
+pub const OP_PREVIEW_ORDER: &str = "preview_order";
+/// Operation name (call counts and faults) of `GET /trader/v1/accounts/{accountHash}/orders`.
+pub const OP_ORDERS: &str = "orders";
+/// Operation name (call counts and faults) of `POST /trader/v1/accounts/{accountHash}/orders`.
+pub const OP_PLACE_ORDER: &str = "place_order";
+/// Operation name (call counts and faults) of `GET /trader/v1/accounts/{accountHash}/orders/{orderId}`.
+pub const OP_ORDER: &str = "order";
+/// Operation name (call counts and faults) of `DELETE /trader/v1/accounts/{accountHash}/orders/{orderId}`.
+pub const OP_CANCEL_ORDER: &str = "cancel_order";
+/// Operation name (call counts and faults) of `PUT /trader/v1/accounts/{accountHash}/orders/{orderId}`.
+pub const OP_REPLACE_ORDER: &str = "replace_order";
 /// The fault endpoint name covering both token grants.
 pub const FAULT_TOKEN: &str = "token";
 
@@ -106,15 +125,37 @@ impl Default for SchwabSim {
     }
 }
 
-/// The operation name of a matched Trader route path; `None` for other routes.
-pub fn trader_operation(route: &str) -> Option<&'static str> {
+/// The Trader route of the account's orders.
+const ORDERS_ROUTE: &str = "/trader/v1/accounts/{accountHash}/orders";
+/// The Trader route of one order.
+const ORDER_ROUTE: &str = "/trader/v1/accounts/{accountHash}/orders/{orderId}";
+/// The Trader route of previewOrder.
+const PREVIEW_ROUTE: &str = "/trader/v1/accounts/{accountHash}/previewOrder";
+
+/// The operation name of a request with `method` on a matched Trader route path; `None` for other
+/// routes and for methods an order route does not serve (the account routes name their operation
+/// whatever the method, and answer unserved methods with Schwab's 404 after the gate).
+pub fn trader_operation(method: &Method, route: &str) -> Option<&'static str> {
+    let read = method == Method::GET || method == Method::HEAD;
     Some(match route {
         "/trader/v1/accounts/accountNumbers" => OP_ACCOUNT_NUMBERS,
         "/trader/v1/accounts" => OP_ACCOUNTS,
         "/trader/v1/accounts/{accountHash}" => OP_ACCOUNT,
         "/trader/v1/accounts/{accountHash}/transactions" => OP_TRANSACTIONS,
+        PREVIEW_ROUTE if method == Method::POST => OP_PREVIEW_ORDER,
+        ORDERS_ROUTE if read => OP_ORDERS,
+        ORDERS_ROUTE if method == Method::POST => OP_PLACE_ORDER,
+        ORDER_ROUTE if read => OP_ORDER,
+        ORDER_ROUTE if method == Method::DELETE => OP_CANCEL_ORDER,
+        ORDER_ROUTE if method == Method::PUT => OP_REPLACE_ORDER,
         _ => return None,
     })
+}
+
+/// Whether `operation` is an order write (POST/PUT/DELETE orders): not counted against the
+/// per-app non-order limit, but against the account's order limit instead.
+pub fn is_order_write(operation: &str) -> bool {
+    matches!(operation, OP_PLACE_ORDER | OP_REPLACE_ORDER | OP_CANCEL_ORDER)
 }
 
 /// Whether `path` lies under the Trader API prefix.
@@ -253,11 +294,15 @@ pub async fn apply_faults(sim: &Sim, endpoint: &str, customer: Option<&str>, fla
         }
         Some(FaultKind::Timeout) => {
             tokio::time::sleep(Duration::from_secs(TIMEOUT_HOLD_SECS)).await;
-            (StatusCode::GATEWAY_TIMEOUT, [(header::CONTENT_TYPE, "text/plain")], "upstream request timeout")
-                .into_response()
+            gateway_timeout()
         }
     };
     Faulted::Answer(response)
+}
+
+/// The gateway's 504 `upstream request timeout` (plain text) that ends a held request.
+pub fn gateway_timeout() -> Response {
+    (StatusCode::GATEWAY_TIMEOUT, [(header::CONTENT_TYPE, "text/plain")], "upstream request timeout").into_response()
 }
 
 /// Answers a known Trader path with an unsupported method as Schwab's 404.
@@ -268,6 +313,7 @@ async fn method_not_found() -> Response {
 /// The Schwab OAuth and Trader routes (Trader ones behind the gate, all with correlation ids) and
 /// the `/__sim/schwab/*` controls.
 pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
+    let with_404 = |methods: MethodRouter<Arc<Sim>>| methods.fallback(method_not_found);
     let trader = Router::new()
         .route("/trader/v1/accounts/accountNumbers", get(routes::account_numbers).fallback(method_not_found))
         .route("/trader/v1/accounts", get(routes::accounts).fallback(method_not_found))
@@ -276,6 +322,14 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
             "/trader/v1/accounts/{accountHash}/transactions",
             get(transactions::transactions).fallback(method_not_found),
         )
+        .route(PREVIEW_ROUTE, with_404(post(orders::routes::preview_order)))
+        .route(ORDERS_ROUTE, with_404(get(orders::routes::orders).post(orders::routes::place_order)))
+        .route(
+            ORDER_ROUTE,
+            with_404(
+                get(orders::routes::order).put(orders::routes::replace_order).delete(orders::routes::cancel_order),
+            ),
+        )
         .route_layer(middleware::from_fn_with_state(sim, gate::gate));
     let api = Router::new()
         .route(oauth::AUTHORIZE_PATH, get(oauth::authorize))
@@ -283,7 +337,7 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route(oauth::TOKEN_PATH, post(oauth::token))
         .merge(trader)
         .layer(middleware::map_response(correl_id));
-    api.merge(control::router())
+    api.merge(control::router()).merge(orders::control::router())
 }
 
 #[cfg(test)]
@@ -307,15 +361,41 @@ mod tests {
         assert!(is_trader_path("/trader/v1") && is_trader_path("/trader/v1/orders"));
         assert!(!is_trader_path("/trader/v10") && !is_trader_path("/accounts"));
         let ops: Vec<_> = [
-            "/trader/v1/accounts/accountNumbers",
-            "/trader/v1/accounts",
-            "/trader/v1/accounts/{accountHash}",
-            "/trader/v1/accounts/{accountHash}/transactions",
+            (Method::GET, "/trader/v1/accounts/accountNumbers"),
+            (Method::GET, "/trader/v1/accounts"),
+            (Method::GET, "/trader/v1/accounts/{accountHash}"),
+            (Method::GET, "/trader/v1/accounts/{accountHash}/transactions"),
+            (Method::POST, PREVIEW_ROUTE),
+            (Method::GET, ORDERS_ROUTE),
+            (Method::POST, ORDERS_ROUTE),
+            (Method::GET, ORDER_ROUTE),
+            (Method::DELETE, ORDER_ROUTE),
+            (Method::PUT, ORDER_ROUTE),
         ]
-        .into_iter()
-        .filter_map(trader_operation)
+        .iter()
+        .filter_map(|(method, route)| trader_operation(method, route))
         .collect();
-        assert_eq!(ops, [OP_ACCOUNT_NUMBERS, OP_ACCOUNTS, OP_ACCOUNT, OP_TRANSACTIONS]);
+        assert_eq!(
+            ops,
+            [
+                OP_ACCOUNT_NUMBERS,
+                OP_ACCOUNTS,
+                OP_ACCOUNT,
+                OP_TRANSACTIONS,
+                OP_PREVIEW_ORDER,
+                OP_ORDERS,
+                OP_PLACE_ORDER,
+                OP_ORDER,
+                OP_CANCEL_ORDER,
+                OP_REPLACE_ORDER
+            ]
+        );
+        assert_eq!(trader_operation(&Method::POST, "/trader/v1/accounts"), Some(OP_ACCOUNTS), "any method");
+        assert_eq!(trader_operation(&Method::HEAD, ORDER_ROUTE), Some(OP_ORDER));
+        assert_eq!(trader_operation(&Method::PATCH, ORDER_ROUTE), None);
+        assert_eq!(trader_operation(&Method::GET, PREVIEW_ROUTE), None);
+        let writes: Vec<_> = ops.iter().filter(|op| is_order_write(op)).collect();
+        assert_eq!(writes, [&OP_PLACE_ORDER, &OP_CANCEL_ORDER, &OP_REPLACE_ORDER]);
         let mut faults: Vec<&str> = vec![FAULT_TOKEN];
         faults.extend(&ops);
         assert_eq!(faults, crate::faults::SCHWAB_ENDPOINTS);

@@ -1,10 +1,13 @@
 //! The simulator's Schwab memory: authorization codes, access tokens, logins (one refresh token
-//! each), every customer's account data and its accounts' transactions (see [`super::history`]),
-//! with issue times on a simulated clock that `POST /__sim/schwab/age` can wind back per customer.
+//! each), every customer's account data, its accounts' transactions (see [`super::history`]) and
+//! orders (see [`super::orders`]), with issue times on a simulated clock that
+//! `POST /__sim/schwab/age` can wind back per customer.
 //!
 //! Times are milliseconds since this state was created (a monotonic clock); ageing a customer
-//! subtracts from the issue times of everything it owns, so "now" itself never moves.
+//! subtracts from the issue times of everything it owns, so "now" itself never moves. Orders are
+//! not aged: they keep the wall-clock times their calls were given.
 
+use super::orders::book::OrderBook;
 use super::seed;
 use crate::ibkr::dates::Date;
 use crate::ledger::Ledger;
@@ -114,6 +117,8 @@ pub struct SchwabState {
     pub transactions: Ledger,
     /// The day each customer's default histories are dated back from (when they were first needed).
     history_anchors: HashMap<String, Date>,
+    /// Orders, placement requests and per-account trading settings (see [`super::orders`]).
+    pub orders: OrderBook,
 }
 
 impl Default for SchwabState {
@@ -127,6 +132,7 @@ impl Default for SchwabState {
             accounts: HashMap::new(),
             transactions: Ledger::default(),
             history_anchors: HashMap::new(),
+            orders: OrderBook::default(),
         }
     }
 }
@@ -250,6 +256,12 @@ impl SchwabState {
     /// The customer's accounts as stored (positions included): replaced data, else the seed.
     pub fn accounts(&self, customer: &str) -> Vec<Value> {
         self.accounts.get(customer).cloned().unwrap_or_else(seed::default_accounts)
+    }
+
+    /// The customer's accounts for changing in place (a fill): the seed is copied in on first use,
+    /// and nothing else (histories, orders) is touched.
+    pub fn accounts_mut(&mut self, customer: &str) -> &mut Vec<Value> {
+        self.accounts.entry(customer.to_owned()).or_insert_with(seed::default_accounts)
     }
 
     /// Replaces the customer's account data (already validated) and drops the transactions of its

@@ -103,22 +103,39 @@ pub struct TransactionQuery {
     pub symbol: Option<String>,
 }
 
+/// The query pairs of `uri` (`Invalid query` when they cannot be read).
+pub fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, String> {
+    Query::<Vec<(String, String)>>::try_from_uri(uri).map(|Query(pairs)| pairs).map_err(|_| "Invalid query".to_owned())
+}
+
+/// The first value of `key` among `pairs`, trimmed, unless it is empty.
+pub fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// The window `[from_key, to_key]` of a query as Unix milliseconds: both are required request
+/// datetimes, the end not before the start and at most [`MAX_RANGE_MS`] after it; else the 400 message.
+pub fn time_window(pairs: &[(String, String)], from_key: &str, to_key: &str) -> Result<(i64, i64), String> {
+    let time = |k: &str| {
+        let text = param(pairs, k).ok_or_else(|| format!("{k} is required"))?;
+        parse_request_time(text).ok_or_else(|| format!("{k} must be yyyy-MM-dd'T'HH:mm:ss.SSSZ, not {text:?}"))
+    };
+    let (from_ms, to_ms) = (time(from_key)?, time(to_key)?);
+    if to_ms < from_ms {
+        return Err(format!("{to_key} must not be before {from_key}"));
+    }
+    if to_ms - from_ms > MAX_RANGE_MS {
+        return Err("Maximum date range is 1 year".into());
+    }
+    Ok((from_ms, to_ms))
+}
+
 impl TransactionQuery {
     /// The query of `uri`, or the 400 message saying why not.
     pub fn parse(uri: &Uri) -> Result<Self, String> {
-        let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).map_err(|_| "Invalid query".to_owned())?;
-        let param = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
-        let time = |k: &str| {
-            let text = param(k).ok_or_else(|| format!("{k} is required"))?;
-            parse_request_time(text).ok_or_else(|| format!("{k} must be yyyy-MM-dd'T'HH:mm:ss.SSSZ, not {text:?}"))
-        };
-        let (start_ms, end_ms) = (time("startDate")?, time("endDate")?);
-        if end_ms < start_ms {
-            return Err("endDate must not be before startDate".into());
-        }
-        if end_ms - start_ms > MAX_RANGE_MS {
-            return Err("Maximum date range is 1 year".into());
-        }
+        let pairs = query_pairs(uri)?;
+        let param = |k: &str| param(&pairs, k);
+        let (start_ms, end_ms) = time_window(&pairs, "startDate", "endDate")?;
         let mut types = Vec::new();
         for name in param("types").ok_or("types is required")?.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             let known = TRANSACTION_TYPES.iter().find(|t| t.eq_ignore_ascii_case(name));

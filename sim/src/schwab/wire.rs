@@ -4,8 +4,9 @@
 //! signed as the position change, `cost` its cash effect, and on trades CURRENCY fee items
 //! (`feeType` `COMMISSION` carrying the fee, `SEC_FEE` 0.0). COLLECTIVE_INVESTMENT instruments carry
 //! the `assetType` key twice, as live payloads do (the text is written by hand for that). Trades
-//! have `orderId`/`positionId` and neither description nor settlement date unless the row was given
-//! a description. Kinds: buy/sell `TRADE`; dividend `DIVIDEND_OR_INTEREST` "Ordinary Dividend~SYM";
+//! have `orderId` (the row's `external_reference_id` when it is an order id of digits, as fills
+//! of simulated orders write it, else stable digits from it) and `positionId`, and neither
+//! description nor settlement date unless the row was given a description. Kinds: buy/sell `TRADE`; dividend `DIVIDEND_OR_INTEREST` "Ordinary Dividend~SYM";
 //! interest `DIVIDEND_OR_INTEREST` "Credit Interest"; fee `JOURNAL` "Service Fee"; tax `JOURNAL`
 //! "W-8 Withholding~SYM"; deposit `ELECTRONIC_FUND` "ACH Credit Received"; withdrawal
 //! `ACH_DISBURSEMENT` "ACH Disbursement"; split `RECEIVE_AND_DELIVER` "Stock Split~SYM"; transfers
@@ -52,6 +53,22 @@ fn stable_number(label: &str, modulus: u64) -> u64 {
     label.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)) % modulus
 }
 
+/// The `instrumentId` of a security `symbol`: 8 stable digits, the same in transactions and orders.
+pub fn instrument_id(symbol: &str) -> u64 {
+    10_000_000 + stable_number(symbol, 89_999_999)
+}
+
+/// The `orderId` of a trade row: its `external_reference_id` itself when that is an order id (1 to
+/// 18 digits, as fills of simulated orders write it), else 13 stable digits from the reference
+/// (or, without one, from the row id).
+fn order_id(tx: &crate::ledger::Tx, row_id: &str) -> u64 {
+    let reference = tx.external_reference_id.as_deref();
+    let digits = reference.filter(|r| (1..=18).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_digit()));
+    digits
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| 1_000_000_000_000 + stable_number(reference.unwrap_or(row_id), 999_999_999))
+}
+
 /// An instrument object as text; `duplicate_asset_type` writes `assetType` a second time at the end.
 fn instrument_text(fields: Map<String, Value>, duplicate_asset_type: bool) -> Box<RawValue> {
     let mut text = Value::Object(fields.clone()).to_string();
@@ -82,7 +99,7 @@ fn security_instrument(symbol: &str, price: Value, known: &HashMap<String, Value
         }
     }
     fields.entry("type").or_insert_with(|| json!("COMMON_STOCK"));
-    fields.insert("instrumentId".into(), json!(10_000_000 + stable_number(symbol, 89_999_999)));
+    fields.insert("instrumentId".into(), json!(instrument_id(symbol)));
     fields.insert("closingPrice".into(), price);
     instrument_text(fields, asset == "COLLECTIVE_INVESTMENT")
 }
@@ -172,7 +189,6 @@ pub fn wire(row: &Row, account_number: &str, known: &HashMap<String, Value>) -> 
     }
     let at = instant(row);
     let trade = tx.kind.is_trade();
-    let order = tx.external_reference_id.as_deref().unwrap_or(&row.id);
     WireTransaction {
         activity_id: row.id.parse::<i64>().map_or_else(|_| json!(row.id), |id| json!(id)),
         time: schwab_time(at),
@@ -185,7 +201,7 @@ pub fn wire(row: &Row, account_number: &str, known: &HashMap<String, Value>) -> 
         settlement_date: (!trade || tx.description.is_some())
             .then(|| schwab_time(tx.settlement_date().days_since(Date::from_days(0)) * 86_400 + i64::from(POSTED_AT))),
         position_id: trade.then(|| 1_000_000 + stable_number(&format!("{account_number}:{symbol}"), 8_999_999)),
-        order_id: trade.then(|| 1_000_000_000_000 + stable_number(order, 999_999_999)),
+        order_id: trade.then(|| order_id(tx, &row.id)),
         net_amount: number(tx.amount),
         activity_type: trade.then_some("EXECUTION"),
         transfer_items: items,

@@ -157,7 +157,8 @@ impl Harness {
     }
 }
 
-async fn read(response: reqwest::Response) -> Reply {
+/// The parts of `response` tests look at (`json` is `Null` when the body is not JSON).
+pub async fn read(response: reqwest::Response) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap();

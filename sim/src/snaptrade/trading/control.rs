@@ -23,18 +23,16 @@
 use super::book::{NextPlace, OrderStatus, Placement, TradingSettings};
 use super::desk;
 use super::wire::order_json;
-use crate::control::{bad, parse};
+use crate::control::{bad, fill_price, next_place_times, parse, unknown, NextPlaceSpec};
 use crate::util::{now_unix, rfc3339, stable_uuid};
 use crate::webhooks::snaptrade::{send_spec, WebhookSpec};
 use crate::webhooks::Delivery;
 use crate::{lock, Sim};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -51,24 +49,6 @@ pub fn router() -> Router<Arc<Sim>> {
         .route("/__sim/snaptrade/trading", post(set_trading))
         .route("/__sim/snaptrade/orders/fill", post(fill))
         .route("/__sim/snaptrade/placements", get(placements))
-}
-
-fn not_found(message: impl Into<String>) -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({ "error": message.into() }))).into_response()
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "outcome")]
-enum NextPlaceSpec {
-    #[serde(rename = "reject")]
-    Reject {
-        #[serde(default)]
-        reason: Option<String>,
-    },
-    #[serde(rename = "accept_then_500")]
-    AcceptThen500,
-    #[serde(rename = "accept_then_timeout")]
-    AcceptThenTimeout,
 }
 
 #[derive(Deserialize)]
@@ -104,13 +84,7 @@ fn settings_from(spec: TradingSpec) -> Result<TradingSettings, String> {
         NextPlaceSpec::AcceptThen500 => NextPlace::AcceptThen500,
         NextPlaceSpec::AcceptThenTimeout => NextPlace::AcceptThenTimeout,
     });
-    let times = match (spec.times, &next_place) {
-        (Some(_), None) => return Err("times needs next_place".into()),
-        (Some(n), Some(_)) if !(1..=MAX_TIMES).contains(&n) => return Err(format!("times must be 1 to {MAX_TIMES}")),
-        (Some(n), Some(_)) => n,
-        (None, Some(_)) => 1,
-        (None, None) => 0,
-    };
+    let times = next_place_times(spec.times, next_place.is_some(), MAX_TIMES)?;
     let order_status = match spec.order_status.as_deref() {
         None => OrderStatus::Accepted,
         Some(s) => {
@@ -158,7 +132,7 @@ async fn set_trading(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     };
     let mut state = lock(&sim.snaptrade);
     if !state.accounts.contains_key(&account_id) {
-        return not_found(format!("no SnapTrade account {account_id:?}"));
+        return unknown(format!("no SnapTrade account {account_id:?}"));
     }
     state.trading.set_settings(&account_id, settings.clone());
     Json(settings_json(&account_id, &settings)).into_response()
@@ -175,21 +149,6 @@ struct FillSpec {
     webhook: bool,
 }
 
-/// A fill price: a positive JSON number or decimal string.
-fn fill_price(price: Option<&Value>) -> Result<Option<Decimal>, String> {
-    let parsed = match price {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.to_string().parse::<Decimal>().ok(),
-        Some(Value::String(s)) => s.trim().parse::<Decimal>().ok(),
-        Some(_) => None,
-    };
-    let allowed = |p: &Decimal| *p > Decimal::ZERO && *p <= Decimal::from(super::form::MAX_AMOUNT);
-    parsed
-        .filter(allowed)
-        .map(Some)
-        .ok_or_else(|| format!("price must be a decimal above 0, at most {}", super::form::MAX_AMOUNT))
-}
-
 fn webhook_json(result: Result<(String, Result<Delivery, String>), String>) -> Value {
     match result {
         Ok((id, Ok(Delivery { status, body }))) => json!({"webhook_id": id, "status": status, "body": body}),
@@ -203,7 +162,7 @@ async fn fill(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         Ok(spec) => spec,
         Err(message) => return bad(message),
     };
-    let price = match fill_price(spec.price.as_ref()) {
+    let price = match fill_price(spec.price.as_ref(), super::form::MAX_AMOUNT) {
         Ok(price) => price,
         Err(message) => return bad(message),
     };
@@ -212,7 +171,7 @@ async fn fill(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         let (order, authorization_id) =
             match desk::fill(&mut state, &spec.account_id, &spec.brokerage_order_id, price, now_unix()) {
                 Ok(filled) => filled,
-                Err((404, message)) => return not_found(message),
+                Err((404, message)) => return unknown(message),
                 Err((_, message)) => return bad(message),
             };
         let auth = &state.authorizations[&authorization_id];
