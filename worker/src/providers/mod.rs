@@ -40,6 +40,8 @@ pub struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
     pub retry_after_s: Option<u64>,
+    /// The `Location` header (where a created resource lives: Schwab's new order).
+    pub location: Option<String>,
 }
 
 fn random_u64() -> u64 {
@@ -83,8 +85,9 @@ async fn attempt(call: &Call<'_>) -> Result<Answer, ProviderError> {
         let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
         let status = response.status_code();
         let retry_after_s = retry_after(response.headers());
+        let location = response.headers().get("location").ok().flatten();
         let body = response.bytes().await?;
-        Ok::<_, worker::Error>(Answer { status, body, retry_after_s })
+        Ok::<_, worker::Error>(Answer { status, body, retry_after_s, location })
     });
     let timeout = Box::pin(Delay::from(call.timeout));
     match select(fetch, timeout).await {

@@ -6,6 +6,7 @@ use super::{send, Answer, Call};
 use std::time::Duration;
 use tributary_core::config::ProviderConfig;
 use tributary_core::provider_error::ProviderError;
+use tributary_core::schwab::orders::map_trade_error;
 use tributary_core::schwab::{basic_authorization, map_error, map_token_error, parse_token_response, TokenGrant};
 use tributary_core::Provider;
 use worker::Method;
@@ -86,6 +87,45 @@ impl<'a> SchwabClient<'a> {
         match classify(&answer) {
             Some(error) => Err(error),
             None => Ok(answer.body),
+        }
+    }
+
+    /// A trading call under `/trader/v1{path}` with the access token: `GET`s are retried like
+    /// every read, order writes and previews are sent once. The 2xx answer (its `Location`
+    /// included), or the refusal typed by the core (`map_trade_error`).
+    pub async fn trade(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        access_token: &str,
+        operation: &'static str,
+    ) -> Result<Answer, ProviderError> {
+        let mut headers =
+            vec![("Authorization", format!("Bearer {access_token}")), ("Accept", "application/json".to_owned())];
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json".to_owned()));
+        }
+        let idempotent = method == Method::Get;
+        let call = Call {
+            provider: P,
+            operation,
+            method,
+            url: format!("{}/trader/v1{path}", self.config.base_url),
+            headers,
+            body: body.map(serde_json::Value::to_string),
+            idempotent,
+            billed: false,
+            timeout: self.timeout,
+        };
+        let classify = |answer: &Answer| {
+            (!(200..300).contains(&answer.status))
+                .then(|| map_trade_error(answer.status, &answer.body, answer.retry_after_s))
+        };
+        let answer = send(&call, classify).await?;
+        match classify(&answer) {
+            Some(error) => Err(error),
+            None => Ok(answer),
         }
     }
 }

@@ -119,7 +119,9 @@ pub async fn callback(env: &Env, session: &Authenticated, code: &str, state: &st
         external_id: connection_id.clone(),
         institution_slug: Some(SCHWAB_INSTITUTION.to_owned()),
         institution_name: Some("Charles Schwab".to_owned()),
-        connection_type: ConnectionType::Read.as_str(),
+        // An app registered for "Accounts and Trading" gets one grant for both: the connection
+        // can trade (within the app's order limit).
+        connection_type: ConnectionType::Trade.as_str(),
         disabled: false,
         disabled_date: None,
     };
@@ -182,7 +184,7 @@ async fn require_reauth(env: &Env, session: &Authenticated, grant: &Grant) -> Ap
 /// when the user has no Schwab grant. `spent` names an access token (by its expiry) that Schwab
 /// just refused: it is refreshed even if its clock says otherwise. Of concurrent requests that
 /// need a refresh, one takes the lease and refreshes; the others wait for its result.
-async fn usable_token(
+pub(crate) async fn usable_token(
     env: &Env,
     session: &Authenticated,
     client: &SchwabClient<'_>,
@@ -351,6 +353,10 @@ pub struct SchwabPort;
 impl ProviderPort for SchwabPort {
     fn provider(&self) -> Provider {
         P
+    }
+
+    fn trading(&self) -> Option<&dyn crate::port::TradingPort> {
+        Some(&super::schwab_trading::SchwabTrading)
     }
 
     fn fetch_holdings<'a>(

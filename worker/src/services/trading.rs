@@ -17,10 +17,11 @@ use std::time::Duration;
 use tributary_core::capabilities::ConnectionType;
 use tributary_core::coverage::CoverageMap;
 use tributary_core::trading::{
-    classify_place_failure, decide_place, estimate, find_placed, parse_idempotency_key, parse_symbol_query,
-    rate_limit_cutoff, reconcile_verdict, refresh_action, trading_gate, Attempt, CachedFacts, NotAllowedReason,
-    OrderAction, OrderForm, OrderRequest, OrderState, PlaceDecision, PlaceFailure, PlacedIntent, ProviderOrder,
-    ReconcileVerdict, RefreshAction, SymbolRef, TradableSymbol, TradingAccount, TradingError, PREVIEW_TTL_S,
+    classify_place_failure, decide_place, estimate, find_placed, order_retry_after, order_window_rule,
+    parse_idempotency_key, parse_symbol_query, reconcile_verdict, refresh_action, trading_gate, Attempt, CachedFacts,
+    NotAllowedReason, OrderAction, OrderForm, OrderRequest, OrderState, PlaceDecision, PlaceFailure, PlacedIntent,
+    ProviderOrder, ReconcileVerdict, RefreshAction, SymbolRef, TradableSymbol, TradingAccount, TradingError,
+    PREVIEW_TTL_S,
 };
 use tributary_core::{ErrorCode, InstitutionSlug, Provider};
 use worker::{Delay, Env};
@@ -196,6 +197,7 @@ pub async fn preview(env: &Env, session: &Authenticated, request: &OrderRequest)
 pub async fn preview_order(env: &Env, session: &Authenticated, form: OrderForm) -> Result<Value, ApiError> {
     let resolved = account(env, session, &form.account_id).await?;
     let port = resolved.gate()?;
+    form.check_for(resolved.provider)?;
     let (symbol_id, ticker) = resolve_symbol(env, session, port, &resolved, &form.symbol).await?;
     let mut warnings = Vec::new();
     let broker = match port.preview(env, session, resolved.trade_account(), &form, &symbol_id).await {
@@ -536,8 +538,11 @@ async fn place_new(
     if !store::reserve(env, user, &row, request_id).await? {
         return Ok(None);
     }
-    if !store::claim_trade_slot(env, &resolved.cache_key(), now, rate_limit_cutoff(now)).await? {
-        let refusal = TradingError::RateLimited { retry_after_s: 1 };
+    let limit = resolved.provider.spec().order_rate_limit;
+    if let Some(started) =
+        store::claim_order_slot(env, &resolved.cache_key(), now, order_window_rule(limit, now)).await?
+    {
+        let refusal = TradingError::RateLimited { retry_after_s: order_retry_after(limit, started, now) };
         record_refusal(env, session, &row, OrderState::Failed, &refusal, request_id).await?;
         return Err(refusal.into());
     }

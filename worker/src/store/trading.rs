@@ -409,17 +409,40 @@ pub async fn events(env: &Env, user: &UserId, order_id: &str) -> DbResult<Vec<Ev
     .await
 }
 
-/// Claims the account's trade slot at `now` when its last place was before `cutoff`; exactly one
-/// of concurrent claims wins. Returns whether this one did.
-pub async fn claim_trade_slot(env: &Env, account_key: &str, now: i64, cutoff: i64) -> DbResult<bool> {
-    let row: Option<serde_json::Value> = query_first(
+/// Lets one more order of the account through its local window at `now`, by the core's
+/// `admit_order` rule given as `rule` (a window begun at or before `rule.restart_at_or_before`
+/// restarts at `now`; a current one admits while it holds fewer than `rule.max_orders`), in one
+/// statement so exactly as many concurrent claims win as the window has room for. `Ok(None)` when
+/// admitted, else `Ok(Some(window_start))` of the full window.
+pub async fn claim_order_slot(
+    env: &Env,
+    account_key: &str,
+    now: i64,
+    rule: tributary_core::trading::OrderWindowRule,
+) -> DbResult<Option<i64>> {
+    if rule.max_orders == 0 {
+        return Ok(Some(now));
+    }
+    let admitted: Option<serde_json::Value> = query_first(
         env,
-        "INSERT INTO trade_rate (account_key, last_place_at) VALUES (?1, ?2)
-         ON CONFLICT (account_key) DO UPDATE SET last_place_at = excluded.last_place_at
-         WHERE trade_rate.last_place_at < ?3
-         RETURNING last_place_at",
-        &[account_key.into(), int(now), int(cutoff)],
+        "INSERT INTO trade_rate (account_key, last_place_at, window_start, window_orders) VALUES (?1, ?2, ?2, 1)
+         ON CONFLICT (account_key) DO UPDATE SET
+           last_place_at = excluded.last_place_at,
+           window_orders = CASE WHEN trade_rate.window_start <= ?3 THEN 1 ELSE trade_rate.window_orders + 1 END,
+           window_start = CASE WHEN trade_rate.window_start <= ?3 THEN excluded.window_start ELSE trade_rate.window_start END
+         WHERE trade_rate.window_start <= ?3 OR trade_rate.window_orders < ?4
+         RETURNING window_start",
+        &[account_key.into(), int(now), int(rule.restart_at_or_before), int(i64::from(rule.max_orders))],
     )
     .await?;
-    Ok(row.is_some())
+    if admitted.is_some() {
+        return Ok(None);
+    }
+    #[derive(serde::Deserialize)]
+    struct Window {
+        window_start: i64,
+    }
+    let full: Option<Window> =
+        query_first(env, "SELECT window_start FROM trade_rate WHERE account_key = ?1", &[account_key.into()]).await?;
+    Ok(Some(full.map_or(now, |w| w.window_start)))
 }
