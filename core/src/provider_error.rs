@@ -22,6 +22,10 @@ pub enum ProviderError {
     TradingNotPermitted { provider: Provider, brokerage: Option<String> },
     #[error("{provider} no longer serves {operation} (410 Gone); this is a Tributary bug, not an empty portfolio")]
     EndpointGone { provider: Provider, operation: String },
+    /// A complete read answered no positions for accounts the cache holds positions for, with no
+    /// sign they were really emptied (see [`crate::empty_read`]): the cached holdings are kept.
+    #[error("{provider} answered no positions for {} account(s) that held some, with unchanged cash; the holdings read before are kept until a second read in a row (or a changed cash balance) confirms the account is empty", accounts.len())]
+    SuspectEmpty { provider: Provider, accounts: Vec<String> },
     #[error("{provider} could not find {what}")]
     NotFound { provider: Provider, what: String },
     #[error("{provider} needs the user to log in to their institution again")]
@@ -79,6 +83,7 @@ impl ProviderError {
             | Self::ConnectionDisabled { provider, .. }
             | Self::TradingNotPermitted { provider, .. }
             | Self::EndpointGone { provider, .. }
+            | Self::SuspectEmpty { provider, .. }
             | Self::NotFound { provider, .. }
             | Self::LoginRequired { provider }
             | Self::NotReady { provider }
@@ -113,6 +118,7 @@ impl ErrorCode for ProviderError {
             Self::ConnectionDisabled { .. } => "connection_disabled",
             Self::TradingNotPermitted { .. } => "trading_not_permitted",
             Self::EndpointGone { .. } => "provider_endpoint_gone",
+            Self::SuspectEmpty { .. } => crate::empty_read::SUSPECT_EMPTY_CODE,
             Self::NotFound { .. } => "provider_not_found",
             Self::LoginRequired { .. } => "provider_login_required",
             Self::NotReady { .. } => "provider_not_ready",

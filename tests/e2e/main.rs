@@ -2,6 +2,7 @@
 //! production mode) shared by every test; each test uses its own user ids, so tests stay independent.
 
 mod browser;
+mod connection_health;
 mod contract;
 mod deploy;
 mod freshness;
@@ -17,6 +18,7 @@ mod skeleton;
 mod snaptrade;
 mod support;
 mod trading;
+mod trading_schwab;
 mod transactions;
 mod transactions_direct;
 mod webhooks;
@@ -167,7 +169,9 @@ fn main() {
     trials.extend(package_types::trials());
     trials.extend(reliability::trials());
     trials.extend(mcp::trials());
+    trials.extend(connection_health::trials());
     trials.extend(trading::trials());
+    trials.extend(trading_schwab::trials());
     let trials = trials
         .into_iter()
         .map(|(name, test)| {

@@ -100,7 +100,8 @@ api_error_from!(
     tributary_core::origin::RedirectError,
     tributary_core::mcp::McpRefusal,
     tributary_core::transactions::query::TransactionQueryError,
-    tributary_core::transactions::sync::PagingError
+    tributary_core::transactions::sync::PagingError,
+    tributary_core::connection_health::HealthQueryError
 );
 
 impl From<tributary_core::trading::TradingError> for ApiError {

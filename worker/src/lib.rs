@@ -38,6 +38,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/snaptrade/holdings"),
     ("GET", "/api/institutions"),
     ("GET", "/api/connections"),
+    ("GET", "/api/connections/health"),
     ("POST", "/api/connections"),
     ("GET", "/api/portfolio"),
     ("GET", "/api/pending-updates"),
@@ -99,6 +100,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/api/snaptrade/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::SnapTrade)))
         .get_async("/api/institutions", |req, ctx| api(routes::institutions::search(req, ctx)))
         .get_async("/api/connections", |req, ctx| api(routes::connected::list(req, ctx)))
+        .get_async("/api/connections/health", |req, ctx| api(routes::connection_health::get(req, ctx)))
         .post_async("/api/connections", |req, ctx| api(routes::connections::create(req, ctx)))
         .get_async("/api/portfolio", |req, ctx| api(routes::portfolio::get(req, ctx)))
         .get_async("/api/pending-updates", |req, ctx| api(routes::refresh::pending(req, ctx)))

@@ -111,7 +111,8 @@ pub fn connections_summary(listing: &Value) -> String {
     }
 }
 
-/// `connection_health`: each connected provider's availability.
+/// `connection_health`: each connected provider's availability, then each connection that is not
+/// `ok` with its status and reason.
 pub fn health_summary(health: &Value) -> String {
     let lines: Vec<String> = providers(health)
         .filter(is_connected)
@@ -122,9 +123,23 @@ pub fn health_summary(health: &Value) -> String {
         })
         .collect();
     if lines.is_empty() {
-        "No provider is connected.".to_owned()
-    } else {
+        return "No provider is connected.".to_owned();
+    }
+    let attention: Vec<String> = health
+        .get("connections")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| c.get("status").and_then(Value::as_str).is_some_and(|s| s != "ok"))
+        .map(|c| {
+            let field = |key| c.get(key).and_then(Value::as_str).unwrap_or("?");
+            format!("{} {} ({})", field("provider"), field("status"), field("reason"))
+        })
+        .collect();
+    if attention.is_empty() {
         format!("{}.", lines.join(", "))
+    } else {
+        format!("{}. Needs attention: {}.", lines.join(", "), attention.join(", "))
     }
 }
 
@@ -251,6 +266,13 @@ mod tests {
         assert_eq!(connections_summary(&listing), "Connected: snaptrade.");
         let health = json!({"providers": [{"provider": "snaptrade", "connected": true, "available": true}]});
         assert_eq!(health_summary(&health), "snaptrade available.");
+        let health = json!({"providers": [{"provider": "schwab", "connected": true, "available": true}], "connections": [
+            {"provider": "schwab", "status": "expires_soon", "reason": "login_expires_soon"},
+            {"provider": "schwab", "status": "ok", "reason": null}]});
+        assert_eq!(
+            health_summary(&health),
+            "schwab available. Needs attention: schwab expires_soon (login_expires_soon)."
+        );
         let page = json!({"from": "2026-01-01", "to": "2026-03-31", "transactions": [{}], "next_cursor": null});
         assert_eq!(transactions_summary(&page), "1 transactions from 2026-01-01 to 2026-03-31.");
         let refresh = json!({"decision": "allowed", "results": [{"provider": "snaptrade", "status": "ok"}]});

@@ -1,6 +1,7 @@
 //! One module per resource; each handler returns an [`crate::api::ApiResult`].
 
 pub mod connected;
+pub mod connection_health;
 pub mod connections;
 pub mod dev;
 pub mod health;

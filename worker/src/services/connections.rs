@@ -1,6 +1,6 @@
 //! Which providers a user has connected (`GET /api/connections`, the MCP `list_connections`) and
-//! how each stands (the MCP `connection_health`): D1 reads and each provider's own health report,
-//! never a billed call.
+//! how each stands (the MCP `connection_health`, whose `connections` are `GET
+//! /api/connections/health`'s): D1 reads and each provider's own health report, never a billed call.
 
 use crate::api::ApiError;
 use crate::auth::Authenticated;
@@ -28,8 +28,9 @@ pub async fn list(env: &Env, session: &Authenticated) -> Result<Vec<ConnectionLi
 }
 
 /// Every provider's connection and routing health for the session user: connected, configured,
-/// available, institutions under maintenance and recent failures. With `probe_trading`, each
-/// account's standing under the trading gate (`services::trading::probe`, no provider called).
+/// available, institutions under maintenance and recent failures; and every connection's health
+/// (`services::connection_health`). With `probe_trading`, each account's standing under the
+/// trading gate (`services::trading::probe`, no provider called).
 pub async fn health(env: &Env, session: &Authenticated, probe_trading: bool) -> Result<Value, ApiError> {
     let listing = list(env, session).await?;
     let health = provider_health(env, session).await;
@@ -46,10 +47,13 @@ pub async fn health(env: &Env, session: &Authenticated, probe_trading: bool) -> 
             })
         })
         .collect();
-    let trading_probe = if probe_trading {
-        json!({ "requested": true, "probed": true, "accounts": super::trading::probe(env, session).await? })
-    } else {
-        json!({ "requested": false, "probed": false, "reason": "not asked (probe_trading: true checks each account)" })
+    let probe = if probe_trading { Some(super::trading::probe(env, session).await?) } else { None };
+    let connections = super::connection_health::report_with(env, session, probe.as_deref()).await?;
+    let trading_probe = match probe {
+        Some(accounts) => json!({ "requested": true, "probed": true, "accounts": accounts }),
+        None => {
+            json!({ "requested": false, "probed": false, "reason": "not asked (probe_trading: true checks each account)" })
+        }
     };
-    Ok(json!({ "providers": providers, "trading_probe": trading_probe }))
+    Ok(json!({ "providers": providers, "connections": connections, "trading_probe": trading_probe }))
 }

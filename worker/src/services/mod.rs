@@ -1,6 +1,7 @@
 //! Flows that span a provider client and the store: carried out here, decided in the core.
 
 pub mod cache;
+pub mod connection_health;
 pub mod connections;
 pub mod health;
 pub mod holdings;
@@ -9,6 +10,7 @@ pub mod plaid;
 pub mod plaid_link_sessions;
 pub mod refresh;
 pub mod schwab;
+pub mod schwab_trading;
 pub mod snaptrade;
 pub mod snaptrade_trading;
 pub mod trading;

@@ -140,6 +140,35 @@ pub async fn list(env: &Env, user: &UserId, provider: Provider) -> DbResult<Vec<
     .await
 }
 
+/// Every connection of the user, at every provider, oldest first.
+pub async fn list_all(env: &Env, user: &UserId) -> DbResult<Vec<ConnectionRow>> {
+    query_all(
+        env,
+        "SELECT id, provider, external_id, institution_slug, institution_name, connection_type, disabled, disabled_date,
+                needs_repair, repair_reason, updated_at
+         FROM connections WHERE user_id = ?1 ORDER BY created_at, id",
+        &[user.as_str().into()],
+    )
+    .await
+}
+
+/// One cached account of the user: the connection it came through (our id) and its provider id.
+#[derive(Debug, Deserialize)]
+pub struct ConnectionAccount {
+    pub connection_id: String,
+    pub account_id: String,
+}
+
+/// Every cached account of the user with its connection, in a stable order.
+pub async fn accounts_by_connection(env: &Env, user: &UserId) -> DbResult<Vec<ConnectionAccount>> {
+    query_all(
+        env,
+        "SELECT connection_id, external_id AS account_id FROM accounts WHERE user_id = ?1 ORDER BY connection_id, id",
+        &[user.as_str().into()],
+    )
+    .await
+}
+
 /// Whether `external_id` is one of the user's connections at `provider`.
 pub async fn belongs_to(env: &Env, user: &UserId, provider: Provider, external_id: &str) -> DbResult<bool> {
     let row: Option<serde_json::Value> = query_first(

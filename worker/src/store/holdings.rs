@@ -7,6 +7,7 @@ use super::{db, query_first, DbResult};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::str::FromStr;
+use tributary_core::empty_read::CachedAccount;
 use tributary_core::{
     Account, CashBalance, Currency, Holdings, InstitutionSlug, Position, Provider, Quantity, SecurityKind, Ticker,
     UserId,
@@ -222,6 +223,77 @@ pub async fn snapshot(env: &Env, user: &UserId, provider: Provider) -> DbResult<
         &[user.as_str().into(), provider.as_str().into()],
     )
     .await
+}
+
+/// The last fetch of one provider for a user, with the provider it is of.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderSnapshot {
+    pub provider: Provider,
+    #[serde(flatten)]
+    pub snapshot: Snapshot,
+}
+
+/// The last fetch of every provider attempted for `user`.
+pub async fn snapshots(env: &Env, user: &UserId) -> DbResult<Vec<ProviderSnapshot>> {
+    super::query_all(
+        env,
+        "SELECT provider, fetched_at, status, error_code, error_message, attempted_at FROM provider_snapshots
+         WHERE user_id = ?1 ORDER BY provider",
+        &[user.as_str().into()],
+    )
+    .await
+}
+
+/// What the cache holds per account of `provider` for `user` — how many positions, which cash —
+/// for judging a read that empties one ([`tributary_core::empty_read`]). One D1 batch.
+pub async fn cached_accounts(env: &Env, user: &UserId, provider: Provider) -> DbResult<Vec<CachedAccount>> {
+    #[derive(Deserialize)]
+    struct Counted {
+        account_id: String,
+        positions: i64,
+    }
+    #[derive(Deserialize)]
+    struct Cash {
+        account_id: String,
+        currency: String,
+        cash: String,
+    }
+    let args = [JsValue::from(user.as_str()), JsValue::from(provider.as_str())];
+    let database = db(env)?;
+    let statements = vec![
+        database
+            .prepare(
+                "SELECT a.external_id AS account_id, (SELECT COUNT(*) FROM positions p WHERE p.account_id = a.id) AS positions
+                 FROM accounts a WHERE a.user_id = ?1 AND a.provider = ?2 ORDER BY a.id",
+            )
+            .bind(&args)?,
+        database
+            .prepare(
+                "SELECT a.external_id AS account_id, b.currency, b.cash FROM balances b JOIN accounts a ON a.id = b.account_id
+                 WHERE b.user_id = ?1 AND b.provider = ?2",
+            )
+            .bind(&args)?,
+    ];
+    let mut answers = database.batch(statements).await?.into_iter();
+    let mut next =
+        || answers.next().ok_or_else(|| worker::Error::RustError("D1 batch answered too few results".into()));
+    let counted: Vec<Counted> = next()?.results()?;
+    let cash: Vec<Cash> = next()?.results()?;
+    counted
+        .into_iter()
+        .map(|row| {
+            let held = cash.iter().filter(|c| c.account_id == row.account_id).map(|c| {
+                let corrupt = |what: &str| corrupt_row("balance", &c.account_id, what);
+                let currency = Currency::parse(&c.currency).map_err(|_| corrupt("currency"))?;
+                Ok((currency, Decimal::from_str(&c.cash).map_err(|_| corrupt("cash"))?))
+            });
+            Ok(CachedAccount {
+                positions: usize::try_from(row.positions).unwrap_or(0),
+                cash: held.collect::<DbResult<_>>()?,
+                account_id: row.account_id,
+            })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]

@@ -101,6 +101,25 @@ pub async fn grant(env: &Env, user: &UserId, provider: Provider) -> DbResult<Opt
     }))
 }
 
+/// When one of the user's grants needs a new login: its provider, the connection it serves (the
+/// provider's id) and the deadline.
+#[derive(Debug, Deserialize)]
+pub struct LoginDeadline {
+    pub provider: Provider,
+    pub connection_id: String,
+    pub reauth_required_at: i64,
+}
+
+/// The re-login deadline of every grant the user holds, at every provider (no token is read).
+pub async fn login_deadlines(env: &Env, user: &UserId) -> DbResult<Vec<LoginDeadline>> {
+    super::query_all(
+        env,
+        "SELECT provider, connection_id, reauth_required_at FROM oauth_grants WHERE user_id = ?1 ORDER BY provider",
+        &[user.as_str().into()],
+    )
+    .await
+}
+
 /// Stores (or replaces, on a new login) the user's grant, clearing any refresh lease.
 pub fn upsert_statement(
     env: &Env,
