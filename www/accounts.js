@@ -18,6 +18,7 @@ export async function loadConnections(apiJson) {
 
 const REPAIR_TEXT = {
   schwab_reauth_required: "Your Schwab sign-in has expired: reconnect to keep it updating (the holdings already fetched stay).",
+  plaid_reauth_required: "Your bank needs you to sign in again through Plaid: reconnect to keep it updating (the holdings already fetched stay).",
   ibkr_token_expired: "Your IBKR Flex token has expired: reconnect with a new token (the holdings already read stay).",
   ibkr_token_invalid: "IBKR no longer accepts this Flex token (a newer one replaced it): reconnect with the current token.",
   ibkr_ip_restricted: "This Flex token is bound to another IP address: generate one with no IP restriction and reconnect.",

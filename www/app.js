@@ -113,6 +113,7 @@ function flowMessage(result, name) {
 function flowError(e, name) {
   if (e.code === "already_connected") return `Already connected: ${e.message}`;
   if (e.code === "popup_blocked") return `Your browser blocked the ${name} window: allow pop-ups for this site and try again.`;
+  if (e.code === "plaid_item_still_broken") return `${name} still needs reconnecting: ${e.message}`;
   return `Connecting ${name} failed: ${e.message}`;
 }
 
@@ -157,7 +158,9 @@ async function reconnect(connection, button) {
     return connectFlex(name);
   }
   try {
-    // Schwab direct is repaired by signing in again (its authorize flow); the others by their own repair flow.
+    // Schwab direct is repaired by signing in again (its authorize flow); the others by their own
+    // repair flow (SnapTrade's portal in reconnect mode, Plaid's Link in update mode — the package
+    // then asks the worker to check the Item, with no token exchange).
     const result =
       connection.provider === "schwab"
         ? await state.client.connect(connection.institution_slug ?? "charles_schwab", { redirect: returnUrl() })

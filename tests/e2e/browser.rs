@@ -16,6 +16,7 @@ pub fn trials() -> Vec<(&'static str, crate::support::TestFn)> {
         browser_activity_tab_syncs_totals_exactly_filters_downloads_csv_and_warns_beside_the_account,
         browser_order_ticket_previews_places_by_keyboard_cancels_and_offers_reconnect_with_trading,
         browser_person_reconnects_a_broken_connection,
+        browser_person_reconnects_a_plaid_item_in_update_mode,
         browser_schwab_expiry_is_warned_and_reconnect_renews_it,
         browser_person_pastes_an_ibkr_flex_token_and_sees_the_statement,
         browser_host_app_on_another_origin_reads_retry_after_through_cors,
@@ -146,6 +147,26 @@ async fn browser_person_reconnects_a_broken_connection(ctx: Arc<Ctx>) -> TestRes
     run_node_test_with(&ctx, "reconnect.test.mjs", &[("TRIBUTARY_USER", &user)]).await?;
     let rows = ctx.d1("SELECT needs_repair, disabled FROM connections WHERE user_id = ?1", &[&user]);
     assert_eq!(rows, vec![serde_json::json!({"needs_repair": 0, "disabled": 0})], "repaired in D1 too");
+    Ok(())
+}
+
+async fn browser_person_reconnects_a_plaid_item_in_update_mode(ctx: Arc<Ctx>) -> TestResult {
+    let user = ctx.user("br-plaid-repair");
+    let token = ctx.token(&user);
+    let item = crate::plaid::link_plaid(&ctx, &token, "Chase", "ins_56").await;
+    // The bank wants a new login; the next read (past the cache TTL) finds it and flags the Item.
+    ctx.sim_control("/__sim/plaid/items/break", &serde_json::json!({"item_id": item})).await;
+    ctx.advance_user_clock(&ctx.dev, &user, 73 * 3600).await;
+    ctx.get(&ctx.dev, "/api/plaid/holdings", Some(&token)).await;
+    let flagged = ctx.d1("SELECT needs_repair FROM connections WHERE user_id = ?1", &[&user]);
+    assert_eq!(flagged, vec![serde_json::json!({"needs_repair": 1})]);
+    run_node_test_with(&ctx, "plaid_reconnect.test.mjs", &[("TRIBUTARY_USER", &user)]).await?;
+    let rows = ctx.d1("SELECT needs_repair FROM connections WHERE user_id = ?1", &[&user]);
+    assert_eq!(rows, vec![serde_json::json!({"needs_repair": 0})], "repaired in D1 too");
+    let calls = ctx.sim_calls().await;
+    let exchanges =
+        &calls["plaid"]["users"][crate::plaid::plaid_user(&user)]["operations"]["item_public_token_exchange"];
+    assert_eq!(exchanges, 1, "update mode exchanges nothing");
     Ok(())
 }
 

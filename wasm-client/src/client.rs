@@ -119,8 +119,10 @@ impl TributaryClient {
 
     /// Repairs one of the user's connections (`connectionId`: the `id` from the connection lists,
     /// e.g. `"snaptrade:…"`) through the provider's own reconnect flow, in a popup opened at once.
-    /// Resolves like `connect` (`institution` is then the connection id). Throws
-    /// `reconnect_not_supported` for a Plaid connection (link the institution again instead).
+    /// A Plaid Item opens Link's update mode and, once the popup comes back, is checked by the
+    /// worker (no token exchange): `plaid_item_still_broken` (409) when Plaid still reports an
+    /// error on it. Resolves like `connect` (`institution` is then the connection id). Throws
+    /// `reconnect_not_supported` for other providers (Schwab: `connect` again).
     #[wasm_bindgen(unchecked_return_type = "Promise<ConnectResult>")]
     pub fn reconnect(
         &self,

@@ -1,7 +1,8 @@
 //! The connection popup, carried out as the core decides (`tributary_core::client::connect` and
 //! `::reconnect`): opened synchronously on the caller's click, sent to the chosen provider's flow
-//! (or SnapTrade's portal in reconnect mode), watched until the flow posts its return or the popup
-//! closes, then finished with a Plaid exchange or a SnapTrade sync. [`handle_connect_redirect`] is
+//! (or SnapTrade's portal in reconnect mode, or Plaid's Hosted Link in update mode), watched until
+//! the flow posts its return or the popup closes, then finished with a Plaid exchange, a SnapTrade
+//! sync, or for a Plaid repair the worker's repair check (never an exchange). [`handle_connect_redirect`] is
 //! the popup's side of that conversation.
 
 use crate::boundary::to_js;
@@ -13,7 +14,7 @@ use js_sys::{Function, Object, Promise};
 use std::cell::RefCell;
 use std::rc::Rc;
 use tributary_core::client::connect::{self as rules, Completion, ConnectAnswer, FlowEnd, PopupWatch};
-use tributary_core::client::reconnect::{reconnect_request, sync_request, SNAPTRADE_PORTAL_PATH};
+use tributary_core::client::reconnect::{reconnect_completion, reconnect_start, sync_request};
 use tributary_core::client::requests::{PLAID_EXCHANGE_PATH, SCHWAB_CALLBACK_PATH, SNAPTRADE_SYNC_PATH};
 use tributary_core::client::{ClientFailure, ConnectOptions, ConnectResult, ReturnParams};
 use wasm_bindgen::prelude::*;
@@ -47,12 +48,12 @@ pub fn start(api: Rc<Api>, flow: Flow, options: JsValue) -> Promise {
             "connecting needs a browser window (there is no page here)",
         ));
     };
-    let (path, body, asked) = match &flow {
+    let (path, body, asked, repairing) = match &flow {
         Flow::Connect { institution } => {
-            ("/api/connections", rules::connect_request(institution, &options, &origin), institution.clone())
+            ("/api/connections", rules::connect_request(institution, &options, &origin), institution.clone(), None)
         }
-        Flow::Reconnect { connection_id } => match reconnect_request(connection_id, &options, &origin) {
-            Ok(body) => (SNAPTRADE_PORTAL_PATH, body, connection_id.clone()),
+        Flow::Reconnect { connection_id } => match reconnect_start(connection_id, &options, &origin) {
+            Ok(start) => (start.path, start.body, connection_id.clone(), Some((start.provider, start.url_field))),
             Err(error) => return rejected(ClientError::from_core(&error)),
         },
     };
@@ -76,14 +77,14 @@ pub fn start(api: Rc<Api>, flow: Flow, options: JsValue) -> Promise {
             }
         };
         let body = js::parse_json(&answer.body);
-        let read = match flow {
-            Flow::Connect { .. } => ConnectAnswer::read(
+        let read = match repairing {
+            None => ConnectAnswer::read(
                 js::get_string(&body, "provider").as_deref(),
                 js::get_string(&get(&body, "flow"), "url"),
                 js::get_string(&get(&body, "decision"), "institution"),
             ),
-            Flow::Reconnect { .. } => {
-                ConnectAnswer::read(Some("snaptrade"), js::get_string(&body, "redirect_url"), None)
+            Some((provider, url_field)) => {
+                ConnectAnswer::read(Some(provider.as_str()), js::get_string(&body, url_field), None)
             }
         };
         let chosen = read.map_err(|e| {
@@ -96,7 +97,11 @@ pub fn start(api: Rc<Api>, flow: Flow, options: JsValue) -> Promise {
             let _ = js::call(&popup, "close", &[]);
         }
         let (provider, institution) = (chosen.provider, chosen.institution(&asked));
-        let result = match rules::completion(provider, &institution, &end) {
+        let finish = match &flow {
+            Flow::Reconnect { connection_id } => reconnect_completion(provider, connection_id, &end),
+            Flow::Connect { .. } => rules::completion(provider, &institution, &end),
+        };
+        let result = match finish {
             Completion::PlaidExchange { body } => {
                 api.send("POST", PLAID_EXCHANGE_PATH, Some(&body)).await?;
                 ConnectResult::Connected { provider, institution }
@@ -107,6 +112,10 @@ pub fn start(api: Rc<Api>, flow: Flow, options: JsValue) -> Promise {
                     Flow::Connect { .. } => None,
                 };
                 api.send("POST", SNAPTRADE_SYNC_PATH, Some(&sync_request(reconnected))).await?;
+                ConnectResult::Connected { provider, institution }
+            }
+            Completion::PlaidRepair { path } => {
+                api.send("POST", &path, None).await?;
                 ConnectResult::Connected { provider, institution }
             }
             Completion::SchwabCallback { body } => {

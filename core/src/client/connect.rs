@@ -171,6 +171,9 @@ pub enum Completion {
     PlaidExchange { body: String },
     /// `POST /api/snaptrade/connections/sync {}`.
     SnapTradeSync,
+    /// `POST` to this path (`/api/plaid/items/{id}/repair`): Plaid's update mode came back; the
+    /// worker asks Plaid whether the Item is healthy (nothing is exchanged).
+    PlaidRepair { path: String },
     /// `POST /api/schwab/callback` with this body (`{code, state}`).
     SchwabCallback { body: String },
     /// Nothing to finish; `reason` is stable and machine-readable.

@@ -93,16 +93,8 @@ pub fn link_token_request(
     locale: &LinkLocale,
     development: bool,
 ) -> Result<Value, ValidationError> {
-    let client_user_id = check_client_user_id(client_user_id)?;
-    let redirect = validate_redirect(completion_redirect_uri, development)?;
-    let mut body = json!({
-        "client_name": CLIENT_NAME,
-        "language": locale.language,
-        "country_codes": locale.country_codes,
-        "user": { "client_user_id": client_user_id },
-        "products": ["investments"],
-        "hosted_link": { "completion_redirect_uri": redirect },
-    });
+    let mut body = hosted_link_base(client_user_id, completion_redirect_uri, locale, development)?;
+    body["products"] = json!(["investments"]);
     if let Some(webhook) = webhook_url {
         let webhook = validate_redirect(webhook, development).map_err(|e| match e {
             ValidationError::Empty { .. } => ValidationError::Empty { field: "webhook" },
@@ -112,6 +104,25 @@ pub fn link_token_request(
         body["webhook"] = json!(webhook);
     }
     Ok(body)
+}
+
+/// What every Hosted Link `/link/token/create` body carries (the app, the locale, the user, the
+/// Hosted Link returning to `completion_redirect_uri`), with the user id and redirect checked.
+pub(super) fn hosted_link_base(
+    client_user_id: &str,
+    completion_redirect_uri: &str,
+    locale: &LinkLocale,
+    development: bool,
+) -> Result<Value, ValidationError> {
+    let client_user_id = check_client_user_id(client_user_id)?;
+    let redirect = validate_redirect(completion_redirect_uri, development)?;
+    Ok(json!({
+        "client_name": CLIENT_NAME,
+        "language": locale.language,
+        "country_codes": locale.country_codes,
+        "user": { "client_user_id": client_user_id },
+        "hosted_link": { "completion_redirect_uri": redirect },
+    }))
 }
 
 /// A Hosted Link session: the token (to match the `SESSION_FINISHED` webhook), the page to send

@@ -5,6 +5,11 @@
 //! `completion_redirect_uri` with `public_token`, `institution_id` and `link_session_id` appended
 //! to its query. Errors are HTML pages: 404 unknown token, 410 expired or already completed, 400
 //! unknown institution.
+//!
+//! An update-mode link token's page names the Item's institution instead of offering a choice;
+//! submitting it (no form fields needed) repairs that Item's login — no new Item, no public
+//! token — and answers 302 to `completion_redirect_uri` with `institution_id` and
+//! `link_session_id` appended.
 
 use super::seed::{Institution, INSTITUTIONS};
 use super::state::LinkPageError;
@@ -60,6 +65,17 @@ pub async fn page(
         Ok(link) => link,
         Err(e) => return error_page(&e),
     };
+    if let Some(item) = link.request.update_item.as_deref().and_then(|id| state.item_by_id(id)) {
+        let body = format!(
+            "<p>{client} asks you to reconnect your account at <strong>{institution}</strong>.</p>\
+             <form method=\"post\" action=\"{PATH_PREFIX}/{token}\"><button type=\"submit\">Continue</button></form>\
+             <p class=\"note\">This is the Tributary provider simulator; no real credentials are asked for.</p>",
+            client = escape_html(&link.request.client_name),
+            institution = escape_html(item.institution.name),
+            token = escape_html(&token),
+        );
+        return Html(page_html("Reconnect an account", &body)).into_response();
+    }
     let preselected = query.get("institution_id").map(String::as_str);
     let rows: String = INSTITUTIONS.iter().map(|i| institution_row(i, Some(i.id) == preselected)).collect();
     let body = format!(
@@ -91,14 +107,28 @@ pub fn append_query(target: &str, pairs: &[(&str, &str)]) -> String {
     format!("{base}{separator}{}{fragment}", query.join("&"))
 }
 
-/// `POST /plaid/link/{link_token}` (form `institution_id`): links, then redirects.
+/// `POST /plaid/link/{link_token}` (form `institution_id`; none in update mode): links or
+/// repairs, then redirects.
 pub async fn complete(
     State(sim): State<Arc<Sim>>,
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let institution_id = form.get("institution_id").map_or("", String::as_str);
-    let completed = lock(&sim.plaid.state).complete_link(&token, institution_id, now_unix());
+    let mut state = lock(&sim.plaid.state);
+    let update_mode = state.link_token(&token).is_some_and(|l| l.request.update_item.is_some());
+    if update_mode {
+        return match state.complete_update_link(&token, now_unix()) {
+            Err(e) => error_page(&e),
+            Ok(done) => {
+                let pairs = [("institution_id", done.institution.id), ("link_session_id", &done.link_session_id)];
+                let location = append_query(&done.completion_redirect_uri, &pairs);
+                (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+            }
+        };
+    }
+    let completed = state.complete_link(&token, institution_id, now_unix());
+    drop(state);
     match completed {
         Err(e) => error_page(&e),
         Ok(done) => {

@@ -1,5 +1,12 @@
 //! The Link token endpoints: `/link/token/create` (validated like Plaid, restricted to what the
-//! simulator supports: hosted Link for the investments product) and `/link/token/get`.
+//! simulator supports: hosted Link for the investments product, or update mode for an existing
+//! Item) and `/link/token/get`.
+//!
+//! Update mode: `access_token` names an active Item (else `INVALID_ACCESS_TOKEN`, or
+//! `ITEM_NOT_FOUND` for a removed one) and `products` must be omitted (else `INVALID_FIELD`; the
+//! credit-product exception is not simulated); `update.account_selection_enabled` may only be
+//! `false` or absent. The token lives 30 minutes. Its finished session lists no
+//! `item_add_results` (nothing to exchange).
 
 use super::fields::{is_http_url, optional_str, required_object, required_str, string_list};
 use super::gate::Admitted;
@@ -64,7 +71,9 @@ const LANGUAGES: &[&str] =
 /// The longest hosted Link URL lifetime Plaid allows (21 days).
 const MAX_URL_LIFETIME_SECS: i64 = 21 * 86_400;
 
-fn parse_link_request(body: &Map<String, Value>) -> Result<LinkRequest, PlaidError> {
+/// Reads `/link/token/create`; `update_item` is the Item an `access_token` names (looked up by the
+/// caller), which makes it update mode.
+fn parse_link_request(body: &Map<String, Value>, update_item: Option<String>) -> Result<LinkRequest, PlaidError> {
     let client_name = required_str(body, "client_name", "client_name")?.to_owned();
     let language = required_str(body, "language", "language")?;
     if !LANGUAGES.contains(&language) {
@@ -73,15 +82,31 @@ fn parse_link_request(body: &Map<String, Value>) -> Result<LinkRequest, PlaidErr
     let country_codes = string_list(body, "country_codes", COUNTRIES)?;
     let user = required_object(body, "user")?;
     let client_user_id = required_str(user, "client_user_id", "user.client_user_id")?.to_owned();
-    let products = string_list(body, "products", PRODUCTS)?;
-    if !products.iter().any(|p| p == "investments") {
-        return Err(PlaidError::invalid_field(
-            "products must include \"investments\": the simulator links investment Items only",
-        ));
-    }
-    if body.get("access_token").is_some_and(|v| !v.is_null()) {
-        return Err(PlaidError::invalid_field("update mode (access_token) is not supported by the simulator"));
-    }
+    let products = if update_item.is_some() {
+        if body.get("products").is_some_and(|v| !v.is_null()) {
+            return Err(PlaidError::invalid_field("products must be omitted when launching Link in update mode"));
+        }
+        let update = body.get("update").filter(|v| !v.is_null());
+        let selection = update.map(|u| u.get("account_selection_enabled").filter(|v| !v.is_null()));
+        match (update, selection.flatten()) {
+            (None, _) | (Some(Value::Object(_)), None | Some(Value::Bool(false))) => {}
+            (Some(Value::Object(_)), Some(Value::Bool(true))) => {
+                return Err(PlaidError::invalid_field(
+                    "update.account_selection_enabled is not supported by the simulator",
+                ))
+            }
+            _ => return Err(PlaidError::invalid_field("update must be an object")),
+        }
+        Vec::new()
+    } else {
+        let products = string_list(body, "products", PRODUCTS)?;
+        if !products.iter().any(|p| p == "investments") {
+            return Err(PlaidError::invalid_field(
+                "products must include \"investments\": the simulator links investment Items only",
+            ));
+        }
+        products
+    };
     let webhook = optional_str(body, "webhook")?.map(str::to_owned);
     if webhook.as_deref().is_some_and(|w| !is_http_url(w)) {
         return Err(PlaidError::invalid_field("webhook must be a valid URL"));
@@ -113,16 +138,25 @@ fn parse_link_request(body: &Map<String, Value>) -> Result<LinkRequest, PlaidErr
         redirect_uri,
         completion_redirect_uri: completion.to_owned(),
         url_lifetime_secs,
+        update_item,
     })
 }
 
 /// `/link/token/create` → `{link_token, expiration, hosted_link_url, request_id}`.
 pub async fn link_token_create(State(sim): State<Arc<Sim>>, Extension(req): Extension<Admitted>) -> Response {
-    let request = match parse_link_request(&req.body) {
+    let mut state = lock(&sim.plaid.state);
+    let update_item = match req.body.get("access_token").filter(|v| !v.is_null()) {
+        None => None,
+        Some(token) => match token.as_str().map(|t| state.item(t)) {
+            Some(Ok(item)) => Some(item.item_id.clone()),
+            Some(Err(e)) => return e.respond(&req.request_id),
+            None => return PlaidError::invalid_field("access_token must be a string").respond(&req.request_id),
+        },
+    };
+    let request = match parse_link_request(&req.body, update_item) {
         Ok(request) => request,
         Err(e) => return e.respond(&req.request_id),
     };
-    let mut state = lock(&sim.plaid.state);
     let link = state.create_link_token(request, now_unix());
     let hosted_link_url = format!("{}{}/{}", sim.base_url, super::link::PATH_PREFIX, link.token);
     let body =
@@ -148,10 +182,16 @@ pub async fn link_token_get(State(sim): State<Arc<Sim>>, Extension(req): Extensi
             let item = state.item_by_id(&s.item_id);
             let accounts: Vec<Value> = item
                 .map(|item| {
-                    item.institution.accounts.iter().cycle().zip(&item.account_ids).map(|(seed, id)| {
-                        json!({"id": id, "name": seed.name, "mask": seed.mask, "type": "investment",
+                    item.institution
+                        .accounts
+                        .iter()
+                        .cycle()
+                        .zip(&item.account_ids)
+                        .map(|(seed, id)| {
+                            json!({"id": id, "name": seed.name, "mask": seed.mask, "type": "investment",
                                "subtype": seed.subtype, "verification_status": null, "class_type": null})
-                    }).collect()
+                        })
+                        .collect()
                 })
                 .unwrap_or_default();
             let institution = item.map(|i| json!({"name": i.institution.name, "institution_id": i.institution.id}));
@@ -162,7 +202,9 @@ pub async fn link_token_get(State(sim): State<Arc<Sim>>, Extension(req): Extensi
                 "exit": null,
                 "events": [],
                 "results": {
-                    "item_add_results": [{"public_token": s.public_token, "accounts": accounts, "institution": institution}],
+                    "item_add_results": s.public_token.as_ref().map_or_else(Vec::new, |public_token| {
+                        vec![json!({"public_token": public_token, "accounts": accounts, "institution": institution})]
+                    }),
                     "cra_item_add_results": [], "cra_update_results": [], "bank_income_results": [],
                     "payroll_income_results": [], "document_income_results": null,
                 },

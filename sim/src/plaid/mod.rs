@@ -5,14 +5,18 @@
 //! sessions ([`state`]); seeded institutions and holdings ([`seed`], rendered by [`seed_json`]);
 //! the hosted Link page ([`link`]); investment transactions with their default histories
 //! ([`transactions`]); the ES256 webhook keys ([`keys`]) and signed webhooks on demand
-//! ([`webhook`]). Not simulated: Link update mode, (banking) transactions, webhooks fired on their
-//! own (after a refresh, say), key rotation/expiry, environments other than sandbox.
+//! ([`webhook`]); broken logins and their repair through Link update mode ([`sandbox`],
+//! [`link_token`], [`link`]). Not simulated: update mode's `account_selection_enabled: true` and
+//! credit products, (banking) transactions, webhooks fired on their own (after a refresh or a
+//! `reset_login`, say), key rotation/expiry, environments other than sandbox.
 //!
 //! API routes (every answer, success or error, carries `request_id`):
 //! - `/link/token/create` → `{link_token: "link-sandbox-…", expiration, hosted_link_url, request_id}`.
 //!   Requires what Plaid requires (`client_name`, `language`, `country_codes`, `user.client_user_id`)
 //!   plus what the simulator supports: `products` containing `"investments"` and a `hosted_link`
-//!   object with `completion_redirect_uri`. Update mode (`access_token`) is not simulated.
+//!   object with `completion_redirect_uri`. Update mode: `access_token` of an existing Item and no
+//!   `products` (400 `INVALID_FIELD` if given; an unknown token is `INVALID_ACCESS_TOKEN`); the
+//!   token lives 30 minutes and its hosted page repairs that Item (no new Item, no public token).
 //! - `/link/token/get` → `{link_token, created_at, expiration, metadata, link_sessions, request_id}`;
 //!   a finished session lists `results.item_add_results[].public_token`.
 //! - `/item/public_token/exchange` → `{access_token: "access-sandbox-…", item_id, request_id}`
@@ -24,7 +28,10 @@
 //!   total_investment_transactions, item, is_investments_fallback_item, request_id}` (never billed;
 //!   see [`transactions`]; `ITEM_ERROR`/`PRODUCT_NOT_READY` while the Item is made not ready).
 //! - `/investments/refresh` `{access_token}` → `{request_id}` (billed per call).
-//! - `/item/get` `{access_token}` → `{item, status, request_id}`; `/item/remove` → `{request_id}`.
+//! - `/item/get` `{access_token}` → `{item, status, request_id}`, `item.error` null or the
+//!   `ITEM_LOGIN_REQUIRED` object; `/item/remove` → `{request_id}`.
+//! - `/sandbox/item/reset_login` `{access_token}` → `{reset_login: true, request_id}`: the Item's
+//!   login breaks (see [`sandbox`]).
 //! - `/webhook_verification_key/get` `{key_id}` → `{key: JWK, request_id}`.
 //!
 //! Real Plaid hands the public token to the app through Link's `onSuccess`, `/link/token/get` or
@@ -38,7 +45,8 @@
 //! `INVALID_WEBHOOK_VERIFICATION_KEY_ID` (400); `INVALID_REQUEST`/`MISSING_FIELDS`,
 //! `UNKNOWN_FIELDS`, `INVALID_FIELD`, `INVALID_BODY` (400); `ITEM_ERROR`/`ITEM_NOT_FOUND` (400, a
 //! removed Item's access token), `ITEM_LOGIN_REQUIRED` (400, injected `disabled` fault),
-//! `PRODUCT_NOT_READY` (400, `POST /__sim/plaid/transactions-not-ready`).
+//! `PRODUCT_NOT_READY` (400, `POST /__sim/plaid/transactions-not-ready`); `ITEM_LOGIN_REQUIRED` also
+//! while an Item's login is broken (`/sandbox/item/reset_login`, `POST /__sim/plaid/items/break`).
 //! Injected faults (operation names in [`OPERATIONS`], user = the Item's `client_user_id`):
 //! `status` 500 → `API_ERROR`/`INTERNAL_SERVER_ERROR`, 503 → `API_ERROR`/`PLANNED_MAINTENANCE`,
 //! 502/504 → `INSTITUTION_ERROR`/`INSTITUTION_NOT_RESPONDING`, 429 → `RATE_LIMIT_EXCEEDED`/
@@ -48,8 +56,9 @@
 //! `disabled` → the matching Item-scoped calls answer `ITEM_LOGIN_REQUIRED` (and `/item/get` shows
 //! it in `item.error`) for as long as the fault lasts.
 //!
-//! Control (loopback tests only): `POST /__sim/plaid/webhook` — see [`webhook`]; the
-//! transactions controls are in [`crate::ledger::control`].
+//! Control (loopback tests only): `POST /__sim/plaid/webhook` — see [`webhook`];
+//! `POST /__sim/plaid/items/break {item_id}` → `{item_id, error_code: "ITEM_LOGIN_REQUIRED"}` — see
+//! [`sandbox`]; the transactions controls are in [`crate::ledger::control`].
 
 pub mod error;
 pub mod fields;
@@ -58,6 +67,7 @@ pub mod keys;
 pub mod link;
 pub mod link_token;
 pub mod routes;
+pub mod sandbox;
 pub mod seed;
 pub mod seed_json;
 pub mod state;
@@ -215,6 +225,12 @@ pub const OPERATIONS: &[Operation] = &[
         subject: Subject::AccessToken,
     },
     Operation {
+        path: "/sandbox/item/reset_login",
+        name: "sandbox_item_reset_login",
+        fields: &["access_token"],
+        subject: Subject::AccessToken,
+    },
+    Operation {
         path: "/webhook_verification_key/get",
         name: "webhook_verification_key_get",
         fields: &["key_id"],
@@ -249,7 +265,7 @@ pub fn malformed() -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"accounts\": [{\"account_id\": ").into_response()
 }
 
-/// The Plaid API routes (behind the gate), the hosted Link page and the webhook control.
+/// The Plaid API routes (behind the gate), the hosted Link page, the webhook and break controls.
 pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
     Router::new()
         .route("/link/token/create", post(link_token::link_token_create))
@@ -260,10 +276,12 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/investments/refresh", post(routes::investments_refresh))
         .route("/item/get", post(routes::item_get))
         .route("/item/remove", post(routes::item_remove))
+        .route("/sandbox/item/reset_login", post(sandbox::reset_login))
         .route("/webhook_verification_key/get", post(routes::verification_key_get))
         .route_layer(middleware::from_fn_with_state(sim, gate::gate))
         .route(link::PATH, get(link::page).post(link::complete))
         .route(webhook::PATH, post(webhook::send))
+        .route(sandbox::BREAK_PATH, post(sandbox::break_item))
 }
 
 /// The user a request concerns, looked up from its body.

@@ -34,8 +34,8 @@ fn access_token(req: &Admitted) -> Result<&str, PlaidError> {
     required_str(&req.body, "access_token", "access_token")
 }
 
-/// Runs `f` on the active Item of the request's access token, unless the token or an injected
-/// `disabled` fault says otherwise.
+/// Runs `f` on the active Item of the request's access token, unless the token, an injected
+/// `disabled` fault or the Item's broken login (`ITEM_LOGIN_REQUIRED`) says otherwise.
 pub(super) fn with_item(sim: &Sim, req: &Admitted, f: impl FnOnce(&mut super::state::Item) -> Response) -> Response {
     let token = match access_token(req) {
         Ok(token) => token,
@@ -44,7 +44,9 @@ pub(super) fn with_item(sim: &Sim, req: &Admitted, f: impl FnOnce(&mut super::st
     let mut state = lock(&sim.plaid.state);
     match state.item_mut(token) {
         Err(e) => e.respond(&req.request_id),
-        Ok(_) if req.login_required => PlaidError::item_login_required().respond(&req.request_id),
+        Ok(item) if req.login_required || item.login_required => {
+            PlaidError::item_login_required().respond(&req.request_id)
+        }
         Ok(item) => f(item),
     }
 }
@@ -87,7 +89,8 @@ pub async fn investments_refresh(State(sim): State<Arc<Sim>>, Extension(req): Ex
     response
 }
 
-/// `/item/get` → `{item, status, request_id}`; an injected `disabled` fault shows as `item.error`.
+/// `/item/get` → `{item, status, request_id}`; an injected `disabled` fault or a broken login
+/// shows as the `ITEM_LOGIN_REQUIRED` object in `item.error` (else `null`).
 pub async fn item_get(State(sim): State<Arc<Sim>>, Extension(req): Extension<Admitted>) -> Response {
     let token = match access_token(&req) {
         Ok(token) => token,
@@ -98,7 +101,7 @@ pub async fn item_get(State(sim): State<Arc<Sim>>, Extension(req): Extension<Adm
         Ok(item) => item,
         Err(e) => return e.respond(&req.request_id),
     };
-    let error = req.login_required.then(|| PlaidError::item_login_required().body());
+    let error = (req.login_required || item.login_required).then(|| PlaidError::item_login_required().body());
     let mut item_body = item_json(item, error);
     item_body["created_at"] = json!(rfc3339(item.created));
     let last_webhook = item.last_webhook.as_ref().map(|(at, code)| json!({"sent_at": rfc3339(*at), "code_sent": code}));

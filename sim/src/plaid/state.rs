@@ -1,6 +1,8 @@
 //! The simulator's Plaid memory: link tokens and their hosted-Link sessions, public tokens, Items
-//! (with their investment transactions) and their access tokens. Times are Unix seconds passed in
-//! by the caller.
+//! (with their investment transactions, and whether their login is broken) and their access
+//! tokens. An update-mode link token names an existing Item: finishing its session repairs that
+//! Item's login and creates no Item and no public token. Times are Unix seconds passed in by the
+//! caller.
 
 use super::seed::{self, Institution};
 use super::{random_id, PlaidError};
@@ -12,6 +14,8 @@ use std::collections::HashMap;
 pub const LINK_TOKEN_TTL_SECS: i64 = 4 * 3600;
 /// How long a hosted Link URL stays usable unless `url_lifetime_seconds` says otherwise (30 minutes).
 pub const HOSTED_LINK_DEFAULT_LIFETIME_SECS: i64 = 30 * 60;
+/// How long an update-mode link token lives (Plaid: 30 minutes).
+pub const UPDATE_LINK_TOKEN_TTL_SECS: i64 = 30 * 60;
 /// How long a public token may wait to be exchanged (Plaid: 30 minutes).
 pub const PUBLIC_TOKEN_TTL_SECS: i64 = 30 * 60;
 
@@ -27,6 +31,8 @@ pub struct LinkRequest {
     pub redirect_uri: Option<String>,
     pub completion_redirect_uri: String,
     pub url_lifetime_secs: i64,
+    /// Update mode: the id of the Item (named by `access_token`) this session repairs.
+    pub update_item: Option<String>,
 }
 
 /// A link token and what became of it.
@@ -48,7 +54,8 @@ pub struct LinkSession {
     pub id: String,
     pub started: i64,
     pub finished: i64,
-    pub public_token: String,
+    /// The new Item's public token; `None` for an update-mode session (nothing to exchange).
+    pub public_token: Option<String>,
     pub item_id: String,
 }
 
@@ -85,6 +92,9 @@ pub struct Item {
     pub transactions: Ledger,
     /// What `/investments/transactions/get` and the `INVESTMENTS_TRANSACTIONS` webhook report.
     pub investments: InvestmentsStatus,
+    /// The login is broken (`/sandbox/item/reset_login` or the break control): Item-scoped calls
+    /// answer `ITEM_LOGIN_REQUIRED` and `/item/get` shows it, until an update-mode session finishes.
+    pub login_required: bool,
 }
 
 /// The Item's investment-transactions status beyond its rows.
@@ -120,6 +130,15 @@ pub struct Completed {
     pub completion_redirect_uri: String,
 }
 
+/// The result of finishing an update-mode hosted-Link session.
+#[derive(Debug)]
+pub struct Repaired {
+    pub item_id: String,
+    pub link_session_id: String,
+    pub institution: &'static Institution,
+    pub completion_redirect_uri: String,
+}
+
 /// Everything the Plaid half remembers.
 #[derive(Debug, Default)]
 pub struct PlaidState {
@@ -136,14 +155,9 @@ impl PlaidState {
     pub fn create_link_token(&mut self, request: LinkRequest, now: i64) -> &LinkToken {
         let token = format!("link-sandbox-{}", random_uuid());
         let url_expires = now + request.url_lifetime_secs;
-        let link = LinkToken {
-            token: token.clone(),
-            request,
-            created: now,
-            expires: now + LINK_TOKEN_TTL_SECS,
-            url_expires,
-            session: None,
-        };
+        let ttl = if request.update_item.is_some() { UPDATE_LINK_TOKEN_TTL_SECS } else { LINK_TOKEN_TTL_SECS };
+        let link =
+            LinkToken { token: token.clone(), request, created: now, expires: now + ttl, url_expires, session: None };
         self.link_tokens.entry(token).or_insert(link)
     }
 
@@ -167,7 +181,9 @@ impl PlaidState {
     /// Finishes the hosted-Link session of `token` at `institution_id`: creates the (pending) Item
     /// and its public token.
     pub fn complete_link(&mut self, token: &str, institution_id: &str, now: i64) -> Result<Completed, LinkPageError> {
-        self.open_link(token, now)?;
+        if self.open_link(token, now)?.request.update_item.is_some() {
+            return Err(LinkPageError::UnknownToken);
+        }
         let institution = seed::institution(institution_id)
             .ok_or_else(|| LinkPageError::UnknownInstitution(institution_id.to_owned()))?;
         let link = self.link_tokens.get_mut(token).ok_or(LinkPageError::UnknownToken)?;
@@ -177,7 +193,7 @@ impl PlaidState {
             id: random_uuid(),
             started: link.created.max(now - 60),
             finished: now,
-            public_token: public_token.clone(),
+            public_token: Some(public_token.clone()),
             item_id: item_id.clone(),
         };
         let mut item = Item {
@@ -195,6 +211,7 @@ impl PlaidState {
             last_webhook: None,
             transactions: Ledger::default(),
             investments: InvestmentsStatus::default(),
+            login_required: false,
         };
         super::transactions::seed_item(&mut item);
         let completed = Completed {
@@ -207,6 +224,51 @@ impl PlaidState {
         self.public_tokens.insert(public_token, item_id.clone());
         self.items.insert(item_id, item);
         Ok(completed)
+    }
+
+    /// Finishes the update-mode session of `token`: its Item's login works again. No Item and no
+    /// public token are created; the Item's access token is unchanged.
+    pub fn complete_update_link(&mut self, token: &str, now: i64) -> Result<Repaired, LinkPageError> {
+        let link = self.open_link(token, now)?;
+        let item_id = link.request.update_item.clone().ok_or(LinkPageError::UnknownToken)?;
+        let item = self.items.get_mut(&item_id).filter(|i| i.status == ItemStatus::Active);
+        let item = item.ok_or(LinkPageError::UnknownToken)?;
+        item.login_required = false;
+        item.last_update = now;
+        let institution = item.institution;
+        let link = self.link_tokens.get_mut(token).ok_or(LinkPageError::UnknownToken)?;
+        let session = LinkSession {
+            id: random_uuid(),
+            started: link.created.max(now - 60),
+            finished: now,
+            public_token: None,
+            item_id: item_id.clone(),
+        };
+        let repaired = Repaired {
+            item_id,
+            link_session_id: session.id.clone(),
+            institution,
+            completion_redirect_uri: link.request.completion_redirect_uri.clone(),
+        };
+        link.session = Some(session);
+        Ok(repaired)
+    }
+
+    /// Breaks the login of the Item behind `access_token` (`/sandbox/item/reset_login`).
+    pub fn reset_login(&mut self, access_token: &str) -> Result<(), PlaidError> {
+        self.item_mut(access_token)?.login_required = true;
+        Ok(())
+    }
+
+    /// Breaks the login of the active Item `item_id` (the loopback control); `false` when there is none.
+    pub fn break_login(&mut self, item_id: &str) -> bool {
+        match self.items.get_mut(item_id).filter(|i| i.status == ItemStatus::Active) {
+            Some(item) => {
+                item.login_required = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Exchanges a public token (once, within [`PUBLIC_TOKEN_TTL_SECS`]) for an access token:
@@ -251,6 +313,14 @@ impl PlaidState {
     /// Any Item (pending, active or removed) by id.
     pub fn item_by_id(&self, item_id: &str) -> Option<&Item> {
         self.items.get(item_id)
+    }
+
+    /// The ids of every Item (pending, active or removed) created for `client_user_id`, sorted.
+    pub fn items_of(&self, client_user_id: &str) -> Vec<String> {
+        let mut ids: Vec<String> =
+            self.items.values().filter(|i| i.client_user_id == client_user_id).map(|i| i.item_id.clone()).collect();
+        ids.sort();
+        ids
     }
 
     /// Any Item by id, mutably.
@@ -304,6 +374,7 @@ pub(crate) fn sample_link_request() -> LinkRequest {
         redirect_uri: None,
         completion_redirect_uri: "http://app.test/done".into(),
         url_lifetime_secs: HOSTED_LINK_DEFAULT_LIFETIME_SECS,
+        update_item: None,
     }
 }
 
@@ -329,6 +400,32 @@ mod tests {
         state.remove(&access).unwrap();
         assert_eq!(state.item(&access).unwrap_err().error_code, "ITEM_NOT_FOUND");
         assert_eq!(state.item("access-sandbox-x").unwrap_err().error_code, "INVALID_ACCESS_TOKEN");
+    }
+
+    #[test]
+    fn an_update_mode_session_repairs_its_item_and_creates_nothing() {
+        let mut state = PlaidState::default();
+        let token = state.create_link_token(request(), 1000).token.clone();
+        let done = state.complete_link(&token, "ins_56", 1001).unwrap();
+        let (access, item_id, _) = state.exchange(&done.public_token, 1002).unwrap();
+        assert!(!state.break_login("no-such-item"));
+        state.reset_login(&access).unwrap();
+        assert!(state.item(&access).unwrap().login_required);
+        let update = LinkRequest { products: vec![], update_item: Some(item_id.clone()), ..request() };
+        let link = state.create_link_token(update, 2000);
+        assert_eq!(link.expires, 2000 + UPDATE_LINK_TOKEN_TTL_SECS, "update-mode tokens live 30 minutes");
+        let update_token = link.token.clone();
+        assert_eq!(state.complete_link(&update_token, "ins_56", 2001).unwrap_err(), LinkPageError::UnknownToken);
+        let repaired = state.complete_update_link(&update_token, 2001).unwrap();
+        assert_eq!((repaired.item_id.as_str(), repaired.institution.id), (item_id.as_str(), "ins_56"));
+        assert!(!state.item(&access).unwrap().login_required, "the same access token works again");
+        assert_eq!(state.items_of("u1"), vec![item_id.clone()], "no new Item");
+        assert_eq!(state.public_tokens.len(), 1, "no new public token");
+        let session = state.link_token(&update_token).unwrap().session.clone().unwrap();
+        assert_eq!((session.public_token, session.item_id), (None, item_id));
+        let again = state.complete_update_link(&update_token, 2002).unwrap_err();
+        assert_eq!(again, LinkPageError::AlreadyCompleted);
+        assert!(state.complete_update_link(&token, 2002).is_err(), "a create session is not an update");
     }
 
     #[test]

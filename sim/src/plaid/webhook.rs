@@ -99,7 +99,7 @@ fn build(sim: &Sim, req: &WebhookRequest) -> Result<(Value, Option<String>), Str
         let session = link.session.as_ref().ok_or("that link token's Link session has not finished")?;
         let body = json!({
             "webhook_type": req.webhook_type, "webhook_code": req.webhook_code, "status": "SUCCESS",
-            "link_session_id": session.id, "link_token": token, "public_tokens": [session.public_token],
+            "link_session_id": session.id, "link_token": token, "public_tokens": session.public_token.iter().collect::<Vec<_>>(),
             "environment": "sandbox",
         });
         return Ok((body, link.request.webhook.clone()));

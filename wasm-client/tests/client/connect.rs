@@ -123,10 +123,11 @@ async fn a_snaptrade_reconnect_reopens_the_portal_for_that_connection_and_syncs(
 }
 
 #[wasm_bindgen_test]
-async fn a_plaid_reconnect_is_refused_before_any_request() {
+async fn a_schwab_reconnect_is_refused_before_any_request() {
+    // Schwab direct is repaired by signing in again (`connect`); Plaid now has its update mode.
     let (fetch, calls) = connect_fetch(SNAPTRADE_FLOW);
     let error =
-        settle(client_with(&fetch, json!({})).reconnect("plaid:item-1".into(), JsValue::UNDEFINED)).await.unwrap_err();
+        settle(client_with(&fetch, json!({})).reconnect("schwab:acct-1".into(), JsValue::UNDEFINED)).await.unwrap_err();
     assert_eq!(super::error_json(&error)["code"], "reconnect_not_supported");
     assert_eq!(calls.length(), 0);
 }

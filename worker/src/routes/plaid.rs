@@ -1,14 +1,17 @@
-//! `/api/plaid/*`: hosted link, the public-token exchange, holdings, and Item removal. Every route
-//! needs a session and only ever touches the session user's Items.
+//! `/api/plaid/*`: hosted link (new Items, or update mode to repair one), the public-token
+//! exchange, holdings, the repair check after update mode, and Item removal. Every route needs a
+//! session and only ever touches the session user's Items.
 
 use crate::api::{json, read_json, ApiError, ApiResult};
 use crate::auth::authenticate;
 use crate::services::plaid::{create_link, exchange as exchange_token, remove_item, Linked};
+use crate::services::plaid_repair::{create_repair_link, repair as repair_item, ReadAfterRepair, RepairOutcome};
 use crate::store::items::ItemRow;
 use serde::Deserialize;
 use serde_json::json;
 use tributary_core::institutions::resolve_field;
-use tributary_core::{Provider, ValidationError};
+use tributary_core::plaid::{link_intent, LinkIntent, RepairError};
+use tributary_core::{ErrorCode, Provider, ValidationError};
 use worker::{Request, RouteContext};
 
 const P: Provider = Provider::Plaid;
@@ -29,15 +32,28 @@ pub fn webhook_url(req: &Request) -> Result<String, ApiError> {
 struct LinkRequest {
     institution: Option<String>,
     redirect: Option<String>,
+    /// The id of the user's Item to repair in update mode (never with `institution`).
+    repair: Option<String>,
 }
 
-/// `POST /api/plaid/link {institution?, redirect}` → `{hosted_link_url, link_token}`.
+/// `POST /api/plaid/link {institution?, redirect}` → `{hosted_link_url, link_token}`;
+/// `{repair: "<item id>", redirect}` → `{hosted_link_url, link_token, mode: "update"}`.
 pub async fn link(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let session = authenticate(&req, &ctx.env).await?;
     let body: LinkRequest = read_json(&mut req).await?;
+    let intent = link_intent(body.institution.as_deref(), body.repair.as_deref())?;
     let redirect = body.redirect.as_deref().ok_or(ValidationError::Empty { field: "redirect" })?;
     let redirect = crate::api::pinned_redirect(&req, &session.config, redirect)?;
-    let slug = resolve_field(body.institution.as_deref())?;
+    let institution = match intent {
+        LinkIntent::Repair { item_id } => {
+            let link = create_repair_link(&ctx.env, &session, item_id, &redirect).await?;
+            let body =
+                json!({ "hosted_link_url": link.hosted_link_url, "link_token": link.link_token, "mode": "update" });
+            return json(200, &body);
+        }
+        LinkIntent::Create { institution } => institution,
+    };
+    let slug = resolve_field(institution)?;
     let webhook = webhook_url(&req)?;
     match create_link(&ctx.env, &session, slug.as_ref(), &redirect, Some(&webhook)).await? {
         Linked::Done(link) => {
@@ -72,6 +88,34 @@ pub async fn exchange(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
             json(201, &json!({ "item": stored.item, "accounts": stored.accounts, "positions": stored.positions }))
         }
         Linked::AlreadyLinked(item) => already_linked(&item),
+    }
+}
+
+/// `POST /api/plaid/items/{id}/repair` (after the update-mode popup): no exchange; Plaid's
+/// `/item/get` decides. 200 `{item, repaired: true, accounts, positions}` (or `holdings_error`
+/// when the read after the repair failed), 409 `plaid_item_still_broken` naming Plaid's
+/// `plaid_error_code` (the flag stays), 404 for an Item that is not the user's.
+pub async fn repair(req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let session = authenticate(&req, &ctx.env).await?;
+    let id = ctx.param("id").map(String::as_str).unwrap_or_default().to_owned();
+    match repair_item(&ctx.env, &session, &id).await? {
+        RepairOutcome::Repaired { item, read } => {
+            let mut body = json!({ "item": item, "repaired": true });
+            match read {
+                ReadAfterRepair::Read { accounts, positions } => {
+                    body["accounts"] = json!(accounts);
+                    body["positions"] = json!(positions);
+                }
+                ReadAfterRepair::Failed(error) => body["holdings_error"] = json!(error.failure()),
+            }
+            json(200, &body)
+        }
+        RepairOutcome::StillBroken { error_code } => {
+            let refusal = RepairError::ItemStillBroken { error_code: error_code.clone() };
+            let error =
+                json!({ "code": refusal.code(), "message": refusal.to_string(), "plaid_error_code": error_code });
+            json(refusal.http_status(), &json!({ "error": error }))
+        }
     }
 }
 
