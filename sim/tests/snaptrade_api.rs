@@ -223,3 +223,36 @@ async fn brokerages_are_listed_with_trading_support() {
     assert_eq!(list[1]["allows_trading"], false);
     assert_eq!(list[0]["allows_trading"], true);
 }
+
+#[tokio::test]
+async fn deleting_a_connection_ends_it_and_its_accounts_and_needs_a_signature_and_the_owner() {
+    let h = Harness::start().await;
+    let (a, b) = (h.register("hana").await, h.register("ivan").await);
+    let auth = h.connect(&a, "SCHWAB", "read").await;
+    let other = h.connect(&a, "FIDELITY", "read").await;
+    let path = format!("/connection/{auth}");
+    assert_error(&h.call(Method::DELETE, &path, Some(&b), None).await, 403, "1066");
+    let q = query(Some(&a));
+    assert_error(&h.raw(Method::DELETE, &path, &q, None, Some("bad")).await, 401, "1076");
+    let deleted = h.call(Method::DELETE, &path, Some(&a), None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    assert_eq!(deleted.json["connection_id"], auth.as_str());
+    assert!(deleted.json["detail"].as_str().unwrap().contains("queued for deletion"));
+    let left: Vec<String> = h
+        .get("/authorizations", &a)
+        .await
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(left, std::slice::from_ref(&other));
+    let accounts = h.get("/accounts", &a).await.json;
+    assert!(
+        accounts.as_array().unwrap().iter().all(|acc| acc["brokerage_authorization"] == other.as_str()),
+        "{accounts}"
+    );
+    assert_error(&h.get(&format!("/authorizations/{auth}"), &a).await, 404, "1011");
+    assert_error(&h.call(Method::DELETE, &path, Some(&a), None).await, 404, "1011");
+}

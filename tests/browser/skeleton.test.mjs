@@ -17,7 +17,7 @@ test("home page shows the wasm module's output and a healthy API", async () => {
     assert.equal(await state("wasm-status"), "ok", await text("wasm-status"));
     assert.match(await text("wasm-status"), /^tributary-client \d+\.\d+\.\d+$/, "the module's version, no demo amount");
     assert.equal(await state("api-status"), "ok", await text("api-status"));
-    assert.match(await text("api-status"), /^ok · v\d+\.\d+\.\d+ · D1 0009_order_windows\.sql · KV ok$/);
+    assert.match(await text("api-status"), /^ok · v\d+\.\d+\.\d+ · D1 0011_provider_migrations\.sql · KV ok$/);
     assert.equal(await state("session-status"), "ok", await text("session-status"));
     assert.equal(await text("session-status"), "Signed in as demo-user");
     await page.screenshot({ path: join(artifacts, "skeleton-home.png"), fullPage: true });

@@ -95,6 +95,14 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402",
 include-operation-id = ["previewOrder"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "422", "429"]
 
+# A migration the schema accepts field by field may still name one provider twice or an
+# institution Tributary does not know (400 `migration_same_provider`, `invalid_input`): rules
+# across fields and a table no schema expresses (tests/e2e/migrations.rs and the core's migration
+# tests prove each refusal). A schema-valid migration may also read a provider that fails (502).
+[[operations]]
+include-operation-id = ["createMigration"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "429", "502"]
+
 [[operations]]
 include-operation-id = ["createPlaidLink", "authorizeSchwab"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "402", "403", "404", "409", "429"]

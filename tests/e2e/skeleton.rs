@@ -43,7 +43,7 @@ async fn health_reports_d1_kv_config_and_version(ctx: Arc<Ctx>) -> TestResult {
     assert_eq!(reply.body["status"], "ok");
     assert_eq!(reply.body["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(reply.body["d1"]["ok"], true);
-    assert_eq!(reply.body["d1"]["schema"], "0009_order_windows.sql");
+    assert_eq!(reply.body["d1"]["schema"], "0011_provider_migrations.sql");
     assert_eq!(reply.body["kv"]["ok"], true);
     assert_eq!(reply.body["config"]["ok"], true);
     assert_eq!(reply.body["environment"], "development");

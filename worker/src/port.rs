@@ -222,6 +222,34 @@ pub trait ProviderPort: Sync {
         None
     }
 
+    /// Whether [`Self::remove_connection`] can end a connection at this provider (a migration
+    /// away from a provider that cannot is refused before anything is read).
+    fn removes_connections(&self) -> bool {
+        false
+    }
+
+    /// Ends one of the session user's connections at the provider (`connection_external_id`: the
+    /// provider's id — the Plaid Item, the SnapTrade authorization), then deletes its stored rows
+    /// (the connection, its accounts and their cached positions and balances) in one batch.
+    ///
+    /// - MUST return `ProviderError::NotFound` when the user has no such stored connection, before
+    ///   any provider call.
+    /// - MUST count a connection the provider no longer knows (its 404) as ended.
+    /// - MUST leave every stored row in place when the provider refused or did not answer (the
+    ///   connection is still there): the provider's error is returned as it is.
+    /// - MUST send the provider's removal call once (never retried).
+    /// - The default (a provider Tributary cannot end connections at, `removes_connections` false)
+    ///   returns `migration_removal_unsupported` and calls nothing.
+    fn remove_connection<'a>(
+        &'a self,
+        _env: &'a Env,
+        _session: &'a Authenticated,
+        _connection_external_id: &'a str,
+    ) -> LocalBoxFuture<'a, Result<(), ApiError>> {
+        let provider = self.provider();
+        Box::pin(async move { Err(tributary_core::migration::MigrationError::RemovalUnsupported { provider }.into()) })
+    }
+
     /// Starts the provider's connection flow for a routed institution. MUST create nothing billed
     /// before the person completes the flow.
     fn connect<'a>(

@@ -4,6 +4,10 @@
 //! `/accounts/{accountId}/activities`, operation `activities`, never billed), equity trading over a
 //! seeded symbol universe ([`trading`], [`symbols`]) and the connection portal ([`portal`]).
 //!
+//! `DELETE /connection/{connectionId}` (SnapTrade's "Delete connection") ends a connection: the
+//! spec queues the deletion and confirms it by webhook; the simulator deletes at once (the
+//! connection, its accounts and their data), answering 200 `{detail, connection_id}`.
+//!
 //! Error bodies have SnapTrade's shape `{"detail", "status_code", "code"}`. Codes used (documented
 //! by SnapTrade unless marked *sim*): `1076` bad/missing signature, unknown clientId, bad timestamp
 //! (401) or an unparseable body (400); `1083` missing or wrong userId/userSecret (401); `1010` userId
@@ -34,7 +38,7 @@ pub mod trading;
 use crate::Sim;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{middleware, Json, Router};
 use serde_json::json;
 use state::Denied;
@@ -113,6 +117,7 @@ pub fn operation(route: &str) -> Option<(&'static str, bool)> {
         "/authorizations" | "/authorizations/{authorizationId}" => ("authorizations", true),
         "/authorizations/{authorizationId}/refresh" => ("refresh", true),
         "/authorizations/{authorizationId}/disable" => ("disable", true),
+        "/connection/{connectionId}" => ("delete_connection", true),
         "/brokerages" => ("brokerages", false),
         "/accounts/{accountId}/symbols" => ("symbols", true),
         "/trade/impact" => ("impact", true),
@@ -140,6 +145,7 @@ pub fn router(sim: Arc<Sim>) -> Router<Arc<Sim>> {
         .route("/authorizations/{authorizationId}", get(routes::authorization))
         .route("/authorizations/{authorizationId}/refresh", post(routes::refresh))
         .route("/authorizations/{authorizationId}/disable", post(routes::disable))
+        .route("/connection/{connectionId}", delete(routes::delete_connection))
         .route("/brokerages", get(routes::brokerages))
         .merge(trading::routes::router())
         .route_layer(middleware::from_fn_with_state(sim, gate::gate))

@@ -239,6 +239,23 @@ pub async fn disable(
     }
 }
 
+/// `DELETE /connection/{connectionId}` → 200 `{detail, connection_id}`: the connection, its accounts
+/// and their data are gone (at once; SnapTrade queues it); 404 `1011` unknown, 403 `1066` another user's.
+pub async fn delete_connection(
+    State(sim): State<Arc<Sim>>,
+    Extension(v): Extension<Verified>,
+    Path(id): Path<String>,
+) -> Response {
+    match lock(&sim.snaptrade).delete_authorization(&v.user_id, &id) {
+        Ok(()) => Json(json!({
+            "detail": "Connection queued for deletion; please wait for webhook for confirmation.",
+            "connection_id": id,
+        }))
+        .into_response(),
+        Err(why) => denied(why),
+    }
+}
+
 /// `GET /brokerages` → the simulated brokerages.
 pub async fn brokerages() -> Response {
     Json(BROKERAGES.iter().map(brokerage_json).collect::<Vec<_>>()).into_response()

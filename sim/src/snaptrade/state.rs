@@ -304,6 +304,20 @@ impl SnapState {
         id
     }
 
+    /// Deletes the user's authorization `id` with its accounts (their activities stay in the
+    /// ledger under ids no request can name again).
+    pub fn delete_authorization(&mut self, user_id: &str, id: &str) -> Result<(), Denied> {
+        self.authorization(user_id, id)?;
+        let auth = self.authorizations.remove(id).expect("just found");
+        for account in &auth.accounts {
+            self.accounts.remove(account);
+        }
+        if let Some(user) = self.users.get_mut(user_id) {
+            user.authorizations.retain(|a| a != id);
+        }
+        Ok(())
+    }
+
     /// Disables every connection of `user_id` (of every user when `None`); returns how many changed.
     pub fn disable_all(&mut self, user_id: Option<&str>, unix: i64) -> usize {
         let mut changed = 0;

@@ -82,6 +82,7 @@ impl<'a> SnapTradeClient<'a> {
             idempotent,
             billed,
             timeout: self.timeout,
+            institution: None,
         };
         let classify = |answer: &Answer| {
             (!(200..300).contains(&answer.status))
@@ -161,6 +162,13 @@ impl<'a> SnapTradeClient<'a> {
     /// `GET /brokerages`: every brokerage SnapTrade serves, with its maintenance state.
     pub async fn brokerages(&self) -> Result<Value, ProviderError> {
         self.call(Method::Get, "/brokerages", None, None, Operation::Read("brokerages")).await
+    }
+
+    /// `DELETE /connection/{connectionId}`: queues the deletion of a connection and its accounts'
+    /// data at SnapTrade (irreversible; sent once, never retried).
+    pub async fn delete_connection(&self, user: &SnapTradeUser<'_>, connection_id: &str) -> Result<(), ProviderError> {
+        let path = format!("/connection/{}", tributary_core::url::encode_component(connection_id));
+        self.call(Method::Delete, &path, Some(user), None, Operation::User("delete_connection")).await.map(|_| ())
     }
 
     /// `POST /authorizations/{id}/refresh`: asks the brokerage for fresh data (billed per call).

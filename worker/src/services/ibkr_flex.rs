@@ -505,6 +505,25 @@ impl ProviderPort for IbkrFlexPort {
         P
     }
 
+    fn removes_connections(&self) -> bool {
+        true
+    }
+
+    /// [`remove`]: the Flex connection ends on our side (IBKR has no call to end a Flex token).
+    fn remove_connection<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        connection_external_id: &'a str,
+    ) -> LocalBoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move {
+            match remove(env, session, connection_external_id).await? {
+                Some(_) => Ok(()),
+                None => Err(ProviderError::NotFound { provider: P, what: "that IBKR Flex connection".into() }.into()),
+            }
+        })
+    }
+
     fn fetch_holdings<'a>(
         &'a self,
         env: &'a Env,

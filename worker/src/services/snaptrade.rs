@@ -155,6 +155,19 @@ impl ProviderPort for SnapTradePort {
         Some(&super::snaptrade_trading::SnapTradeTrading)
     }
 
+    fn removes_connections(&self) -> bool {
+        true
+    }
+
+    fn remove_connection<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        connection_external_id: &'a str,
+    ) -> LocalBoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(remove_connection(env, session, connection_external_id))
+    }
+
     fn connect<'a>(
         &'a self,
         env: &'a Env,
@@ -197,6 +210,28 @@ async fn maintenance(env: &Env, session: &Authenticated) -> BTreeSet<Institution
         }
     }
     slugs
+}
+
+/// Ends one of the user's SnapTrade connections (`DELETE /connection/{connectionId}`, sent once;
+/// one SnapTrade no longer knows counts as ended), then deletes its stored rows in one batch. An
+/// id that is not the user's is `provider_not_found` before any call; a refusal leaves every row.
+async fn remove_connection(env: &Env, session: &Authenticated, authorization_id: &str) -> Result<(), ApiError> {
+    let user = &session.claims.user_id;
+    if !connections::belongs_to(env, user, P, authorization_id).await? {
+        return Err(ProviderError::NotFound { provider: P, what: "that connection".into() }.into());
+    }
+    let (user_id, secret, _) = ensure_registered(env, session).await?;
+    let credentials = SnapTradeUser { user_id: &user_id, user_secret: &secret };
+    match client(session)?.delete_connection(&credentials, authorization_id).await {
+        Ok(()) | Err(ProviderError::NotFound { .. }) => {}
+        Err(error) => return Err(error.into()),
+    }
+    crate::store::db(env)?.batch(connections::remove_statements(env, user, P, authorization_id)?).await?;
+    worker::console_log!(
+        "{}",
+        json!({"level": "info", "event": "snaptrade_connection_removed", "provider": "snaptrade"})
+    );
+    Ok(())
 }
 
 /// What a sync stored: the user's connections, and how many accounts and positions the read found.
