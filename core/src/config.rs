@@ -143,6 +143,32 @@ pub struct Config {
     /// `PLAID_CACHE_HOURS`, `SCHWAB_CACHE_HOURS`, `IBKR_FLEX_CACHE_HOURS`; each 1 to 720, default
     /// the provider's spec).
     pub cache: crate::cache::CachePolicy,
+    /// The price of each billed provider call (`PROVIDER_CALL_PRICES`, a JSON object of
+    /// `"provider:operation": "decimal"`; default none, so every billed call's cost is unknown).
+    pub call_prices: crate::ops::prices::CallPrices,
+    /// The operator's bearer for `/api/ops/*` (`OPERATOR_TOKEN`, a secret; unset or empty means
+    /// only sessions with the `operator` role get in).
+    pub operator_token: Option<OperatorToken>,
+}
+
+/// The `OPERATOR_TOKEN` secret: at least 32 characters, never shown by `Debug`.
+#[derive(Clone)]
+pub struct OperatorToken(String);
+
+impl OperatorToken {
+    /// Shortest token accepted.
+    pub const MIN_LEN: usize = 32;
+
+    /// The secret, for the constant-time comparison only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for OperatorToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OperatorToken(<redacted>)")
+    }
 }
 
 /// One configuration problem, named by its variable.
@@ -362,6 +388,22 @@ impl Config {
             }
         };
 
+        let call_prices = match get("PROVIDER_CALL_PRICES") {
+            None => crate::ops::prices::CallPrices::default(),
+            Some(json) => crate::ops::prices::CallPrices::parse(&json).unwrap_or_else(|why| {
+                problem("PROVIDER_CALL_PRICES", &why);
+                crate::ops::prices::CallPrices::default()
+            }),
+        };
+        let operator_token = match get("OPERATOR_TOKEN").map(|t| t.trim().to_owned()) {
+            None => None,
+            Some(token) if token.len() >= OperatorToken::MIN_LEN => Some(OperatorToken(token)),
+            Some(_) => {
+                problem("OPERATOR_TOKEN", "must be at least 32 characters");
+                None
+            }
+        };
+
         match (session_key, data_key) {
             (Some(session_key), Some(data_key)) if problems.is_empty() => Ok(Self {
                 environment,
@@ -377,6 +419,8 @@ impl Config {
                 mcp_allow_place,
                 allowed_origins,
                 cache,
+                call_prices,
+                operator_token,
             }),
             _ => Err(ConfigError { problems }),
         }

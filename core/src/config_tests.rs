@@ -168,3 +168,23 @@ fn placing_orders_through_mcp_is_off_unless_the_deployment_says_true() {
     assert!(!with("false").unwrap().mcp_allow_place);
     assert!(with("yes").unwrap_err().to_string().contains("MCP_ALLOW_PLACE"));
 }
+
+#[test]
+fn call_prices_and_the_operator_token_are_read_and_checked_by_name() {
+    let config = Config::load(vars(&base())).unwrap();
+    assert_eq!(config.call_prices, crate::ops::prices::CallPrices::default());
+    assert!(config.operator_token.is_none());
+    let mut pairs = base();
+    pairs.push(("PROVIDER_CALL_PRICES", r#"{"plaid:investments_refresh": "0.10"}"#));
+    pairs.push(("OPERATOR_TOKEN", "an-operator-token-of-at-least-32-chars"));
+    let config = Config::load(vars(&pairs)).unwrap();
+    assert_eq!(config.call_prices.price(Provider::Plaid, "investments_refresh").unwrap().to_string(), "0.10");
+    assert_eq!(config.operator_token.as_ref().unwrap().expose(), "an-operator-token-of-at-least-32-chars");
+    assert!(!format!("{config:?}").contains("an-operator-token"), "never shown by Debug");
+    let mut bad = base();
+    bad.push(("PROVIDER_CALL_PRICES", r#"{"plaid:investments_refresh": 0.1}"#));
+    bad.push(("OPERATOR_TOKEN", "short"));
+    let error = Config::load(vars(&bad)).unwrap_err();
+    assert_eq!(error.names(), vec!["PROVIDER_CALL_PRICES", "OPERATOR_TOKEN"]);
+    assert!(!error.to_string().contains("short"), "never the value");
+}

@@ -49,6 +49,10 @@ pub mod dev_clock;
 #[cfg(feature = "server")]
 pub mod mcp;
 #[cfg(feature = "server")]
+pub mod migration;
+#[cfg(feature = "server")]
+pub mod ops;
+#[cfg(feature = "server")]
 pub mod sealed;
 #[cfg(feature = "server")]
 pub mod session;

@@ -43,12 +43,38 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
-/// What a verified session token says: who the user is and until when.
+/// What a verified session token says: who the user is, until when, and an optional role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionClaims {
     pub user_id: UserId,
     pub expires_at: i64,
     pub issued_at: Option<i64>,
+    /// The optional `role` claim; absent for ordinary users (and for any role Tributary does not know).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// A role a session token may carry in its `role` claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// May read the operator endpoints (`/api/ops/*`).
+    Operator,
+}
+
+impl Role {
+    /// The claim's value (`operator`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operator => "operator",
+        }
+    }
+
+    /// The role a claim names exactly; any other value is no role (never an error: a host app
+    /// may use roles of its own).
+    pub fn parse(value: &str) -> Option<Self> {
+        (value == "operator").then_some(Self::Operator)
+    }
 }
 
 /// Why a request's session was refused. Every variant answers 401 except `WeakKey` (a server fault).
@@ -120,6 +146,7 @@ struct Payload {
     exp: Option<serde_json::Value>,
     nbf: Option<serde_json::Value>,
     iat: Option<serde_json::Value>,
+    role: Option<serde_json::Value>,
 }
 
 fn numeric_date(value: Option<serde_json::Value>, what: &'static str) -> Result<Option<i64>, SessionError> {
@@ -184,15 +211,30 @@ pub fn verify_session_token(token: &str, key: &SessionKey, now_unix: i64) -> Res
     let issued_at = numeric_date(payload.iat, "iat must be a number")?;
     let sub = payload.sub.ok_or(SessionError::Malformed("sub is required"))?;
     let user_id = UserId::parse(&sub).map_err(SessionError::InvalidSubject)?;
-    Ok(SessionClaims { user_id, expires_at, issued_at })
+    let role = payload.role.as_ref().and_then(serde_json::Value::as_str).and_then(Role::parse);
+    Ok(SessionClaims { user_id, expires_at, issued_at, role })
 }
 
 /// Issues an HS256 session token for `user` valid for `ttl_seconds` from `now_unix`.
 ///
 /// Host apps issue their own tokens; Tributary uses this for the development session endpoint.
 pub fn issue_session_token(user: &UserId, key: &SessionKey, now_unix: i64, ttl_seconds: i64) -> String {
+    issue_session_token_with_role(user, key, now_unix, ttl_seconds, None)
+}
+
+/// [`issue_session_token`] with a `role` claim when `role` is given.
+pub fn issue_session_token_with_role(
+    user: &UserId,
+    key: &SessionKey,
+    now_unix: i64,
+    ttl_seconds: i64,
+    role: Option<Role>,
+) -> String {
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let payload = serde_json::json!({ "sub": user.as_str(), "iat": now_unix, "exp": now_unix + ttl_seconds });
+    let mut payload = serde_json::json!({ "sub": user.as_str(), "iat": now_unix, "exp": now_unix + ttl_seconds });
+    if let Some(role) = role {
+        payload["role"] = serde_json::json!(role.as_str());
+    }
     let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
     let mut mac = key.mac();
     mac.update(header.as_bytes());

@@ -116,3 +116,13 @@ proptest! {
         prop_assert!(verify_session_token(&tampered, &key(), NOW).is_err());
     }
 }
+
+#[test]
+fn an_operator_role_claim_is_read_and_any_other_role_is_no_role() {
+    let token = issue_session_token_with_role(&user(), &key(), NOW, 60, Some(Role::Operator));
+    assert_eq!(verify_session_token(&token, &key(), NOW).unwrap().role, Some(Role::Operator));
+    let plain = issue_session_token(&user(), &key(), NOW, 60);
+    assert_eq!(verify_session_token(&plain, &key(), NOW).unwrap().role, None);
+    assert_eq!(Role::parse("admin"), None);
+    assert_eq!(Role::parse("Operator"), None, "exactly `operator`");
+}

@@ -23,6 +23,7 @@ pub const SNAPTRADE_ENDPOINTS: &[&str] = &[
     "authorizations",
     "refresh",
     "disable",
+    "delete_connection",
     "brokerages",
     "symbols",
     "impact",
@@ -44,6 +45,7 @@ pub const PLAID_ENDPOINTS: &[&str] = &[
     "investments_refresh",
     "item_get",
     "item_remove",
+    "sandbox_item_reset_login",
     "webhook_verification_key_get",
 ];
 

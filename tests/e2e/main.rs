@@ -8,9 +8,12 @@ mod deploy;
 mod freshness;
 mod ibkr_flex;
 mod mcp;
+mod migrations;
+mod operations;
 mod origins;
 mod package_types;
 mod plaid;
+mod plaid_repair;
 mod reliability;
 mod routing;
 mod schwab;
@@ -102,6 +105,9 @@ fn main() {
         ("ALLOWED_ORIGINS", format!("{}, http://localhost:{dev_port}", origins::APP_ORIGIN)),
         // Its 60 s default is tested in the core; see REFRESH_COOLDOWN_S for why this one is long.
         ("REFRESH_COOLDOWN_SECONDS", REFRESH_COOLDOWN_S.to_string()),
+        // The operator's bearer for /api/ops/*, and the per-call prices its metrics cost at.
+        ("OPERATOR_TOKEN", operations::operator_token_for(&session_key)),
+        ("PROVIDER_CALL_PRICES", operations::CALL_PRICES.to_owned()),
     ];
     // Production mode with no secrets at all: proves missing config is a clear error, and that
     // development-only endpoints do not exist there.
@@ -155,6 +161,7 @@ fn main() {
     trials.extend(skeleton::trials());
     trials.extend(snaptrade::trials());
     trials.extend(plaid::trials());
+    trials.extend(plaid_repair::trials());
     trials.extend(routing::trials());
     trials.extend(schwab::trials());
     trials.extend(ibkr_flex::trials());
@@ -169,7 +176,9 @@ fn main() {
     trials.extend(package_types::trials());
     trials.extend(reliability::trials());
     trials.extend(mcp::trials());
+    trials.extend(operations::trials());
     trials.extend(connection_health::trials());
+    trials.extend(migrations::trials());
     trials.extend(trading::trials());
     trials.extend(trading_schwab::trials());
     let trials = trials

@@ -30,6 +30,8 @@ pub struct ApiError {
     retry_after_s: Option<u64>,
     /// The provider is still preparing the data (not a failed fetch; see `ProviderError::is_pending`).
     pending: bool,
+    /// What the error lists beside its message (answered as `error.details`), when it lists any.
+    details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -41,7 +43,14 @@ impl ApiError {
             from_provider: false,
             retry_after_s: None,
             pending: false,
+            details: None,
         }
+    }
+
+    /// This error with `details` answered beside its code and message.
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
 
     /// Whether a provider (not our platform or the request) caused this error.
@@ -96,17 +105,26 @@ api_error_from!(
     RefreshError,
     tributary_core::dev_clock::DevClockError,
     tributary_core::plaid::LinkSessionError,
+    tributary_core::plaid::RepairError,
     tributary_core::schwab::OAuthError,
     tributary_core::origin::RedirectError,
     tributary_core::mcp::McpRefusal,
     tributary_core::transactions::query::TransactionQueryError,
     tributary_core::transactions::sync::PagingError,
-    tributary_core::connection_health::HealthQueryError
+    tributary_core::connection_health::HealthQueryError,
+    tributary_core::ops::operator::OperatorError,
+    tributary_core::ops::metrics::MetricsQueryError
 );
 
 impl From<tributary_core::trading::TradingError> for ApiError {
     fn from(error: tributary_core::trading::TradingError) -> Self {
         Self { retry_after_s: error.retry_after_s(), ..Self::from_coded(&error) }
+    }
+}
+
+impl From<tributary_core::migration::MigrationError> for ApiError {
+    fn from(error: tributary_core::migration::MigrationError) -> Self {
+        Self { details: error.details(), ..Self::from_coded(&error) }
     }
 }
 
@@ -130,6 +148,9 @@ fn error_response(error: &ApiError) -> Response {
     let mut body = serde_json::json!({"error": {"code": error.code, "message": error.message}});
     if let Some(seconds) = error.retry_after_s {
         body["error"]["retry_after_s"] = seconds.into();
+    }
+    if let Some(details) = &error.details {
+        body["error"]["details"] = details.clone();
     }
     let mut response = Response::from_json(&body)
         .map(|r| r.with_status(error.status))

@@ -30,5 +30,6 @@ pub async fn authenticate(req: &Request, env: &Env) -> Result<Authenticated, Api
     let token = bearer_token(header.as_deref())?;
     let claims = verify_session_token(token, &config.session_key, now_unix())?;
     let clock = clock::for_user(env, &claims.user_id).await;
+    crate::calls::use_clock(clock);
     Ok(Authenticated { claims, config, clock })
 }

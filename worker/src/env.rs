@@ -4,7 +4,7 @@ use tributary_core::config::{Config, ConfigError};
 use worker::Env;
 
 /// Every variable the core's configuration reads, by its contract name.
-const NAMES: [&str; 24] = [
+const NAMES: [&str; 26] = [
     "ENVIRONMENT",
     "SESSION_SIGNING_KEY",
     "DATA_ENCRYPTION_KEY",
@@ -29,6 +29,8 @@ const NAMES: [&str; 24] = [
     "PLAID_CACHE_HOURS",
     "SCHWAB_CACHE_HOURS",
     "IBKR_FLEX_CACHE_HOURS",
+    "PROVIDER_CALL_PRICES",
+    "OPERATOR_TOKEN",
 ];
 
 /// A variable by its contract name: the secret if there is one, else the plain var.

@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod calls;
 mod clock;
 mod env;
 mod institutions;
@@ -39,10 +40,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/institutions"),
     ("GET", "/api/connections"),
     ("GET", "/api/connections/health"),
+    ("GET", "/api/ops/metrics"),
     ("POST", "/api/connections"),
     ("GET", "/api/portfolio"),
     ("GET", "/api/pending-updates"),
     ("POST", "/api/holdings/refresh"),
+    ("POST", "/api/migrations"),
+    ("GET", "/api/migrations/:id"),
     ("GET", "/api/transactions"),
     ("GET", "/api/transactions.csv"),
     ("POST", "/api/transactions/sync"),
@@ -58,6 +62,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/plaid/holdings"),
     ("GET", "/api/plaid/items"),
     ("DELETE", "/api/plaid/items/:id"),
+    ("POST", "/api/plaid/items/:id/repair"),
     ("POST", "/api/schwab/authorize"),
     ("POST", "/api/schwab/callback"),
     ("GET", "/api/schwab/holdings"),
@@ -88,7 +93,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         // workers-rs reads a method it does not know as GET: never let one reach a GET handler.
         return Ok(api::with_cors(api::unroutable_method(&method, &path, ROUTES), &cors));
     }
-    let response = Router::new()
+    let router = Router::new()
         .get_async("/api/health", |req, ctx: RouteContext<()>| api(routes::health::get(req, ctx)))
         .get_async("/api/me", |req, ctx| api(routes::me::get(req, ctx)))
         .post_async("/api/dev/session", |req, ctx| api(routes::dev::create_session(req, ctx)))
@@ -101,10 +106,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/api/institutions", |req, ctx| api(routes::institutions::search(req, ctx)))
         .get_async("/api/connections", |req, ctx| api(routes::connected::list(req, ctx)))
         .get_async("/api/connections/health", |req, ctx| api(routes::connection_health::get(req, ctx)))
+        .get_async("/api/ops/metrics", |req, ctx| api(routes::ops::metrics(req, ctx)))
         .post_async("/api/connections", |req, ctx| api(routes::connections::create(req, ctx)))
         .get_async("/api/portfolio", |req, ctx| api(routes::portfolio::get(req, ctx)))
         .get_async("/api/pending-updates", |req, ctx| api(routes::refresh::pending(req, ctx)))
         .post_async("/api/holdings/refresh", |req, ctx| api(routes::refresh::post(req, ctx)))
+        .post_async("/api/migrations", |req, ctx| api(routes::migrations::create(req, ctx)))
+        .get_async("/api/migrations/:id", |req, ctx| api(routes::migrations::get(req, ctx)))
         .get_async("/api/transactions", |req, ctx| api(routes::transactions::list(req, ctx)))
         .get_async("/api/transactions.csv", |req, ctx| api(routes::transactions::csv(req, ctx)))
         .post_async("/api/transactions/sync", |req, ctx| api(routes::transactions::sync(req, ctx)))
@@ -120,6 +128,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/api/plaid/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::Plaid)))
         .get_async("/api/plaid/items", |req, ctx| api(routes::plaid::list_items(req, ctx)))
         .delete_async("/api/plaid/items/:id", |req, ctx| api(routes::plaid::remove(req, ctx)))
+        .post_async("/api/plaid/items/:id/repair", |req, ctx| api(routes::plaid::repair(req, ctx)))
         .post_async("/api/schwab/authorize", |req, ctx| api(routes::schwab::authorize(req, ctx)))
         .post_async("/api/schwab/callback", |req, ctx| api(routes::schwab::callback(req, ctx)))
         .get_async("/api/schwab/holdings", |req, ctx| api(routes::holdings::get(req, ctx, Provider::Schwab)))
@@ -131,8 +140,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/webhooks/plaid", |req, ctx| api(routes::webhooks::plaid(req, ctx)))
         .post_async("/webhooks/snaptrade", |req, ctx| api(routes::webhooks::snaptrade(req, ctx)))
         .post_async("/mcp", |req, ctx| api(routes::mcp::post(req, ctx)))
-        .run(req, env)
-        .await;
+        .run(req, env.clone());
+    // Every provider call and webhook this request made is written in one batch before it answers.
+    let response = calls::recorded(&env, router).await;
     Ok(api::with_cors(api::json_fallbacks(response, &method, &path, ROUTES), &cors))
 }
 
@@ -142,7 +152,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     clock::load(&env).await;
-    for reads in services::holdings::scheduled_reads(&env).await {
+    for reads in calls::recorded(&env, services::holdings::scheduled_reads(&env)).await {
         let line = serde_json::json!({"level": "info", "event": "scheduled", "reads": reads});
         worker::console_log!("{line}");
     }

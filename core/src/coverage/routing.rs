@@ -190,6 +190,9 @@ fn explain(name: &str, provider: Provider, reason: RoutingReason, rule: Option<&
         RoutingReason::UnknownInstitutionNeedsTrading => format!(
             "{name} is not in the coverage map; trading was requested, so it connects through {to}, which can trade."
         ),
+        RoutingReason::FellBack { from, problem: problem @ ProviderProblem::HighFailureRate { .. } } => {
+            format!("{} is failing for {name} right now ({problem}); connecting through {to}.", label(from))
+        }
         RoutingReason::FellBack { from, problem } => {
             format!("{name} connects through {to} because {} was passed over: {problem}.", label(from))
         }

@@ -131,11 +131,14 @@ pub fn reliability_ctx(ctx: &Ctx) -> Ctx {
     ctx.with_worker(&ctx.reliability, &ctx.reliability_state)
 }
 
-/// Every row of every table of `ctx`'s D1 database (the migrations table aside), by table.
+/// Every row of every table of `ctx`'s D1 database, by table — the migrations table aside, and the
+/// operations counters (`migrations/0010_provider_calls.sql`: provider calls and webhooks counted
+/// per minute and day), which every request adds to by design, a refused one included.
 pub fn d1_snapshot(ctx: &Ctx) -> BTreeMap<String, Vec<Value>> {
     let tables = ctx.d1(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_cf_%' AND name != 'd1_migrations' ORDER BY name",
+         AND name NOT LIKE '_cf_%' AND name != 'd1_migrations' \
+         AND name NOT IN ('provider_call_window', 'provider_call_days', 'webhook_days') ORDER BY name",
         &[],
     );
     tables

@@ -39,6 +39,7 @@ impl<'a> FlexClient<'a> {
             idempotent: false,
             billed: false,
             timeout: self.timeout,
+            institution: None,
         };
         let classify = |answer: &Answer| (!(200..300).contains(&answer.status)).then(|| map_http_status(answer.status));
         // A transport error's text may quote the URL, and the URL carries the token: say only what failed.

@@ -1,7 +1,8 @@
 //! Outbound provider clients over `worker::Fetch`, sharing one call discipline: a timeout per
 //! attempt, the core's one retry rule (`tributary_core::provider_retry`: bounded jittered retries
-//! of retryable failures, idempotent calls only) and `Retry-After` parser, and one structured JSON
-//! log line per attempt that never contains a secret.
+//! of retryable failures, idempotent calls only) and `Retry-After` parser, one structured JSON
+//! log line per attempt that never contains a secret, and each attempt's outcome recorded for the
+//! request (`crate::calls`: routing health and the operator's metrics).
 
 pub mod ibkr_flex;
 pub mod plaid;
@@ -13,9 +14,10 @@ use futures_util::future::{join, join_all, select, Either};
 use std::future::Future;
 use std::time::Duration;
 use tributary_core::config::Fanout;
+use tributary_core::ops::{CallOutcome, CallResult};
 use tributary_core::provider_error::ProviderError;
 use tributary_core::provider_retry::{next_attempt, provider_retry_after, NextAttempt, PROVIDER_RETRY};
-use tributary_core::Provider;
+use tributary_core::{InstitutionSlug, Provider};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// One outbound request, described without its secrets' provenance.
@@ -33,6 +35,8 @@ pub struct Call<'a> {
     /// Billed by the provider: logged with `cost`.
     pub billed: bool,
     pub timeout: Duration,
+    /// The institution the call serves, when the adapter knows it (routing health counts it there).
+    pub institution: Option<InstitutionSlug>,
 }
 
 /// A provider's answer: status, headers that matter, body bytes.
@@ -129,6 +133,16 @@ pub async fn send(
         };
         let outcome = error.as_ref().map_or("ok", |e| tributary_core::ErrorCode::code(e));
         log_attempt(call, &id, attempt_no, status, latency_ms, outcome);
+        crate::calls::record_call(CallOutcome {
+            provider: call.provider,
+            institution: call.institution.clone(),
+            operation: call.operation.to_owned(),
+            status,
+            latency_ms,
+            billed: call.billed,
+            result: CallResult::of(error.as_ref()),
+            at: crate::calls::now(),
+        });
         let Some(error) = error else { return result };
         match next_attempt(&PROVIDER_RETRY, &error, attempt_no, call.idempotent, jitter_unit()) {
             NextAttempt::Stop => return result,

@@ -6,11 +6,11 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use tributary_core::config::ProviderConfig;
 use tributary_core::plaid::{
-    link_token_get_request, map_error, parse_link_token_response, parse_verification_key_response, read_link_token_get,
-    HostedLinkSession, Jwk,
+    item_get_request, link_token_get_request, map_error, parse_item_get, parse_link_token_response,
+    parse_verification_key_response, read_link_token_get, HostedLinkSession, ItemHealth, Jwk,
 };
 use tributary_core::provider_error::ProviderError;
-use tributary_core::Provider;
+use tributary_core::{InstitutionSlug, Provider};
 use worker::Method;
 
 const P: Provider = Provider::Plaid;
@@ -19,6 +19,8 @@ const P: Provider = Provider::Plaid;
 pub struct PlaidClient<'a> {
     config: &'a ProviderConfig,
     timeout: Duration,
+    /// The institution this client's calls serve, when known (see [`PlaidClient::at`]).
+    institution: Option<InstitutionSlug>,
 }
 
 /// How a call may be repeated and what it costs.
@@ -34,7 +36,12 @@ enum Kind {
 
 impl<'a> PlaidClient<'a> {
     pub fn new(config: &'a ProviderConfig, timeout: Duration) -> Self {
-        Self { config, timeout }
+        Self { config, timeout, institution: None }
+    }
+
+    /// The same client, its calls counted as serving `institution` (an Item's, a link's).
+    pub fn at(&self, institution: Option<&InstitutionSlug>) -> Self {
+        Self { config: self.config, timeout: self.timeout, institution: institution.cloned() }
     }
 
     /// The call for `path`: credentials as headers, retried only when `kind` is a read.
@@ -53,6 +60,7 @@ impl<'a> PlaidClient<'a> {
             idempotent: matches!(kind, Kind::Read),
             billed: matches!(kind, Kind::Billed),
             timeout: self.timeout,
+            institution: self.institution.clone(),
         }
     }
 
@@ -138,6 +146,13 @@ impl<'a> PlaidClient<'a> {
     pub async fn refresh(&self, access_token: &str) -> Result<(), ProviderError> {
         let body = json!({ "access_token": access_token });
         self.post("/investments/refresh", "investments_refresh", &body, Kind::Billed).await.map(|_| ())
+    }
+
+    /// `/item/get` for the Item `item_id` of `access_token`: whether Plaid reports an error on it
+    /// (read by the core). A free read, retried like one.
+    pub async fn item_health(&self, access_token: &str, item_id: &str) -> Result<ItemHealth, ProviderError> {
+        let body = item_get_request(access_token);
+        parse_item_get(&self.post("/item/get", "item_get", &body, Kind::Read).await?, item_id)
     }
 
     /// `/item/remove`: ends the Item and its monthly subscription.

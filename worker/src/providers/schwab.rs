@@ -52,6 +52,7 @@ impl<'a> SchwabClient<'a> {
             idempotent: false,
             billed: false,
             timeout: self.timeout,
+            institution: None,
         };
         let classify = |answer: &Answer| {
             (!(200..300).contains(&answer.status))
@@ -79,6 +80,7 @@ impl<'a> SchwabClient<'a> {
             idempotent: true,
             billed: false,
             timeout: self.timeout,
+            institution: None,
         };
         let classify = |answer: &Answer| {
             (!(200..300).contains(&answer.status)).then(|| map_error(answer.status, &answer.body, answer.retry_after_s))
@@ -117,6 +119,7 @@ impl<'a> SchwabClient<'a> {
             idempotent,
             billed: false,
             timeout: self.timeout,
+            institution: None,
         };
         let classify = |answer: &Answer| {
             (!(200..300).contains(&answer.status))

@@ -1,6 +1,7 @@
 //! Development-only endpoints; outside `ENVIRONMENT=development` they do not exist (404, like any
 //! unknown path):
-//! - `POST /api/dev/session`: issues a session token for local development;
+//! - `POST /api/dev/session`: issues a session token for local development (with `"role":
+//!   "operator"`, one that may read the operator endpoints);
 //! - `POST /api/dev/clock {"advance_s", "user_id"?}`: moves the worker's clock forward (see
 //!   [`crate::clock`]), so a test can let hours pass without sleeping; with `user_id`, only that
 //!   user's clock moves (their cooldowns, cache ages and cost caps), so tests sharing one worker
@@ -12,7 +13,7 @@ use crate::env::load_config;
 use serde::Deserialize;
 use serde_json::json;
 use tributary_core::config::Config;
-use tributary_core::session::issue_session_token;
+use tributary_core::session::{issue_session_token_with_role, Role};
 use tributary_core::{RequestError, UserId, ValidationError};
 use worker::{Request, RouteContext};
 
@@ -25,6 +26,7 @@ const MAX_TTL_SECONDS: i64 = 86_400;
 struct SessionRequest {
     user_id: Option<String>,
     ttl_seconds: Option<WholeNumber>,
+    role: Option<String>,
 }
 
 /// The configuration of a development deployment; `not_found` for any other.
@@ -35,7 +37,8 @@ fn development_only(req: &Request, ctx: &RouteContext<()>) -> Result<Config, Api
     }
 }
 
-/// `{"user_id", "ttl_seconds"?}` → `{"token", "expires_at"}`, development only.
+/// `{"user_id", "ttl_seconds"?, "role"?}` → `{"token", "user_id", "expires_at", "role"?}`,
+/// development only; `role` may only be `operator`.
 pub async fn create_session(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let config = development_only(&req, &ctx)?;
     let body: SessionRequest = read_json(&mut req).await?;
@@ -44,9 +47,19 @@ pub async fn create_session(mut req: Request, ctx: RouteContext<()>) -> ApiResul
     if !(1..=MAX_TTL_SECONDS).contains(&ttl) {
         return Err(ValidationError::TooLong { field: "ttl_seconds", max: MAX_TTL_SECONDS as usize }.into());
     }
+    let role = match body.role.as_deref() {
+        None => None,
+        Some(name) => {
+            Some(Role::parse(name).ok_or(ValidationError::BadCharacters { field: "role", allowed: "operator" })?)
+        }
+    };
     let now = now_unix();
-    let token = issue_session_token(&user_id, &config.session_key, now, ttl);
-    json(201, &json!({ "token": token, "user_id": user_id, "expires_at": now + ttl }))
+    let token = issue_session_token_with_role(&user_id, &config.session_key, now, ttl, role);
+    let mut body = json!({ "token": token, "user_id": user_id, "expires_at": now + ttl });
+    if let Some(role) = role {
+        body["role"] = json!(role.as_str());
+    }
+    json(201, &body)
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,8 @@ pub mod ibkr;
 pub mod institutions;
 pub mod mcp;
 pub mod me;
+pub mod migrations;
+pub mod ops;
 pub mod orders;
 pub mod plaid;
 pub mod portfolio;

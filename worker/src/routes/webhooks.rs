@@ -19,6 +19,7 @@ use worker::{Request, RouteContext};
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 
 fn rejected(provider: Provider, error: WebhookError) -> ApiError {
+    crate::calls::record_webhook(provider, tributary_core::ops::metrics::WebhookOutcome::Rejected);
     worker::console_warn!(
         "{}",
         json!({"level": "warn", "event": "webhook_rejected", "provider": provider.as_str(), "code": error.code()})

@@ -1,10 +1,14 @@
 //! Provider health for link-time routing, gathered once for every provider through its port:
 //! an unconfigured provider is unavailable; a configured one reports its own health (SnapTrade's
-//! brokerage maintenance list, …). The rule is the core's.
+//! brokerage maintenance list, …); then the rolling failure rate of recent calls (one D1 read of
+//! the window on the session's clock) marks providers failing for an institution, or everywhere.
+//! The rules are the core's (`coverage::health`, `ops::window`); a window that cannot be read
+//! counts as no failures (fail-open routing).
 
 use crate::auth::Authenticated;
 use crate::registry::port;
 use tributary_core::coverage::{ProviderHealth, ProviderState};
+use tributary_core::ops::window::{health_with_recent_calls, window_minutes};
 use tributary_core::Provider;
 use worker::Env;
 
@@ -18,5 +22,12 @@ pub async fn provider_health(env: &Env, session: &Authenticated) -> ProviderHeal
         };
         health = health.with(provider, state);
     }
-    health
+    let (first, last) = window_minutes(session.now());
+    match crate::store::provider_calls::window(env, first, last).await {
+        Ok(rows) => health_with_recent_calls(health, &rows),
+        Err(error) => {
+            crate::api::log_failure("read provider call window", error);
+            health
+        }
+    }
 }

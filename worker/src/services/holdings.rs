@@ -250,6 +250,7 @@ fn scheduled_session(config: &Config, user: tributary_core::UserId, clock: crate
         user_id: user,
         expires_at: crate::clock::real_now_unix() + 60,
         issued_at: None,
+        role: None,
     };
     Authenticated { claims, config: config.clone(), clock }
 }

@@ -1,7 +1,9 @@
 //! The Plaid adapter: hosted link, the public-token exchange (the Item's access token sealed at
 //! rest, one Item per institution per user), the holdings fetch across all of a user's Items (all
-//! must answer), every Item's investment transactions for the ledger, billed refreshes, and
-//! removing an Item.
+//! must answer; an Item whose login broke is marked `needs_repair` and answered as
+//! `plaid_reauth_required`), every Item's investment transactions for the ledger, billed
+//! refreshes, and removing an Item. Repairing an Item through update mode is
+//! [`super::plaid_repair`].
 
 use super::{plaid_link_sessions, random_nonce};
 use crate::api::ApiError;
@@ -18,12 +20,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tributary_core::capabilities::ConnectionType;
 use tributary_core::plaid::normalize_investment_transactions;
-use tributary_core::plaid::{client_user_id, link_token_request, normalize_holdings, LinkLocale};
+use tributary_core::plaid::{client_user_id, link_token_request, needs_update_mode, normalize_holdings, LinkLocale};
 use tributary_core::provider_error::ProviderError;
 use tributary_core::sealed::{open, seal};
 use tributary_core::time::Date;
 use tributary_core::transactions::sync::{next_offset, page_size, sync_window};
-use tributary_core::{Holdings, InstitutionSlug, Provider};
+use tributary_core::{ErrorCode, Holdings, InstitutionSlug, Provider};
 use worker::Env;
 
 const P: Provider = Provider::Plaid;
@@ -79,7 +81,7 @@ pub async fn create_link(
         &LinkLocale::default(),
         development,
     )?;
-    let link = client(session)?.create_link_token(&body).await?;
+    let link = client(session)?.at(institution).create_link_token(&body).await?;
     plaid_link_sessions::remember(env, &session.claims.user_id, &link).await?;
     Ok(Linked::Done(PlaidLink { hosted_link_url: link.hosted_link_url, link_token: link.link_token }))
 }
@@ -108,7 +110,7 @@ pub async fn exchange(
             return Ok(Linked::AlreadyLinked(item));
         }
     }
-    let client = client(session)?;
+    let client = client(session)?.at(institution);
     plaid_link_sessions::check_public_token(env, user, &client, public_token).await?;
     let (access_token, item_id) = client.exchange(public_token).await?;
     let now = session.now();
@@ -160,20 +162,38 @@ pub async fn exchange(
     Ok(Linked::Done(StoredItem { item, accounts: holdings.accounts.len(), positions: holdings.positions.len() }))
 }
 
-fn access_token(session: &Authenticated, item: &ItemRow) -> Result<String, ApiError> {
+pub(super) fn access_token(session: &Authenticated, item: &ItemRow) -> Result<String, ApiError> {
     let sealed = item.sealed().ok_or_else(|| ApiError::internal("plaid item", "unreadable sealed token"))?;
     Ok(open(&session.config.data_key, &sealed, &session.claims.user_id, P)?)
 }
 
+/// Marks the Item's connection `needs_repair` (Plaid's re-login code) and answers that code; a
+/// flag that cannot be written is logged, and the answer stands.
+async fn require_update_mode(env: &Env, session: &Authenticated, item: &ItemRow) -> ApiError {
+    let error = ProviderError::ReauthRequired { provider: P };
+    let user = &session.claims.user_id;
+    let marked =
+        connections::repair_statement(env, user, P, &item.external_id, true, Some(error.code()), session.now());
+    if let Err(e) = async { marked?.run().await }.await {
+        crate::api::log_failure("mark plaid item for repair", e);
+    }
+    error.into()
+}
+
 /// Fetches every Item's holdings (in parallel unless the deployment's fan-out is sequential); all
-/// must succeed for a complete result.
-async fn fetch(session: &Authenticated, items: &[ItemRow], now: i64) -> Result<Holdings, ApiError> {
+/// must succeed for a complete result. An Item Plaid says needs update mode is marked for repair.
+async fn fetch(env: &Env, session: &Authenticated, items: &[ItemRow], now: i64) -> Result<Holdings, ApiError> {
     let client = client(session)?;
     let reads = items.iter().map(|item| {
         let client = &client;
         async move {
             let token = access_token(session, item)?;
-            let raw = client.holdings(&token).await?;
+            let client = client.at(item.institution_slug.as_deref().and_then(resolve).as_ref());
+            let raw = match client.holdings(&token).await {
+                Ok(raw) => raw,
+                Err(error) if needs_update_mode(&error) => return Err(require_update_mode(env, session, item).await),
+                Err(error) => return Err(error.into()),
+            };
             let slug = item.institution_slug.as_deref().and_then(resolve);
             Ok::<_, ApiError>(normalize_holdings(&raw, slug.as_ref(), now)?)
         }
@@ -207,6 +227,7 @@ async fn read_item_transactions(
         Ok(token) => loop {
             pages += 1;
             let page = client
+                .at(slug.as_ref())
                 .investment_transactions(&token, &start, &end, page_size(P), offset)
                 .await
                 .and_then(|raw| normalize_investment_transactions(&raw, slug.as_ref()));
@@ -245,7 +266,7 @@ impl ProviderPort for PlaidPort {
             if items.is_empty() {
                 return Ok(Holdings::default());
             }
-            fetch(session, &items, now).await
+            fetch(env, session, &items, now).await
         })
     }
 
@@ -273,6 +294,20 @@ impl ProviderPort for PlaidPort {
             });
             Ok(Some(fan_out(session.config.fanout, reads).await))
         })
+    }
+
+    fn removes_connections(&self) -> bool {
+        true
+    }
+
+    /// `/item/remove` through [`remove_item`] (the Item Plaid no longer knows counts as ended).
+    fn remove_connection<'a>(
+        &'a self,
+        env: &'a Env,
+        session: &'a Authenticated,
+        connection_external_id: &'a str,
+    ) -> LocalBoxFuture<'a, Result<(), ApiError>> {
+        Box::pin(async move { remove_item(env, session, connection_external_id, false).await.map(|_| ()) })
     }
 
     fn connect<'a>(
@@ -305,7 +340,11 @@ pub async fn provider_refresh(env: &Env, session: &Authenticated) -> Result<(usi
     let mut first_error = None;
     for item in items::list(env, &session.claims.user_id, P).await? {
         let result = match access_token(session, &item) {
-            Ok(token) => client.refresh(&token).await.map_err(ApiError::from),
+            Ok(token) => client
+                .at(item.institution_slug.as_deref().and_then(resolve).as_ref())
+                .refresh(&token)
+                .await
+                .map_err(ApiError::from),
             Err(error) => Err(error),
         };
         match result {

@@ -50,6 +50,7 @@ fn duplicate(provider: Provider, webhook_id: &str, event_type: &str) -> ApiResul
     log(
         json!({"level": "info", "event": "webhook_duplicate", "provider": provider.as_str(), "event_type": event_type, "webhook_id": webhook_id}),
     );
+    crate::calls::record_webhook(provider, tributary_core::ops::metrics::WebhookOutcome::Duplicate);
     json(200, &json!({ "received": true, "duplicate": true }))
 }
 
@@ -117,6 +118,7 @@ async fn apply_unseen(env: &Env, event: Verified<'_>, now: i64) -> ApiResult {
         },
     )?);
     store::db(env)?.batch(batch).await?;
+    crate::calls::record_webhook(provider, tributary_core::ops::metrics::WebhookOutcome::Received);
     log(
         json!({"level": "info", "event": "webhook_applied", "provider": provider.as_str(), "event_type": event_type, "outcome": outcome, "webhook_id": webhook_id}),
     );
